@@ -1,0 +1,113 @@
+import { isDeepStrictEqual } from 'node:util';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { FerryConfig, Mapping, Row, TransformContext } from '../src/config.js';
+import { mappingByName } from '../src/config.js';
+import { lockIdentity, rowIdentity, withTransaction, type Client, type Pool } from '../src/db.js';
+import { loadLog, lookupParents, readSource, type LogRow } from './lookup.js';
+import { coverOlderChanges, markLog, markWaiting, waitersOf } from './mark.js';
+import { runTransform } from './transform.js';
+import type { ApplyResult, FinalStatus } from './types.js';
+import { deleteTarget, markOwnWrite, upsertTarget } from './upsert.js';
+
+export interface ApplyDeps {
+  pool: Pool;
+  config: FerryConfig;
+}
+
+/**
+ * Carries one log to its target: lookup, parents, transform, upsert and mark,
+ * in one transaction under a lock on the source row's identity.
+ *
+ * Why one transaction: the row that is transformed is read under the lock,
+ * the target write and the log's new status commit together, and a log whose
+ * row has a newer pending change steps aside (skipped) for it. So concurrent
+ * or out-of-order workflows for one row serialize, and the last write is
+ * always the transform of the latest source row.
+ */
+export function createApplyChange({ pool, config }: ApplyDeps) {
+  return async function applyChange(logId: number): Promise<ApplyResult> {
+    return withTransaction(pool, async (client) => {
+      const log = await loadLog(client, logId);
+      if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, 'UnknownLog');
+      if (log.status !== 'pending') {
+        // A second dispatch of a finished log: nothing to write, but wake any
+        // child that still waits for it.
+        return done(log.status as FinalStatus, `already ${log.status}`, true, await waitersOf(client, log.mapping, log.row_key));
+      }
+      const mapping = mappingByName(config, log.mapping);
+      if (!mapping) {
+        const error = `mapping "${log.mapping}" is not in the config`;
+        await markLog(client, logId, 'failed', { error });
+        return done('failed', error, false, []);
+      }
+      await lockIdentity(client, rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
+      const source = await readSource(client, mapping, log.row_key);
+      if (source.newestPending !== null && source.newestPending > logId) {
+        await markLog(client, logId, 'skipped', { supersededBy: source.newestPending });
+        return done('skipped', `superseded by ${source.newestPending}`, false, []);
+      }
+      // This log is the row's newest pending change: it carries the older ones.
+      const earliest = (await coverOlderChanges(client, logId, mapping.name, log.row_key)) ?? log;
+      if (source.row === null) return applyDelete(client, mapping, log);
+
+      const lookup = await lookupParents(client, config, mapping, source.row);
+      if (lookup.missing) {
+        const attempts = await markWaiting(client, logId, lookup.missing);
+        return { status: 'waiting_parent', parent: lookup.missing, attempts, policy: config.missingParent };
+      }
+      const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
+      const out = await runTransform(mapping, source.row, ctx);
+      if (out === null) {
+        await markLog(client, logId, 'skipped', { error: 'transform returned null' });
+        return done('skipped', 'transform returned null', false, []);
+      }
+      // A change that alters no mapped value (a connector touching sfid or a
+      // timestamp) has nothing to carry; writing the whole row anyway would
+      // overwrite a concurrent edit on the other side with stale values.
+      if (earliest.op !== 'INSERT' && earliest.old_row && (await sameTransform(mapping, earliest.old_row, ctx, out))) {
+        await markLog(client, logId, 'skipped', { error: 'no mapped column changed' });
+        return done('skipped', 'no mapped column changed', false, await waitersOf(client, mapping.name, log.row_key));
+      }
+      await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, out[mapping.target.key]));
+      await markOwnWrite(client, [mapping.source.table]);
+      const changed = await upsertTarget(client, mapping, out);
+      await markLog(client, logId, 'synced');
+      return done('synced', changed ? 'upserted' : 'target already equal', false, await waitersOf(client, mapping.name, log.row_key));
+    });
+  };
+}
+
+/** The source row is gone: a DELETE applies onDelete; any other change has nothing left to carry. */
+async function applyDelete(client: Client, mapping: Mapping, log: LogRow): Promise<ApplyResult> {
+  const last = log.old_row ?? log.new_row;
+  if (log.op !== 'DELETE' || !last) {
+    await markLog(client, log.id, 'skipped', { error: 'source row no longer exists' });
+    return done('skipped', 'source row no longer exists', false, []);
+  }
+  // The transform of the last row seen names the target row to delete.
+  const out = await runTransform(mapping, last, { op: 'DELETE', logId: log.id, mapping: mapping.name, parents: {} });
+  if (out === null) {
+    await markLog(client, log.id, 'skipped', { error: 'transform returned null' });
+    return done('skipped', 'transform returned null', false, []);
+  }
+  const key = out[mapping.target.key];
+  await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
+  await markOwnWrite(client, [mapping.source.table]);
+  const changed = await deleteTarget(client, mapping, key);
+  await markLog(client, log.id, 'synced');
+  const detail = mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone';
+  return done('synced', detail, false, []);
+}
+
+/** Whether the row before the change transforms to the same target row (a throw counts as different). */
+async function sameTransform(mapping: Mapping, before: Row, ctx: TransformContext, after: Row): Promise<boolean> {
+  try {
+    return isDeepStrictEqual(await mapping.transform(before, ctx), after);
+  } catch {
+    return false;
+  }
+}
+
+function done(status: FinalStatus, detail: string, already: boolean, waiters: number[]): ApplyResult {
+  return { status, detail, already, waiters };
+}

@@ -1,0 +1,49 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '../src/db.js';
+import type { Mapping, Row } from '../src/config.js';
+import { deleteStatement, softDeleteStatement, upsertStatement, type Statement } from '../src/statements.js';
+import { TARGET_WRITE_ERROR } from './types.js';
+
+/**
+ * Marks the rest of this transaction as Ferry's own write, copied from the
+ * given tables: the log trigger then skips mappings that would carry the
+ * values straight back (no echo).
+ */
+export async function markOwnWrite(client: Client, originTables: string[]): Promise<void> {
+  await client.query(`SELECT set_config('ferry.origin', $1, true)`, [originTables.join(',')]);
+}
+
+// SQLSTATE classes that no retry can fix: the row itself does not fit the target.
+const DATA_ERROR_CLASSES = ['22', '23', '42'];
+
+async function run(client: Client, mapping: Mapping, statement: Statement): Promise<number> {
+  try {
+    const result = await client.query(statement);
+    return result.rowCount ?? 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code && DATA_ERROR_CLASSES.includes(code.slice(0, 2))) {
+      throw ApplicationFailure.nonRetryable(
+        `writing ${mapping.target.table} for ${mapping.name} failed: ${(err as Error).message} (SQLSTATE ${code})`,
+        TARGET_WRITE_ERROR,
+      );
+    }
+    throw err; // connection trouble, deadlock, serialization: Temporal retries with backoff
+  }
+}
+
+/** Writes exactly the columns the transform returned; returns rows changed (0 when already equal). */
+export function upsertTarget(client: Client, mapping: Mapping, row: Row): Promise<number> {
+  return run(client, mapping, upsertStatement(mapping.target.table, mapping.target.key, row));
+}
+
+/** Applies the mapping's onDelete policy to the target row with this key. */
+export async function deleteTarget(client: Client, mapping: Mapping, key: unknown): Promise<number> {
+  const policy = mapping.onDelete;
+  if (policy === 'ignore') return 0;
+  const statement =
+    policy === 'delete'
+      ? deleteStatement(mapping.target.table, mapping.target.key, key)
+      : softDeleteStatement(mapping.target.table, mapping.target.key, key, policy.softDelete);
+  return run(client, mapping, statement);
+}

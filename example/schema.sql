@@ -1,0 +1,42 @@
+-- The example's two schemas: the app's own (portal) and the one a connector
+-- such as Heroku Connect keeps in step with Salesforce (salesforce).
+-- Idempotent: `ferry dev` runs it on every start.
+CREATE SCHEMA IF NOT EXISTS portal;
+CREATE SCHEMA IF NOT EXISTS salesforce;
+
+CREATE TABLE IF NOT EXISTS portal.users (
+  id         serial PRIMARY KEY,
+  email      text,
+  full_name  text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS portal.orders (
+  id         serial PRIMARY KEY,
+  user_id    integer,               -- the portal user; no FK, as in many legacy apps
+  amount     numeric(12, 2),
+  status     text
+);
+
+-- Heroku Connect style: a local serial id, the Salesforce id (sfid, filled in by
+-- the connector), and external-id columns that point back at the portal.
+CREATE TABLE IF NOT EXISTS salesforce.account (
+  id                serial PRIMARY KEY,
+  sfid              varchar(18) UNIQUE,
+  name              text,
+  email__c          text,
+  portal_user_id__c text UNIQUE,
+  isdeleted         boolean NOT NULL DEFAULT false,
+  systemmodstamp    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS salesforce.order__c (
+  id                           serial PRIMARY KEY,
+  sfid                         varchar(18) UNIQUE,
+  account__c                   varchar(18),   -- the account's sfid, once the connector knows it
+  account__r__portal_user_id__c text,         -- the account, by its external id
+  amount__c                    numeric(12, 2),
+  status__c                    text,
+  portal_order_id__c           text UNIQUE,
+  isdeleted                    boolean NOT NULL DEFAULT false
+);

@@ -1,0 +1,194 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { findCycle } from './graph.js';
+
+/** A row as Postgres hands it to Ferry (`to_jsonb(row)`): column name to value. */
+export type Row = Record<string, unknown>;
+
+/** What a transform learns besides the row. */
+export interface TransformContext {
+  /** The change being carried. For DELETE the row is the last one seen before the delete. */
+  op: 'INSERT' | 'UPDATE' | 'DELETE';
+  logId: number;
+  mapping: string;
+  /** Each parent's row in the parent mapping's target, by the child's column (see `parents`). */
+  parents: Record<string, Row>;
+}
+
+/** Returns the target row's columns (including `target.key`), or null to skip the change. */
+export type Transform = (row: Row, ctx: TransformContext) => Row | null | Promise<Row | null>;
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+const column = z.string().regex(identifier, 'must be a plain column name');
+const qualifiedTable = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a schema-qualified table, e.g. "portal.users"');
+const duration = z
+  .union([z.number(), z.string()])
+  .refine((v) => parseDuration(v) !== undefined, 'must be a duration: milliseconds, or a string such as "1s" or "5m"')
+  .transform((v) => parseDuration(v) as number);
+
+const mappingSchema = z
+  .object({
+    /** Unique name; appears in the log table, search attributes and metrics. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"'),
+    source: z.object({ table: qualifiedTable, key: column }).strict(),
+    target: z.object({ table: qualifiedTable, key: column }).strict(),
+    transform: z.custom<Transform>((v) => typeof v === 'function', 'must be a function (row, ctx) => row | null'),
+    parents: z.array(z.object({ mapping: z.string(), column }).strict()).default([]),
+    onDelete: z
+      .union([z.literal('delete'), z.literal('ignore'), z.object({ softDelete: column }).strict()])
+      .default('delete'),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    database: z
+      .object({
+        url: z.string({ error: 'is required (or set DATABASE_URL)' }).min(1, 'is required (or set DATABASE_URL)'),
+        /** A direct connection for LISTEN when `url` goes through a transaction pooler. */
+        listenUrl: z.string().min(1).optional(),
+        poolSize: z.number().int().positive().default(10),
+      })
+      .strict(),
+    temporal: z
+      .object({
+        address: z.string().min(1).default('localhost:7233'),
+        namespace: z.string().min(1).default('default'),
+        taskQueue: z.string().min(1).default('ferry'),
+        /** Base address of the Temporal Web UI, for links in `ferry status`. */
+        uiUrl: z.string().url().optional(),
+      })
+      .strict()
+      .default({ address: 'localhost:7233', namespace: 'default', taskQueue: 'ferry' }),
+    missingParent: z
+      .object({
+        initialInterval: duration.default(1000),
+        backoffCoefficient: z.number().min(1).default(2),
+        maximumInterval: duration.default(60_000),
+        maximumAttempts: z.number().int().positive().default(10),
+      })
+      .strict()
+      .default({ initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000, maximumAttempts: 10 }),
+    listener: z
+      .object({
+        /** How often the sweeper looks for pending logs that no workflow carries yet. */
+        sweepInterval: duration.default(5000),
+        /** A pending log dispatched this long ago is dispatched again (a no-op if its workflow runs). */
+        redispatchAfter: duration.default(300_000),
+        /** Logs claimed per dispatcher round. */
+        batchSize: z.number().int().positive().default(500),
+      })
+      .strict()
+      .default({ sweepInterval: 5000, redispatchAfter: 300_000, batchSize: 500 }),
+    /** Used by `ferry dev` only: SQL files applied before `migrate` (the example's schema). */
+    dev: z
+      .object({ setupSql: z.array(z.string()).default([]) })
+      .strict()
+      .default({ setupSql: [] }),
+    mappings: z.array(mappingSchema).min(1, 'needs at least one mapping'),
+  })
+  .strict();
+
+export type FerryConfigInput = z.input<typeof configSchema>;
+export type FerryConfig = z.output<typeof configSchema>;
+export type Mapping = FerryConfig['mappings'][number];
+
+/**
+ * Identity helper that gives a config file its types.
+ *
+ * @example
+ * export default defineConfig({ database: { url: process.env.DATABASE_URL! }, mappings: [...] })
+ */
+export function defineConfig(config: FerryConfigInput): FerryConfigInput {
+  return config;
+}
+
+/** A config that cannot be used; `message` names the offending key. The CLI exits 2 on it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function keyPath(segments: readonly PropertyKey[]): string {
+  return segments
+    .map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`))
+    .join('');
+}
+
+/** Applies the environment overrides the contract names; they win over the file. */
+function withEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
+  const out = { ...raw, database: { ...(raw.database ?? {}) }, temporal: { ...(raw.temporal ?? {}) } };
+  if (env.DATABASE_URL) out.database.url = env.DATABASE_URL;
+  if (env.TEMPORAL_ADDRESS) out.temporal.address = env.TEMPORAL_ADDRESS;
+  if (env.TEMPORAL_NAMESPACE) out.temporal.namespace = env.TEMPORAL_NAMESPACE;
+  if (env.FERRY_TASK_QUEUE) out.temporal.taskQueue = env.FERRY_TASK_QUEUE;
+  return out;
+}
+
+/** Validates a config object; throws ConfigError naming the first bad key. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): FerryConfig {
+  if (raw === null || typeof raw !== 'object') throw new ConfigError('config: the default export must be an object');
+  const result = configSchema.safeParse(withEnv(raw as Record<string, any>, env));
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = issue.path.length ? keyPath(issue.path) : '(top level)';
+    throw new ConfigError(`config: ${where}: ${issue.message}`);
+  }
+  const config = result.data;
+  checkMappings(config.mappings);
+  return config;
+}
+
+function checkMappings(mappings: Mapping[]): void {
+  const byName = new Map<string, number>();
+  mappings.forEach((m, i) => {
+    if (byName.has(m.name)) throw new ConfigError(`config: mappings[${i}].name: "${m.name}" is used twice`);
+    byName.set(m.name, i);
+  });
+  mappings.forEach((m, i) =>
+    m.parents.forEach((p, j) => {
+      if (!byName.has(p.mapping))
+        throw new ConfigError(`config: mappings[${i}].parents[${j}].mapping: no mapping is named "${p.mapping}"`);
+    }),
+  );
+  const cycle = findCycle(new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)])));
+  if (cycle) {
+    const i = byName.get(cycle[0]!)!;
+    throw new ConfigError(`config: mappings[${i}].parents: a mapping is its own ancestor: ${cycle.join(' -> ')}`);
+  }
+}
+
+/** Where the config lives: --config, then FERRY_CONFIG, then ferry.config.{ts,mjs,js} here. */
+export function resolveConfigPath(explicit: string | undefined, env = process.env, cwd = process.cwd()): string {
+  const given = explicit ?? env.FERRY_CONFIG;
+  if (given) {
+    const p = path.resolve(cwd, given);
+    if (!existsSync(p)) throw new ConfigError(`config: file not found: ${p}`);
+    return p;
+  }
+  for (const name of ['ferry.config.ts', 'ferry.config.mjs', 'ferry.config.js']) {
+    const p = path.resolve(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  throw new ConfigError(`config: no ferry.config.ts, .mjs or .js in ${cwd} (use --config PATH or FERRY_CONFIG)`);
+}
+
+/** Imports and validates a config module (its default export, or the module itself). */
+export async function loadConfig(explicit?: string, env = process.env): Promise<FerryConfig> {
+  const file = resolveConfigPath(explicit, env);
+  let mod: any;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (err) {
+    throw new ConfigError(`config: cannot load ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(mod.default ?? mod, env);
+}
+
+export function mappingByName(config: FerryConfig, name: string): Mapping | undefined {
+  return config.mappings.find((m) => m.name === name);
+}

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { findTemporalCli } from './temporal-cli.js';
+
+export interface DevServerOptions {
+  ip?: string;
+  port: number;
+  uiPort?: number;
+  /** Namespaces to create at start (always includes "default"). */
+  namespaces?: string[];
+  /** Persist to this SQLite file; in memory when unset. */
+  dbFilename?: string;
+  headless?: boolean;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when a Temporal frontend answers at the address. */
+export async function temporalAnswers(address: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `temporal server start-dev` with Ferry's search attributes, found as
+ * findTemporalCli() says; without a CLI, the SDK downloads one.
+ */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const address = `${ip}:${opts.port}`;
+  const uiUrl = opts.headless ? undefined : `http://${ip}:${opts.uiPort ?? opts.port + 1000}`;
+  const cli = findTemporalCli();
+  if (!cli) return startWithSdkDownload(opts, address, uiUrl);
+
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(opts.port), '--log-level', 'warn'];
+  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  if (opts.headless) args.push('--headless');
+  else args.push('--ui-port', String(opts.uiPort ?? opts.port + 1000));
+  if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
+  for (const ns of opts.namespaces ?? []) if (ns !== 'default') args.push('--namespace', ns);
+  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${key.type === 'INT' ? 'Int' : 'Keyword'}`);
+
+  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`temporal server start-dev exited (${child.exitCode}): ${stderr.trim()}`);
+    if (await temporalAnswers(address, 1000)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal server start-dev did not answer at ${address} within 60 s: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    address,
+    uiUrl,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function startWithSdkDownload(opts: DevServerOptions, address: string, uiUrl: string | undefined): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: opts.ip ?? '127.0.0.1',
+      port: opts.port,
+      ui: !opts.headless,
+      uiPort: opts.uiPort ?? opts.port + 1000,
+      dbFilename: opts.dbFilename,
+      searchAttributes: SEARCH_ATTRIBUTES,
+      extraArgs: (opts.namespaces ?? []).filter((ns) => ns !== 'default').flatMap((ns) => ['--namespace', ns]),
+    },
+  });
+  return { address, uiUrl, stop: () => env.teardown() };
+}

@@ -1,0 +1,158 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { SyncLogInput } from '../activities/types.js';
+import { startSearchAttributes, WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions.js';
+import { jitteredDelay, pause } from './backoff.js';
+import type { FerryConfig } from './config.js';
+import type { Pool } from './db.js';
+import type { FerryEvents } from './events.js';
+import type { Logger } from './logger.js';
+
+interface Claimed {
+  id: number;
+  mapping: string;
+  table_name: string;
+}
+
+// Claims a batch of pending logs by stamping dispatched_at. SKIP LOCKED lets
+// several listeners share the work without waiting on each other.
+const CLAIM_NEW = `
+  UPDATE ferry.database_trigger_log l
+     SET dispatched_at = now(), workflow_id = 'ferry-log-' || l.id
+   WHERE l.id IN (SELECT id FROM ferry.database_trigger_log
+                   WHERE status = 'pending' AND dispatched_at IS NULL
+                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+  RETURNING l.id, l.mapping, l.table_name`;
+
+// Pending logs dispatched long ago: their workflow may be gone (terminated,
+// or the dispatching process died before starting it). Starting again is a
+// no-op when it still runs.
+const CLAIM_STALE = `
+  UPDATE ferry.database_trigger_log l
+     SET dispatched_at = now(), workflow_id = 'ferry-log-' || l.id
+   WHERE l.id IN (SELECT id FROM ferry.database_trigger_log
+                   WHERE status = 'pending' AND dispatched_at < now() - make_interval(secs => $2::float8 / 1000)
+                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+  RETURNING l.id, l.mapping, l.table_name`;
+
+const START_CONCURRENCY = 32;
+
+export interface DispatcherDeps {
+  pool: Pool;
+  client: Client;
+  config: FerryConfig;
+  logger: Logger;
+  events: FerryEvents;
+}
+
+/**
+ * Starts one syncLog workflow per pending log. NOTIFY and the sweeper only
+ * call kick(); the log table decides what is dispatched. Rounds never overlap:
+ * a kick during a round makes one more round after it.
+ */
+export class Dispatcher {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private includeStale = false;
+  private failures = 0;
+  private readonly stop = new AbortController();
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Ask for a dispatch round soon; cheap and safe to call from any event. */
+  kick(opts: { stale?: boolean } = {}): void {
+    if (opts.stale) this.includeStale = true;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  /** Dispatches everything pending now (new and stale); resolves when done. For `replay` and tests. */
+  async drain(): Promise<number> {
+    await this.running;
+    let total = 0;
+    for (;;) {
+      const n = (await this.claimAndStart(CLAIM_NEW)) + (await this.claimAndStart(CLAIM_STALE, true));
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      const stale = this.includeStale;
+      this.includeStale = false;
+      try {
+        while ((await this.claimAndStart(CLAIM_NEW)) > 0 && !this.stop.signal.aborted);
+        if (stale) while ((await this.claimAndStart(CLAIM_STALE, true)) > 0 && !this.stop.signal.aborted);
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        const delayMs = jitteredDelay(this.failures);
+        this.deps.logger.warn({ err: (err as Error).message, delayMs }, 'dispatch failed, retrying');
+        this.again = true;
+        this.includeStale ||= stale;
+        await pause(delayMs, this.stop.signal);
+      }
+    } while (this.again && !this.stop.signal.aborted);
+  }
+
+  private async claimAndStart(sql: string, stale = false): Promise<number> {
+    const { batchSize, redispatchAfter } = this.deps.config.listener;
+    const { rows } = await this.deps.pool.query<Claimed>(sql, stale ? [batchSize, redispatchAfter] : [batchSize]);
+    if (rows.length === 0) return 0;
+    const failed: number[] = [];
+    let firstError: Error | undefined;
+    await forEachLimited(rows, START_CONCURRENCY, async (row) => {
+      try {
+        await this.start({ logId: row.id, mapping: row.mapping, table: row.table_name });
+      } catch (err) {
+        failed.push(row.id);
+        firstError ??= err as Error;
+      }
+    });
+    if (failed.length) {
+      // Back to the queue: the next round (or another listener) takes them.
+      await this.deps.pool.query(`UPDATE ferry.database_trigger_log SET dispatched_at = NULL WHERE id = ANY($1)`, [failed]);
+      this.deps.events.emit('dispatchFailed', { error: firstError!, count: failed.length });
+      throw firstError;
+    }
+    this.deps.events.emit('dispatched', { count: rows.length, stale });
+    return rows.length;
+  }
+
+  private async start(input: SyncLogInput): Promise<void> {
+    await startSyncWorkflow(this.deps.client, this.deps.config, input);
+  }
+}
+
+/** Starts syncLog for a log; a no-op when that log's workflow already runs. */
+export async function startSyncWorkflow(client: Client, config: FerryConfig, input: SyncLogInput): Promise<'started' | 'running'> {
+  try {
+    await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: workflowIdFor(input.logId),
+      args: [input],
+      typedSearchAttributes: startSearchAttributes(input),
+    });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running'; // the id makes a second start a no-op
+    throw err;
+  }
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,140 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type FerryConfig } from './config.js';
+import { withTransaction, type Client, type Pool } from './db.js';
+import { createTriggerStatement, dropTriggerStatement, type TriggerMapping } from './statements.js';
+
+export const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
+
+export interface SqlFile {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+/** sql/NNN_name.sql in order; 000 is the bootstrap, run every time. */
+export function sqlFiles(dir = SQL_DIR): SqlFile[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ id: Number(f.slice(0, 3)), name: f, sql: readFileSync(path.join(dir, f), 'utf8') }));
+}
+
+/** One trigger per mapped source table, listing every mapping that reads it. */
+export function triggerPlan(config: FerryConfig): Map<string, TriggerMapping[]> {
+  const plan = new Map<string, TriggerMapping[]>();
+  for (const m of config.mappings) {
+    const list = plan.get(m.source.table) ?? [];
+    list.push({ name: m.name, key: m.source.key, target: m.target.table });
+    plan.set(m.source.table, list);
+  }
+  return plan;
+}
+
+/** The DDL `migrate` would run on an empty database, for a DBA to read first (`migrate --print`). */
+export function printableDdl(config: FerryConfig): string {
+  const parts = sqlFiles().map((f) => `-- ${f.name}\n${f.sql.trim()}\n`);
+  parts.push('-- triggers (from the config)');
+  for (const [table, mappings] of triggerPlan(config)) parts.push(`${createTriggerStatement(table, mappings)};`);
+  return parts.join('\n') + '\n';
+}
+
+/** Problems that make the config unusable against this database, each said plainly. */
+async function schemaProblems(client: Client, config: FerryConfig): Promise<string[]> {
+  const problems: string[] = [];
+  const columnExists = async (table: string, column: string) =>
+    (
+      await client.query(
+        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped`,
+        [table, column],
+      )
+    ).rowCount! > 0;
+  const tableExists = async (table: string) => (await client.query(`SELECT to_regclass($1) AS t`, [table])).rows[0].t !== null;
+  const uniqueOn = async (table: string, column: string) =>
+    (
+      await client.query(
+        `SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+          WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND a.attname = $2`,
+        [table, column],
+      )
+    ).rowCount! > 0;
+
+  for (const m of config.mappings) {
+    const where = `mapping ${m.name}`;
+    if (!(await tableExists(m.source.table))) problems.push(`${where}: source table ${m.source.table} does not exist`);
+    else if (!(await columnExists(m.source.table, m.source.key)))
+      problems.push(`${where}: source table ${m.source.table} has no column ${m.source.key}`);
+    if (!(await tableExists(m.target.table))) problems.push(`${where}: target table ${m.target.table} does not exist`);
+    else if (!(await uniqueOn(m.target.table, m.target.key)))
+      problems.push(
+        `${where}: target key ${m.target.table}.${m.target.key} needs a unique index or constraint on that column alone ` +
+          `(the upsert uses ON CONFLICT); e.g. CREATE UNIQUE INDEX ON ${m.target.table} (${m.target.key})`,
+      );
+    if (typeof m.onDelete === 'object' && (await tableExists(m.target.table)) && !(await columnExists(m.target.table, m.onDelete.softDelete)))
+      problems.push(`${where}: onDelete.softDelete column ${m.target.table}.${m.onDelete.softDelete} does not exist`);
+  }
+  return problems;
+}
+
+export interface MigrateResult {
+  applied: string[];
+  triggers: string[];
+  dropped: string[];
+}
+
+/**
+ * Applies pending sql/ files in order and puts the triggers in place, in one
+ * transaction under an advisory lock (two processes migrating at once take
+ * turns). Idempotent. Throws ConfigError when the config does not fit the database.
+ */
+export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateResult> {
+  return withTransaction(pool, async (client) => {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('ferry.migrate'))`);
+    const problems = await schemaProblems(client, config);
+    if (problems.length) throw new ConfigError(`the database does not fit the config:\n  - ${problems.join('\n  - ')}`);
+
+    const files = sqlFiles();
+    await client.query(files.find((f) => f.id === 0)!.sql);
+    const done = new Set((await client.query<{ id: number }>('SELECT id FROM ferry.migrations')).rows.map((r) => r.id));
+    const applied: string[] = [];
+    for (const file of files) {
+      if (file.id === 0 || done.has(file.id)) continue;
+      await client.query(file.sql);
+      await client.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
+      applied.push(file.name);
+    }
+
+    const plan = triggerPlan(config);
+    for (const [table, mappings] of plan) await client.query(createTriggerStatement(table, mappings));
+    // Triggers on tables that no mapping reads any more.
+    const { rows } = await client.query<{ table: string }>(
+      `SELECT n.nspname || '.' || c.relname AS table
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE t.tgname = 'ferry_log' AND t.tgfoid = 'ferry.log_change'::regproc`,
+    );
+    const dropped = rows.map((r) => r.table).filter((t) => !plan.has(t));
+    for (const table of dropped) await client.query(dropTriggerStatement(table));
+    return { applied, triggers: [...plan.keys()], dropped };
+  });
+}
+
+/** Creates the database named in the URL when it does not exist (for `ferry dev` and tests). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount) return false;
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+

@@ -1,0 +1,86 @@
+// SQL text that Ferry builds from config. Pure functions, unit-tested; values
+// always travel as parameters, names are always quoted.
+
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** "portal.users" -> "portal"."users" */
+export function quoteTable(qualified: string): string {
+  const dot = qualified.indexOf('.');
+  return `${quoteIdent(qualified.slice(0, dot))}.${quoteIdent(qualified.slice(dot + 1))}`;
+}
+
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** pg sends objects and arrays as JSON text, which suits json/jsonb columns. */
+function param(value: unknown): unknown {
+  return value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)
+    ? JSON.stringify(value)
+    : value;
+}
+
+/**
+ * Insert-or-update of exactly the columns `row` holds, matched on `key`.
+ * Columns the row does not name keep their values; an update that would
+ * change nothing is not made (no dead tuple, no trigger firing).
+ */
+export function upsertStatement(table: string, key: string, row: Record<string, unknown>): Statement {
+  const columns = Object.keys(row);
+  if (!columns.includes(key)) throw new Error(`row has no value for the target key "${key}"`);
+  const names = columns.map(quoteIdent);
+  const placeholders = columns.map((_, i) => `$${i + 1}`);
+  const rest = columns.filter((c) => c !== key).map(quoteIdent);
+  const onConflict = rest.length
+    ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` +
+      ` WHERE ROW(${rest.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`
+    : 'DO NOTHING';
+  return {
+    text:
+      `INSERT INTO ${quoteTable(table)} AS t (${names.join(', ')}) VALUES (${placeholders.join(', ')}) ` +
+      `ON CONFLICT (${quoteIdent(key)}) ${onConflict}`,
+    values: columns.map((c) => param(row[c])),
+  };
+}
+
+export function deleteStatement(table: string, key: string, keyValue: unknown): Statement {
+  return { text: `DELETE FROM ${quoteTable(table)} WHERE ${quoteIdent(key)} = $1`, values: [keyValue] };
+}
+
+export function softDeleteStatement(table: string, key: string, keyValue: unknown, flag: string): Statement {
+  return {
+    text: `UPDATE ${quoteTable(table)} SET ${quoteIdent(flag)} = true WHERE ${quoteIdent(key)} = $1 AND ${quoteIdent(flag)} IS DISTINCT FROM true`,
+    values: [keyValue],
+  };
+}
+
+/** The current row with this key, as jsonb (null when there is none). */
+export function selectRowStatement(table: string, key: string, keyValue: unknown): Statement {
+  return { text: `SELECT to_jsonb(t) AS row FROM ${quoteTable(table)} t WHERE ${quoteIdent(key)} = $1`, values: [keyValue] };
+}
+
+export interface TriggerMapping {
+  name: string;
+  key: string;
+  target: string;
+}
+
+/** The one trigger Ferry puts on a source table; its arguments list every mapping that reads it. */
+export function createTriggerStatement(table: string, mappings: TriggerMapping[]): string {
+  const args = mappings.flatMap((m) => [m.name, m.key, m.target]).map(quoteLiteral);
+  return (
+    `CREATE OR REPLACE TRIGGER ferry_log AFTER INSERT OR UPDATE OR DELETE ON ${quoteTable(table)} ` +
+    `FOR EACH ROW EXECUTE FUNCTION ferry.log_change(${args.join(', ')})`
+  );
+}
+
+export function dropTriggerStatement(table: string): string {
+  return `DROP TRIGGER IF EXISTS ferry_log ON ${quoteTable(table)}`;
+}

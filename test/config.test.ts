@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.js';
+import { findCycle } from '../src/graph.js';
+
+const mapping = (over: Record<string, unknown> = {}) => ({
+  name: 'users_to_accounts',
+  source: { table: 'portal.users', key: 'id' },
+  target: { table: 'salesforce.account', key: 'portal_user_id__c' },
+  transform: (row: Record<string, unknown>) => ({ portal_user_id__c: String(row.id) }),
+  ...over,
+});
+const valid = (over: Record<string, unknown> = {}) => ({ database: { url: 'postgres://x/y' }, mappings: [mapping()], ...over });
+
+const errorOf = (raw: unknown, env: NodeJS.ProcessEnv = {}) => {
+  try {
+    parseConfig(raw, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('parseConfig', () => {
+  it('fills in the documented defaults', () => {
+    const config = parseConfig(valid(), {});
+    expect(config.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'ferry' });
+    expect(config.missingParent).toEqual({ initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000, maximumAttempts: 10 });
+    expect(config.mappings[0]!.parents).toEqual([]);
+    expect(config.mappings[0]!.onDelete).toBe('delete');
+  });
+
+  it('parses durations', () => {
+    const config = parseConfig(valid({ missingParent: { initialInterval: '250ms', maximumInterval: '2m' } }), {});
+    expect(config.missingParent.initialInterval).toBe(250);
+    expect(config.missingParent.maximumInterval).toBe(120_000);
+  });
+
+  it('lets the environment override the file', () => {
+    const config = parseConfig(valid(), {
+      DATABASE_URL: 'postgres://env/db',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_NAMESPACE: 'prod',
+      FERRY_TASK_QUEUE: 'q',
+    });
+    expect(config.database.url).toBe('postgres://env/db');
+    expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'prod', taskQueue: 'q' });
+  });
+
+  it.each([
+    [{ mappings: [mapping()] }, 'database'],
+    [valid({ database: {} }), 'database.url: is required'],
+    [valid({ mappings: [mapping({ source: { table: 'users', key: 'id' } })] }), 'mappings[0].source.table: must be a schema-qualified table'],
+    [valid({ mappings: [mapping({ transform: 'nope' })] }), 'mappings[0].transform: must be a function'],
+    [valid({ mappings: [mapping({ onDelete: 'drop' })] }), 'mappings[0].onDelete'],
+    [valid({ missingParent: { initialInterval: 'soon' } }), 'missingParent.initialInterval: must be a duration'],
+    [valid({ mappings: [] }), 'mappings: needs at least one mapping'],
+    [valid({ mappings: [mapping({ extra: 1 })] }), 'mappings[0]'],
+    [valid({ temporal: { adress: 'typo' } }), 'temporal'],
+    [valid({ mappings: [mapping(), mapping()] }), 'mappings[1].name: "users_to_accounts" is used twice'],
+    [valid({ mappings: [mapping({ parents: [{ mapping: 'nope', column: 'x' }] })] }), 'mappings[0].parents[0].mapping: no mapping is named "nope"'],
+  ])('names the bad key (%#)', (raw, expected) => {
+    expect(errorOf(raw)).toContain(expected);
+  });
+
+  it('names a cycle of parents', () => {
+    const message = errorOf(
+      valid({
+        mappings: [
+          mapping({ name: 'a', parents: [{ mapping: 'c', column: 'c_id' }] }),
+          mapping({ name: 'b', parents: [{ mapping: 'a', column: 'a_id' }] }),
+          mapping({ name: 'c', parents: [{ mapping: 'b', column: 'b_id' }] }),
+        ],
+      }),
+    );
+    expect(message).toContain('a mapping is its own ancestor: a -> c -> b -> a');
+  });
+});
+
+describe('findCycle', () => {
+  it('finds none in a chain', () => {
+    expect(findCycle(new Map([['c', ['b']], ['b', ['a']], ['a', []]]))).toBeUndefined();
+  });
+  it('finds a self-reference', () => {
+    expect(findCycle(new Map([['a', ['a']]]))).toEqual(['a', 'a']);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createTriggerStatement,
+  deleteStatement,
+  quoteTable,
+  softDeleteStatement,
+  upsertStatement,
+} from '../src/statements.js';
+import { backoffDelay } from '../workflows/backoff.js';
+
+describe('upsertStatement', () => {
+  it('writes exactly the returned columns, matched on the key, and skips no-op updates', () => {
+    const s = upsertStatement('salesforce.account', 'portal_user_id__c', { portal_user_id__c: '7', name: 'Ada', email__c: null });
+    expect(s.text).toBe(
+      'INSERT INTO "salesforce"."account" AS t ("portal_user_id__c", "name", "email__c") VALUES ($1, $2, $3) ' +
+        'ON CONFLICT ("portal_user_id__c") DO UPDATE SET "name" = EXCLUDED."name", "email__c" = EXCLUDED."email__c" ' +
+        'WHERE ROW(t."name", t."email__c") IS DISTINCT FROM ROW(EXCLUDED."name", EXCLUDED."email__c")',
+    );
+    expect(s.values).toEqual(['7', 'Ada', null]);
+  });
+
+  it('does nothing on conflict when only the key is returned', () => {
+    expect(upsertStatement('s.t', 'k', { k: 1 }).text).toBe('INSERT INTO "s"."t" AS t ("k") VALUES ($1) ON CONFLICT ("k") DO NOTHING');
+  });
+
+  it('sends objects as JSON and quotes odd names', () => {
+    const s = upsertStatement('s.t', 'k', { k: 1, 'we"ird': { a: [1] } });
+    expect(s.text).toContain('"we""ird"');
+    expect(s.values).toEqual([1, '{"a":[1]}']);
+  });
+
+  it('refuses a row without the key', () => {
+    expect(() => upsertStatement('s.t', 'k', { a: 1 })).toThrow('no value for the target key "k"');
+  });
+});
+
+describe('delete statements', () => {
+  it('deletes by key', () => {
+    expect(deleteStatement('s.t', 'k', '5')).toEqual({ text: 'DELETE FROM "s"."t" WHERE "k" = $1', values: ['5'] });
+  });
+  it('soft-deletes by flag, only when not already flagged', () => {
+    expect(softDeleteStatement('s.t', 'k', '5', 'isdeleted').text).toBe(
+      'UPDATE "s"."t" SET "isdeleted" = true WHERE "k" = $1 AND "isdeleted" IS DISTINCT FROM true',
+    );
+  });
+});
+
+describe('createTriggerStatement', () => {
+  it('passes (mapping, key, target) triples to ferry.log_change', () => {
+    expect(
+      createTriggerStatement('portal.users', [
+        { name: 'users_to_accounts', key: 'id', target: 'salesforce.account' },
+        { name: "o'dd", key: 'id', target: 'x.y' },
+      ]),
+    ).toBe(
+      'CREATE OR REPLACE TRIGGER ferry_log AFTER INSERT OR UPDATE OR DELETE ON "portal"."users" FOR EACH ROW ' +
+        "EXECUTE FUNCTION ferry.log_change('users_to_accounts', 'id', 'salesforce.account', 'o''dd', 'id', 'x.y')",
+    );
+  });
+  it('quotes schema and table apart', () => {
+    expect(quoteTable('Sales.Account')).toBe('"Sales"."Account"');
+  });
+});
+
+describe('backoffDelay', () => {
+  const policy = { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000, maximumAttempts: 10 };
+  it('grows by the coefficient up to the maximum', () => {
+    expect([1, 2, 3, 4, 7, 8].map((a) => backoffDelay(policy, a))).toEqual([1000, 2000, 4000, 8000, 60_000, 60_000]);
+  });
+});

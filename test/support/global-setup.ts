@@ -1,0 +1,39 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { freePort, startDevServer } from '../../src/dev-server.js';
+import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { namespaceForFile } from './names.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalUiUrl: string;
+    workflowBundlePath: string;
+  }
+}
+
+/** Starts the run's Temporal dev server (a namespace per test file) and bundles the workflows once. */
+export default async function setup(project: TestProject) {
+  const testDir = path.resolve('test');
+  const namespaces = readdirSync(testDir).filter((f) => f.endsWith('.test.ts')).map(namespaceForFile);
+  const port = await freePort();
+  const uiPort = await freePort();
+  const server = await startDevServer({ ip: '127.0.0.1', port, uiPort, namespaces });
+
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  const dir = path.join(os.tmpdir(), `ferry-test-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalUiUrl', server.uiUrl!);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => server.stop();
+}
+
+const noop = () => {};
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error, log: noop };

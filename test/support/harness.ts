@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { parseConfig, type FerryConfig, type FerryConfigInput } from '../../src/config.js';
+import { createPool, type Pool } from '../../src/db.js';
+import { createLogger, silentLogger } from '../../src/logger.js';
+import { migrate } from '../../src/migrate.js';
+import { runFerry, type FerryProcess } from '../../src/runtime.js';
+import { fileSlug, namespaceForFile } from './names.js';
+import { waitFor } from './wait.js';
+
+const ADMIN_URL = process.env.FERRY_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const EXAMPLE_SCHEMA = readFileSync(fileURLToPath(new URL('../../example/schema.sql', import.meta.url)), 'utf8');
+
+export interface TestDatabase {
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh database for one test file (dropped and created again), with the example's schema. */
+export async function createTestDatabase(testFile: string, extraSql = ''): Promise<TestDatabase> {
+  const name = `ferry_t_${fileSlug(testFile)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), 5);
+  await pool.query(EXAMPLE_SCHEMA + '\n' + extraSql);
+  return {
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.end();
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** A validated config for this test file: its database, the run's Temporal server, its own namespace. */
+export function testConfig(testFile: string, db: TestDatabase, overrides: Partial<FerryConfigInput> & Pick<FerryConfigInput, 'mappings'>): FerryConfig {
+  return parseConfig(
+    {
+      database: { url: db.url, poolSize: 8 },
+      temporal: { address: inject('temporalAddress'), namespace: namespaceForFile(testFile), taskQueue: 'ferry-test' },
+      listener: { sweepInterval: '1s', redispatchAfter: '1m', batchSize: 500 },
+      ...overrides,
+    },
+    {},
+  );
+}
+
+/** Migrates and starts listener + worker in this process, as `ferry start` does. */
+export async function startFerry(config: FerryConfig, parts: { listen?: boolean; work?: boolean } = {}): Promise<FerryProcess> {
+  const pool = createPool(config.database.url, 1);
+  try {
+    await migrate(pool, config);
+  } finally {
+    await pool.end();
+  }
+  const proc = await runFerry({
+    config,
+    logger: process.env.FERRY_TEST_LOG ? createLogger(process.env.FERRY_TEST_LOG) : silentLogger,
+    listen: parts.listen ?? true,
+    work: parts.work ?? true,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    shutdownGraceTime: '5s',
+  });
+  await proc.workerReady;
+  return proc;
+}
+
+export interface LogStatusRow {
+  id: number;
+  mapping: string;
+  op: string;
+  row_key: string;
+  status: string;
+  error: string | null;
+  attempts: number;
+  superseded_by: number | null;
+}
+
+export async function logs(pool: Pool, mapping?: string): Promise<LogStatusRow[]> {
+  const { rows } = await pool.query<LogStatusRow>(
+    `SELECT id, mapping, op, row_key, status, error, attempts, superseded_by FROM ferry.database_trigger_log
+      WHERE $1::text IS NULL OR mapping = $1 ORDER BY id`,
+    [mapping ?? null],
+  );
+  return rows;
+}
+
+/** Waits until no log is pending any more; returns all logs. */
+export function waitForSettled(pool: Pool, timeoutMs = 30_000): Promise<LogStatusRow[]> {
+  return waitFor(
+    'every log settled',
+    async () => {
+      const rows = await logs(pool);
+      return rows.every((r) => r.status !== 'pending') ? rows : undefined;
+    },
+    { timeoutMs },
+  );
+}

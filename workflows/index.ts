@@ -1,0 +1,2 @@
+// The one entry the worker bundles.
+export { syncLog } from './sync-log.js';

@@ -1,0 +1,149 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  executeChild,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { TARGET_WRITE_ERROR, TRANSFORM_ERROR, type FinalStatus, type MissingParent, type SyncLogInput } from '../activities/types.js';
+import { backoffDelay } from './backoff.js';
+import {
+  FerryState,
+  forceRetrySignal,
+  parentSyncedSignal,
+  startSearchAttributes,
+  stateQuery,
+  workflowIdFor,
+  type SyncState,
+  type SyncStateName,
+} from './definitions.js';
+
+// Local activities: each step is a short database transaction, and running it
+// inside the workflow task keeps a sync to one task and a handful of history
+// events. Transient errors (database down, deadlock) retry with backoff for as
+// long as it takes; data errors are non-retryable and fail the log once.
+const { applyChange, markFailed } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+export interface SyncLogResult {
+  status: FinalStatus;
+  detail: string;
+}
+
+/** Carries one DatabaseTriggerLog row to its target. Workflow id: ferry-log-<logId>. */
+export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
+  const view: SyncState = { state: 'syncing', logId: input.logId, mapping: input.mapping, table: input.table, attempts: 0 };
+  // A counter, not a flag: a wake-up that lands while an attempt runs must
+  // still cut the following wait short.
+  let wakeUps = 0;
+  setHandler(stateQuery, () => view);
+  setHandler(forceRetrySignal, () => void wakeUps++);
+  setHandler(parentSyncedSignal, () => void wakeUps++);
+  const parentsStarted = new Set<number>();
+
+  for (;;) {
+    const seen = wakeUps;
+    let result;
+    try {
+      result = await applyChange(input.logId);
+    } catch (err) {
+      const message = dataFailureMessage(err);
+      if (message === undefined) throw err;
+      return fail(view, message, true);
+    }
+
+    if (result.status !== 'waiting_parent') {
+      setState(view, result.status);
+      await wakeWaiters(result.waiters);
+      if (result.status === 'failed') throw ApplicationFailure.nonRetryable(result.detail, 'SyncFailed');
+      return { status: result.status, detail: result.detail };
+    }
+
+    const { parent, attempts, policy } = result;
+    view.attempts = attempts;
+    view.waitingFor = parent;
+    setState(view, 'waiting_parent');
+    // The parent has a change of its own on the way: carry it first, as a
+    // child workflow under the parent log's own id, so it is never synced twice.
+    if (parent.logId !== null && !parentsStarted.has(parent.logId)) {
+      parentsStarted.add(parent.logId);
+      if (await syncParent(parent)) continue;
+    }
+    if (attempts >= policy.maximumAttempts) {
+      return fail(
+        view,
+        `${input.mapping}: parent ${parent.mapping} with key ${parent.key} (column ${parent.column}) ` +
+          `is not in its target after ${attempts} attempts`,
+        false,
+      );
+    }
+    const delay = backoffDelay(policy, attempts);
+    view.nextAttemptAt = new Date(new Date().getTime() + delay).toISOString();
+    // Durable timer; cut short by forceRetry or by the parent's workflow.
+    await condition(() => wakeUps > seen, delay);
+    view.nextAttemptAt = undefined;
+    setState(view, 'syncing');
+  }
+}
+
+/**
+ * Runs the parent log's workflow as a child and waits for it. Returns false
+ * when it cannot help now: that workflow already runs on its own (it wakes
+ * us when it is done, since our log is recorded as its waiter), or it failed.
+ */
+async function syncParent(parent: MissingParent): Promise<boolean> {
+  const input: SyncLogInput = { logId: parent.logId!, mapping: parent.mapping, table: parent.table };
+  try {
+    await executeChild(syncLog, {
+      workflowId: workflowIdFor(input.logId),
+      args: [input],
+      typedSearchAttributes: startSearchAttributes(input),
+      // The parent row's sync stands on its own: it must finish even if this
+      // child's workflow is terminated.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof ChildWorkflowFailure) return false;
+    throw err;
+  }
+}
+
+async function wakeWaiters(logIds: number[]): Promise<void> {
+  await Promise.all(
+    logIds.map((id) =>
+      // A waiter may have finished meanwhile; then there is no one to wake.
+      getExternalWorkflowHandle(workflowIdFor(id)).signal(parentSyncedSignal).catch(() => undefined),
+    ),
+  );
+}
+
+async function fail(view: SyncState, message: string, attempted: boolean): Promise<never> {
+  await markFailed(view.logId, message, attempted);
+  view.error = message;
+  setState(view, 'failed');
+  throw ApplicationFailure.nonRetryable(message, 'SyncFailed');
+}
+
+/** The message of a failure that no retry can fix (bad data, bad transform), else undefined. */
+function dataFailureMessage(err: unknown): string | undefined {
+  // A local activity's failure may arrive wrapped in ActivityFailure or bare.
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  if (!(failure instanceof ApplicationFailure)) return undefined;
+  return failure.type === TRANSFORM_ERROR || failure.type === TARGET_WRITE_ERROR ? failure.message : undefined;
+}
+
+function setState(view: SyncState, state: SyncStateName): void {
+  if (view.state === state) return;
+  view.state = state;
+  upsertSearchAttributes([{ key: FerryState, value: state }]);
+}
