@@ -29,52 +29,58 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     return withTransaction(pool, async (client) => {
       const log = await loadLog(client, logId);
       if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, 'UnknownLog');
-      if (log.status !== 'pending') {
-        // A second dispatch of a finished log: nothing to write, but wake any
-        // child that still waits for it.
-        return done(log.status as FinalStatus, `already ${log.status}`, true, await waitersOf(client, log.mapping, log.row_key));
-      }
-      const mapping = mappingByName(config, log.mapping);
-      if (!mapping) {
-        const error = `mapping "${log.mapping}" is not in the config`;
-        await markLog(client, logId, 'failed', { error });
-        return done('failed', error, false, []);
-      }
-      await lockIdentity(client, rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
-      const source = await readSource(client, mapping, log.row_key);
-      if (source.newestPending !== null && source.newestPending > logId) {
-        await markLog(client, logId, 'skipped', { supersededBy: source.newestPending });
-        return done('skipped', `superseded by ${source.newestPending}`, false, []);
-      }
-      // This log is the row's newest pending change: it carries the older ones.
-      const earliest = (await coverOlderChanges(client, logId, mapping.name, log.row_key)) ?? log;
-      if (source.row === null) return applyDelete(client, mapping, log);
-
-      const lookup = await lookupParents(client, config, mapping, source.row);
-      if (lookup.missing) {
-        const attempts = await markWaiting(client, logId, lookup.missing);
-        return { status: 'waiting_parent', parent: lookup.missing, attempts, policy: config.missingParent };
-      }
-      const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
-      const out = await runTransform(mapping, source.row, ctx);
-      if (out === null) {
-        await markLog(client, logId, 'skipped', { error: 'transform returned null' });
-        return done('skipped', 'transform returned null', false, []);
-      }
-      // A change that alters no mapped value (a connector touching sfid or a
-      // timestamp) has nothing to carry; writing the whole row anyway would
-      // overwrite a concurrent edit on the other side with stale values.
-      if (earliest.op !== 'INSERT' && earliest.old_row && (await sameTransform(mapping, earliest.old_row, ctx, out))) {
-        await markLog(client, logId, 'skipped', { error: 'no mapped column changed' });
-        return done('skipped', 'no mapped column changed', false, await waitersOf(client, mapping.name, log.row_key));
-      }
-      await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, out[mapping.target.key]));
-      await markOwnWrite(client, [mapping.source.table]);
-      const changed = await upsertTarget(client, mapping, out);
-      await markLog(client, logId, 'synced');
-      return done('synced', changed ? 'upserted' : 'target already equal', false, await waitersOf(client, mapping.name, log.row_key));
+      const result = await carry(client, log);
+      return result.status === 'waiting_parent' ? result : { ...result, createdAt: log.created_at.toISOString() };
     });
   };
+
+  async function carry(client: Client, log: LogRow): Promise<ApplyResult> {
+    const logId = log.id;
+    if (log.status !== 'pending') {
+      // A second dispatch of a finished log: nothing to write, but wake any
+      // child that still waits for it.
+      return done(log.status as FinalStatus, `already ${log.status}`, true, await waitersOf(client, log.mapping, log.row_key));
+    }
+    const mapping = mappingByName(config, log.mapping);
+    if (!mapping) {
+      const error = `mapping "${log.mapping}" is not in the config`;
+      await markLog(client, logId, 'failed', { error });
+      return done('failed', error, false, []);
+    }
+    await lockIdentity(client, rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
+    const source = await readSource(client, mapping, log.row_key);
+    if (source.newestPending !== null && source.newestPending > logId) {
+      await markLog(client, logId, 'skipped', { supersededBy: source.newestPending });
+      return done('skipped', `superseded by ${source.newestPending}`, false, []);
+    }
+    // This log is the row's newest pending change: it carries the older ones.
+    const earliest = (await coverOlderChanges(client, logId, mapping.name, log.row_key)) ?? log;
+    if (source.row === null) return applyDelete(client, mapping, log);
+
+    const lookup = await lookupParents(client, config, mapping, source.row);
+    if (lookup.missing) {
+      const attempts = await markWaiting(client, logId, lookup.missing);
+      return { status: 'waiting_parent', parent: lookup.missing, attempts, policy: config.missingParent };
+    }
+    const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
+    const out = await runTransform(mapping, source.row, ctx);
+    if (out === null) {
+      await markLog(client, logId, 'skipped', { error: 'transform returned null' });
+      return done('skipped', 'transform returned null', false, []);
+    }
+    // A change that alters no mapped value (a connector touching sfid or a
+    // timestamp) has nothing to carry; writing the whole row anyway would
+    // overwrite a concurrent edit on the other side with stale values.
+    if (earliest.op !== 'INSERT' && earliest.old_row && (await sameTransform(mapping, earliest.old_row, ctx, out))) {
+      await markLog(client, logId, 'skipped', { error: 'no mapped column changed' });
+      return done('skipped', 'no mapped column changed', false, await waitersOf(client, mapping.name, log.row_key));
+    }
+    await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, out[mapping.target.key]));
+    await markOwnWrite(client, [mapping.source.table]);
+    const changed = await upsertTarget(client, mapping, out);
+    await markLog(client, logId, 'synced');
+    return done('synced', changed ? 'upserted' : 'target already equal', false, await waitersOf(client, mapping.name, log.row_key));
+  }
 }
 
 /** The source row is gone: a DELETE applies onDelete; any other change has nothing left to carry. */

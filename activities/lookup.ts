@@ -15,12 +15,13 @@ export interface LogRow {
   new_row: Row | null;
   status: string;
   attempts: number;
+  created_at: Date;
 }
 
 /** The log row, locked for this transaction so two runs for one log cannot interleave. */
 export async function loadLog(client: Client, logId: number): Promise<LogRow | undefined> {
   const { rows } = await client.query<LogRow>(
-    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, attempts
+    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, attempts, created_at
        FROM ferry.database_trigger_log WHERE id = $1 FOR UPDATE`,
     [logId],
   );

@@ -32,6 +32,8 @@ export type ApplyResult =
       already: boolean;
       /** Logs waiting for this row as their parent: their workflows get a wake-up. */
       waiters: number[];
+      /** When the change was captured (ISO), for commit-to-synced latency. */
+      createdAt?: string;
     }
   | {
       status: 'waiting_parent';
