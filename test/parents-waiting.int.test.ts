@@ -1,0 +1,133 @@
+// Children waiting on long durable timers (1 h): what wakes them is the
+// parent's own sync or forceRetry, never the timer, and they survive a worker
+// that is killed while they wait.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleMappings } from '../example/mappings.js';
+import type { FerryConfig } from '../src/config.js';
+import { retryLog } from '../src/retry.js';
+import type { FerryProcess } from '../src/runtime.js';
+import { stateQuery, workflowIdFor } from '../workflows/definitions.js';
+import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
+import { waitFor } from './support/wait.js';
+
+const FILE = import.meta.url;
+let db: TestDatabase;
+let config: FerryConfig;
+let ferry: FerryProcess | undefined;
+const extra: FerryProcess[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase(FILE);
+  config = testConfig(FILE, db, {
+    missingParent: { initialInterval: '1h', backoffCoefficient: 2, maximumInterval: '1h', maximumAttempts: 100 },
+    mappings: exampleMappings,
+  });
+  ferry = await startFerry(config);
+});
+afterAll(async () => {
+  for (const p of [ferry, ...extra]) await p?.stop();
+  await db?.drop();
+});
+
+const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
+const orderLog = async (orderId: number) => (await logs(db.pool, 'orders_to_orders')).find((l) => l.row_key === String(orderId))!;
+const waiting = (orderId: number) =>
+  waitFor(`order ${orderId} waiting`, async () => {
+    const l = await orderLog(orderId);
+    return l.status === 'pending' && l.attempts >= 1 ? l : undefined;
+  });
+const newOrder = async (userId: number) =>
+  (await q(`INSERT INTO portal.orders (user_id, amount, status) VALUES ($1, 1, 'new') RETURNING id`, [userId]))[0].id as number;
+
+describe('a child waiting for its parent', () => {
+  it('shows where it is: query state, search attribute FerryState, attempts on the log row', async () => {
+    const orderId = await newOrder(8001);
+    const log = await waiting(orderId);
+    const handle = ferry!.client!.workflow.getHandle(workflowIdFor(log.id));
+    const state = await waitFor('state waiting_parent', async () => {
+      const s = await handle.query(stateQuery);
+      return s.state === 'waiting_parent' ? s : undefined;
+    });
+    expect(state.waitingFor).toEqual({ mapping: 'users_to_accounts', table: 'portal.users', column: 'user_id', key: '8001', logId: null });
+    expect(state.attempts).toBeGreaterThanOrEqual(1);
+    const next = Date.parse(state.nextAttemptAt!) - Date.now();
+    expect(next).toBeGreaterThan(50 * 60_000);
+    const found = await waitFor('visible in a FerryState query', async () => {
+      const ids: string[] = [];
+      for await (const wf of ferry!.client!.workflow.list({ query: `FerryState = "waiting_parent" AND FerryMapping = "orders_to_orders"` }))
+        ids.push(wf.workflowId);
+      return ids.includes(workflowIdFor(log.id)) ? ids : undefined;
+    });
+    expect(found).toContain(workflowIdFor(log.id));
+  });
+
+  it('follows a late parent within about a second, though its timer is an hour', async () => {
+    const orderId = await newOrder(8002);
+    await waiting(orderId);
+    await q(`INSERT INTO portal.users (id, full_name) VALUES (8002, 'Late')`);
+    await waitFor('child synced', async () => (await orderLog(orderId)).status === 'synced', { timeoutMs: 10_000 });
+    const [{ lag }] = await q(
+      `SELECT extract(epoch FROM c.synced_at - p.created_at) * 1000 AS lag
+         FROM ferry.database_trigger_log c, ferry.database_trigger_log p
+        WHERE c.mapping = 'orders_to_orders' AND c.row_key = $1 AND p.mapping = 'users_to_accounts' AND p.row_key = '8002'`,
+      [String(orderId)],
+    );
+    expect(Number(lag)).toBeLessThan(3000);
+  });
+
+  it('wakes at once on forceRetry (ferry retry) when its parent appeared outside Ferry', async () => {
+    const orderId = await newOrder(8003);
+    const log = await waiting(orderId);
+    // The connector writes the parent straight into the target: no parent log, nobody to wake the child.
+    await q(`INSERT INTO salesforce.account (portal_user_id__c, name) VALUES ('8003', 'Made in Salesforce')`);
+    expect((await orderLog(orderId)).status).toBe('pending');
+    expect(await retryLog(db.pool, ferry!.client!, config, log.id)).toBe('signalled');
+    await waitFor('child synced', async () => (await orderLog(orderId)).status === 'synced', { timeoutMs: 5000 });
+  });
+
+  it('survives a killed worker: every waiting child syncs once the parent comes', async () => {
+    // Listener here; the worker in its own process, so it can be killed for real.
+    await ferry!.stop();
+    ferry = await startFerry(config, { work: false });
+    const worker = spawnWorker();
+    const orders: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) orders.push(await newOrder(8004));
+      for (const id of orders) await waiting(id);
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker.once('exit', r));
+    } finally {
+      worker.kill('SIGKILL');
+    }
+    extra.push(await startFerry(config, { listen: false }));
+    await q(`INSERT INTO portal.users (id, full_name) VALUES (8004, 'After the crash')`);
+    await waitFor('every child synced', async () => {
+      const mine = (await logs(db.pool, 'orders_to_orders')).filter((l) => orders.includes(Number(l.row_key)));
+      return mine.length === 5 && mine.every((l) => l.status === 'synced');
+    });
+    const [{ n }] = await q(`SELECT count(*)::int AS n FROM salesforce.order__c WHERE account__r__portal_user_id__c = '8004'`);
+    expect(n).toBe(5);
+  });
+});
+
+function spawnWorker() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-worker-'));
+  const cfg = path.join(dir, 'ferry.config.ts');
+  const mappings = fileURLToPath(new URL('../example/mappings.ts', import.meta.url));
+  writeFileSync(
+    cfg,
+    `import { exampleMappings } from ${JSON.stringify(mappings)};\n` +
+      `export default ${JSON.stringify({ database: config.database, temporal: config.temporal, missingParent: { initialInterval: '1h', maximumInterval: '1h', maximumAttempts: 100 } })
+        .replace(/}$/, ', mappings: exampleMappings }')};\n`,
+  );
+  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  return spawn(process.execPath, ['--import', 'tsx', cli, 'worker', '--config', cfg], {
+    stdio: 'ignore',
+    env: { ...process.env, FERRY_LOG_LEVEL: 'warn' },
+  });
+}
