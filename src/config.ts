@@ -85,6 +85,24 @@ const configSchema = z
       })
       .strict()
       .default({ sweepInterval: 5000, redispatchAfter: 300_000, batchSize: 500 }),
+    /**
+     * Prometheus `/metrics` and `/healthz` of `ferry start`, `listen` and `worker`
+     * (`--metrics-port` overrides the port). Port 0 picks any free port (it is
+     * logged); `false` serves nothing.
+     *
+     * @example metrics: { port: 9464, host: '0.0.0.0' }
+     */
+    metrics: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            port: z.number().int().min(0).max(65535).default(9464),
+            host: z.string().min(1).default('0.0.0.0'),
+          })
+          .strict(),
+      ])
+      .default({ port: 9464, host: '0.0.0.0' }),
     /** Used by `ferry dev` only: SQL files applied before `migrate` (the example's schema). */
     dev: z
       .object({ setupSql: z.array(z.string()).default([]) })
@@ -126,6 +144,7 @@ function withEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<strin
   if (env.TEMPORAL_ADDRESS) out.temporal.address = env.TEMPORAL_ADDRESS;
   if (env.TEMPORAL_NAMESPACE) out.temporal.namespace = env.TEMPORAL_NAMESPACE;
   if (env.FERRY_TASK_QUEUE) out.temporal.taskQueue = env.FERRY_TASK_QUEUE;
+  if (env.TEMPORAL_UI_URL) out.temporal.uiUrl = env.TEMPORAL_UI_URL;
   return out;
 }
 

@@ -1,4 +1,13 @@
 import { EventEmitter } from 'node:events';
+import type { MissingParent } from '../activities/types.js';
+
+/** Names every line and metric about one sync carries. */
+export interface SyncRef {
+  logId: number;
+  /** Undefined only when the log row could not be read (database down). */
+  mapping: string | undefined;
+  workflowId: string | undefined;
+}
 
 /** What operators care about, as named events; logs and metrics hang off these. */
 export interface FerryEventMap {
@@ -6,10 +15,22 @@ export interface FerryEventMap {
   dispatched: [{ count: number; stale: boolean }];
   /** A dispatch round failed; its logs go back to the queue. */
   dispatchFailed: [{ error: Error; count: number }];
+  /** The sweeper looked for pending logs no workflow carries (start-up, reconnect, every sweepInterval). */
+  swept: [{ reason: 'start' | 'interval' | 'reconnect' }];
   /** The listener's connection is up and LISTENing (first time or after a reconnect). */
   listenerConnected: [];
   /** The listener lost its connection and tries again. */
   listenerReconnecting: [{ attempt: number }];
+  /**
+   * A log reached its final status in this worker. `already`: a second run
+   * found it final (nothing was written, nothing to count again).
+   * `latencyMs`: from the change's capture to now, for synced logs.
+   */
+  syncDone: [SyncRef & { status: 'synced' | 'skipped' | 'failed'; detail: string; already: boolean; latencyMs?: number }];
+  /** The log's parent is not in its target yet; the workflow waits on a durable timer. */
+  syncWaiting: [SyncRef & { parent: MissingParent; attempts: number }];
+  /** An activity threw. Retryable errors are retried by Temporal; the others fail the log next. */
+  syncError: [SyncRef & { activity: string; attempt: number; retryable: boolean; error: string }];
 }
 
 export class FerryEvents extends EventEmitter<FerryEventMap> {}

@@ -45,16 +45,21 @@ export class Listener {
   }
 
   async start(): Promise<void> {
-    const { config, logger, dispatcher } = this.deps;
+    const { config, logger } = this.deps;
     const channels = channelsFor(config);
     this.subscriber = await retryUntilDone('listen to Postgres', () => this.connect(channels), {
       signal: this.stop.signal,
       onError: (err, attempt, delayMs) => logger.warn({ err: (err as Error).message, attempt, delayMs }, 'Postgres unreachable, retrying'),
     });
     logger.info({ channels }, 'listening');
-    this.sweepTimer = setInterval(() => dispatcher.kick({ stale: true }), config.listener.sweepInterval);
+    this.sweepTimer = setInterval(() => this.sweep('interval'), config.listener.sweepInterval);
     this.sweepTimer.unref();
-    dispatcher.kick({ stale: true }); // start-up sweep: whatever changed while no one listened
+    this.sweep('start'); // start-up sweep: whatever changed while no one listened
+  }
+
+  private sweep(reason: 'start' | 'interval' | 'reconnect'): void {
+    this.deps.events.emit('swept', { reason });
+    this.deps.dispatcher.kick({ stale: true });
   }
 
   private async connect(channels: string[]): Promise<Subscriber> {
@@ -79,7 +84,7 @@ export class Listener {
       const wasDown = !this.connected;
       this.connected = true;
       events.emit('listenerConnected');
-      if (wasDown) dispatcher.kick({ stale: true }); // catch up on what was missed while down
+      if (wasDown) this.sweep('reconnect'); // catch up on what was missed while down
     });
     subscriber.events.on('error', (err: Error) => {
       this.connected = false;

@@ -1,15 +1,19 @@
-import type { Client } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig } from './config.js';
 import { createPool, type Pool } from './db.js';
 import { Dispatcher } from './dispatcher.js';
+import { logEvents } from './event-log.js';
 import { FerryEvents } from './events.js';
+import { checkHealth } from './health.js';
+import { startHttpServer, type HttpServer } from './http.js';
 import { Listener } from './listener.js';
 import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { connectClient } from './temporal.js';
-import { createWorker } from './worker.js';
+import { createWorker, installRuntime } from './worker.js';
 
 export interface RunOptions {
   config: FerryConfig;
@@ -18,7 +22,10 @@ export interface RunOptions {
   listen: boolean;
   work: boolean;
   workflowBundle?: { codePath: string };
+  /** How long stop() lets in-flight activities finish before cancelling them (default 10s). */
   shutdownGraceTime?: Duration;
+  /** Serve /metrics and /healthz here (the CLI passes config.metrics); nothing when unset. */
+  http?: { port: number; host: string };
 }
 
 export interface FerryProcess {
@@ -27,6 +34,8 @@ export interface FerryProcess {
   client?: Client;
   dispatcher?: Dispatcher;
   listener?: Listener;
+  /** The /metrics and /healthz server, when RunOptions.http asked for one. */
+  http?: HttpServer;
   /** Resolves once the worker is polling (immediately when this process runs no worker). */
   workerReady: Promise<void>;
   /** Stops the listener, then lets the worker finish in-flight work, then closes connections. */
@@ -39,9 +48,32 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   const abort = new AbortController();
   const pool = createPool(config.database.url, config.database.poolSize + 2);
   const events = new FerryEvents();
+  logEvents(events, logger);
   const proc: FerryProcess = { pool, events, workerReady: Promise.resolve(), stop: async () => {} };
 
   let worker: Worker | undefined;
+  // Served before anything waits for Postgres or Temporal, so an outage at
+  // start-up shows as 503 rather than as no answer.
+  let healthConnection: Connection | undefined;
+  if (opts.http) {
+    const sdkMetricsUrl = opts.work ? await installRuntime(logger, { sdkMetrics: true }) : undefined;
+    const listening = opts.listen ? () => proc.listener?.listening ?? false : undefined;
+    healthConnection = Connection.lazy({ address: config.temporal.address, connectTimeout: '2s' });
+    const temporal = healthConnection;
+    proc.http = await startHttpServer({
+      ...opts.http,
+      metrics: createMetrics({ pool, events, listening, sdkMetricsUrl }),
+      health: () =>
+        checkHealth({
+          pool,
+          temporal,
+          namespace: config.temporal.namespace,
+          listening,
+          workerState: opts.work ? () => worker?.getState() : undefined,
+        }),
+    });
+    logger.info({ metrics: `${proc.http.url}/metrics`, health: `${proc.http.url}/healthz` }, 'serving metrics and health');
+  }
   let workerDone: Promise<void> = Promise.resolve();
   if (opts.work) {
     let markReady: () => void;
@@ -51,7 +83,7 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     workerDone = (async () => {
       for (let failures = 0; !abort.signal.aborted; ) {
         try {
-          const created = await createWorker({ config, pool, logger, workflowBundle: opts.workflowBundle, shutdownGraceTime: opts.shutdownGraceTime }, abort.signal);
+          const created = await createWorker({ config, pool, logger, events, workflowBundle: opts.workflowBundle, shutdownGraceTime: opts.shutdownGraceTime }, abort.signal);
           worker = created.worker;
           try {
             if (abort.signal.aborted) return;
@@ -83,10 +115,15 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
 
   proc.stop = async () => {
     abort.abort();
+    // No new work first: the listener and dispatcher stop starting workflows;
+    // then the worker stops polling and finishes what it holds (bounded by
+    // shutdownGraceTime). Whatever is left stays in Temporal and the log table.
     await proc.listener?.close();
     await proc.dispatcher?.close();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone;
+    await proc.http?.close();
+    await healthConnection?.close().catch(() => {});
     await proc.client?.connection.close();
     await pool.end();
   };

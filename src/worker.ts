@@ -5,7 +5,10 @@ import { createActivities } from '../activities/index.js';
 import { retryUntilDone } from './backoff.js';
 import type { FerryConfig } from './config.js';
 import type { Pool } from './db.js';
+import { freePort } from './dev-server.js';
+import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
+import { observeActivities } from './observe.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -13,13 +16,39 @@ export interface WorkerDeps {
   config: FerryConfig;
   pool: Pool;
   logger: Logger;
+  /** Where the activity interceptor reports each sync's outcome (logs and metrics listen). */
+  events: FerryEvents;
   /** A prebuilt workflow bundle (tests build one for all files); else workflows/ is bundled at start. */
   workflowBundle?: { codePath: string };
   /** How long SIGTERM waits for in-flight activities before cancelling them. */
   shutdownGraceTime?: Duration;
 }
 
-let runtimeInstalled = false;
+let installed: Promise<string | undefined> | undefined;
+
+/**
+ * Installs the Temporal SDK runtime once per process (it is process-wide).
+ * With `sdkMetrics`, the SDK's own worker metrics (task slots, poll and
+ * schedule-to-start latencies, sticky cache...) are exported in Prometheus
+ * format on a loopback port; Ferry's /metrics appends them, so one scrape
+ * target has both. Returns that endpoint, when there is one.
+ */
+export function installRuntime(logger: Logger, opts: { sdkMetrics?: boolean } = {}): Promise<string | undefined> {
+  installed ??= (async () => {
+    const bindAddress = opts.sdkMetrics ? `127.0.0.1:${await freePort()}` : undefined;
+    try {
+      // Keep the SDK's own logs at warn: Ferry logs what a sync did.
+      Runtime.install({
+        logger: new SdkLogger(logger),
+        ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
+      });
+      return bindAddress && `http://${bindAddress}/metrics`;
+    } catch {
+      return undefined; // already installed by the embedding process
+    }
+  })();
+  return installed;
+}
 
 /**
  * Creates the Temporal worker for Ferry's task queue. Waits for Temporal with
@@ -27,15 +56,7 @@ let runtimeInstalled = false;
  */
 export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config, logger } = deps;
-  if (!runtimeInstalled) {
-    runtimeInstalled = true;
-    // Keep the SDK's own logs at warn: Ferry logs what a sync did.
-    try {
-      Runtime.install({ logger: new SdkLogger(logger) });
-    } catch {
-      /* already installed by the embedding process */
-    }
-  }
+  await installRuntime(logger);
   const connection = await retryUntilDone('connect worker to Temporal', () => NativeConnection.connect({ address: config.temporal.address }), {
     signal,
     onError: (err, attempt, delayMs) => logger.warn({ err: (err as Error).message, attempt, delayMs }, 'worker: Temporal unreachable, retrying'),
@@ -45,6 +66,8 @@ export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Prom
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({ pool: deps.pool, config }),
+    // Local activities go through activity interceptors too: one place sees every sync's outcome.
+    interceptors: { activity: [observeActivities({ pool: deps.pool, events: deps.events })] },
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Each sync is one local activity holding one pooled connection.
     maxConcurrentLocalActivityExecutions: config.database.poolSize,

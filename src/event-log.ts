@@ -1,0 +1,27 @@
+import type { FerryEvents } from './events.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The log lines about syncs, from FerryEvents. Every line about one sync
+ * carries logId, mapping and workflowId, so `jq 'select(.logId == 42)'` (or a
+ * log search on workflowId) shows a sync's whole story.
+ */
+export function logEvents(events: FerryEvents, logger: Logger): void {
+  events.on('syncDone', ({ logId, mapping, workflowId, status, detail, already, latencyMs }) => {
+    const fields = { logId, mapping, workflowId, status, detail, already, latencyMs };
+    if (status === 'failed') logger.error(fields, `log ${logId} failed: ${detail}`);
+    else logger.info(fields, `log ${logId} ${status}`);
+  });
+  events.on('syncWaiting', ({ logId, mapping, workflowId, parent, attempts }) => {
+    logger.info(
+      { logId, mapping, workflowId, attempts, parentMapping: parent.mapping, parentKey: parent.key, parentLogId: parent.logId },
+      `log ${logId} waits for its parent ${parent.mapping} ${parent.key}`,
+    );
+  });
+  events.on('syncError', ({ logId, mapping, workflowId, activity, attempt, retryable, error }) => {
+    const fields = { logId, mapping, workflowId, activity, attempt, retryable, err: error };
+    if (retryable) logger.warn(fields, `log ${logId}: ${activity} failed, Temporal retries it`);
+    else logger.error(fields, `log ${logId}: ${activity} failed for good`);
+  });
+  events.on('dispatched', ({ count, stale }) => logger.debug({ count, stale }, 'workflows started'));
+}

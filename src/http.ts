@@ -1,0 +1,51 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HealthReport } from './health.js';
+
+export interface HttpDeps {
+  host: string;
+  /** 0: any free port (see `url`). */
+  port: number;
+  metrics: { contentType: string; render(): Promise<string> };
+  health: () => Promise<HealthReport>;
+}
+
+export interface HttpServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves GET /metrics (Prometheus) and GET /healthz (200 or 503, JSON). */
+export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'text/plain', 'GET only\n');
+    const route =
+      path === '/metrics'
+        ? deps.metrics.render().then((text) => reply(200, deps.metrics.contentType, text))
+        : path === '/healthz'
+          ? deps.health().then((report) => reply(report.ok ? 200 : 503, 'application/json', JSON.stringify(report) + '\n'))
+          : Promise.resolve(reply(404, 'text/plain', 'not found: try /metrics or /healthz\n'));
+    route.catch((err: Error) => reply(500, 'text/plain', `${err.message}\n`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port, deps.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = deps.host === '0.0.0.0' || deps.host === '::' ? '127.0.0.1' : deps.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,132 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Pool } from './db.js';
+import type { FerryEvents } from './events.js';
+
+export interface MetricsDeps {
+  pool: Pool;
+  events: FerryEvents;
+  /** Whether this process's listener is LISTENing; undefined in a process that does not listen. */
+  listening?: () => boolean;
+  /** The Temporal SDK's own Prometheus endpoint (worker processes), appended to every scrape. */
+  sdkMetricsUrl?: string;
+}
+
+export interface Metrics {
+  registry: Registry;
+  contentType: string;
+  /** The exposition text: Ferry's metrics, Node's process metrics and the SDK's worker metrics. */
+  render(): Promise<string>;
+}
+
+// Commit-to-synced latency: a healthy sync takes well under a second, a
+// sync that waited for a parent can take minutes or hours.
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
+
+/** Ferry's Prometheus metrics, fed by FerryEvents and, for the pending gauge, a query on scrape. */
+export function createMetrics(deps: MetricsDeps): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: 'ferry_pending_logs',
+    help: 'Logs with status pending, per mapping (queried on scrape)',
+    labelNames: ['mapping'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      // Reads the partial index of pending logs; a database outage shows as no samples, and in /healthz.
+      const { rows } = await deps.pool
+        .query<{ mapping: string; n: number }>(
+          `SELECT mapping, count(*)::int AS n FROM ferry.database_trigger_log WHERE status = 'pending' GROUP BY mapping`,
+        )
+        .catch(() => ({ rows: [] as { mapping: string; n: number }[] }));
+      for (const r of rows) this.set({ mapping: r.mapping }, r.n);
+    },
+  });
+  const syncs = new Counter({
+    name: 'ferry_syncs_total',
+    help: 'Logs that reached a final status in this worker, per mapping and status (synced, skipped, failed)',
+    labelNames: ['mapping', 'status'],
+    registers: [registry],
+  });
+  const waits = new Counter({
+    name: 'ferry_parent_waits_total',
+    help: 'Times a sync found its parent missing and started a durable wait, per mapping',
+    labelNames: ['mapping'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'ferry_activity_errors_total',
+    help: 'Activity attempts that threw, per mapping, activity and whether Temporal retries them',
+    labelNames: ['mapping', 'activity', 'retryable'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'ferry_sync_latency_seconds',
+    help: 'From the source transaction capturing a change to its log being synced',
+    labelNames: ['mapping'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const reconnects = new Counter({
+    name: 'ferry_listener_reconnects_total',
+    help: 'Times the listener lost its Postgres connection and reconnected',
+    registers: [registry],
+  });
+  const sweeps = new Counter({
+    name: 'ferry_sweeps_total',
+    help: 'Sweeper rounds for pending logs without a workflow, per reason (start, interval, reconnect)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const dispatched = new Counter({
+    name: 'ferry_dispatched_logs_total',
+    help: 'Logs handed to a syncLog workflow; kind "stale" = dispatched again after listener.redispatchAfter',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const dispatchFailures = new Counter({
+    name: 'ferry_dispatch_failures_total',
+    help: 'Logs whose workflow could not be started (Temporal down); they go back to the queue',
+    registers: [registry],
+  });
+  if (deps.listening) {
+    const listening = deps.listening;
+    new Gauge({
+      name: 'ferry_listener_up',
+      help: '1 while the listener is LISTENing on Postgres, else 0',
+      registers: [registry],
+      collect() {
+        this.set(listening() ? 1 : 0);
+      },
+    });
+  }
+
+  const unknown = (m: string | undefined) => m ?? 'unknown';
+  deps.events.on('syncDone', (e) => {
+    if (e.already) return; // a second run of a finished log: counted the first time
+    syncs.inc({ mapping: unknown(e.mapping), status: e.status });
+    if (e.latencyMs !== undefined) latency.observe({ mapping: unknown(e.mapping) }, e.latencyMs / 1000);
+  });
+  deps.events.on('syncWaiting', (e) => waits.inc({ mapping: unknown(e.mapping) }));
+  deps.events.on('syncError', (e) => errors.inc({ mapping: unknown(e.mapping), activity: e.activity, retryable: String(e.retryable) }));
+  deps.events.on('listenerReconnecting', () => reconnects.inc());
+  deps.events.on('swept', (e) => sweeps.inc({ reason: e.reason }));
+  deps.events.on('dispatched', (e) => dispatched.inc({ kind: e.stale ? 'stale' : 'new' }, e.count));
+  deps.events.on('dispatchFailed', (e) => dispatchFailures.inc(e.count));
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    async render() {
+      const own = await registry.metrics();
+      if (!deps.sdkMetricsUrl) return own;
+      try {
+        const res = await fetch(deps.sdkMetricsUrl, { signal: AbortSignal.timeout(2000) });
+        return `${own}\n${await res.text()}`;
+      } catch (err) {
+        return `${own}\n# Temporal SDK metrics unavailable: ${(err as Error).message}\n`;
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { ApplyResult } from '../activities/types.js';
+import type { Pool } from './db.js';
+import type { FerryEvents, SyncRef } from './events.js';
+
+export interface ObserveDeps {
+  pool: Pool;
+  events: FerryEvents;
+}
+
+/**
+ * An activity inbound interceptor that turns each applyChange / markFailed
+ * outcome into a FerryEvents event (logs and metrics hang off those). Local
+ * activities pass through it too. It only watches: a failure to observe never
+ * changes what the activity returns or throws.
+ */
+export function observeActivities(deps: ObserveDeps): ActivityInterceptorsFactory {
+  const inbound: ActivityInboundCallsInterceptor = {
+    async execute(input, next) {
+      const info = Context.current().info;
+      const activity = info.activityType;
+      if (activity !== 'applyChange' && activity !== 'markFailed') return next(input);
+      const logId = Number(input.args[0]);
+      // The activities take only the log id; the mapping comes from the log row
+      // (a primary-key read), so every line and metric can name it.
+      const ref: SyncRef = { logId, mapping: await mappingOf(deps.pool, logId), workflowId: info.workflowExecution?.workflowId };
+      let result: unknown;
+      try {
+        result = await next(input);
+      } catch (err) {
+        deps.events.emit('syncError', {
+          ...ref,
+          activity,
+          attempt: info.attempt,
+          retryable: !(err instanceof ApplicationFailure && err.nonRetryable),
+          error: (err as Error).message,
+        });
+        throw err;
+      }
+      if (activity === 'markFailed') {
+        deps.events.emit('syncDone', { ...ref, status: 'failed', detail: String(input.args[1]), already: false });
+      } else {
+        report(deps.events, ref, result as ApplyResult);
+      }
+      return result;
+    },
+  };
+  return () => ({ inbound });
+}
+
+function report(events: FerryEvents, ref: SyncRef, result: ApplyResult): void {
+  if (result.status === 'waiting_parent') {
+    events.emit('syncWaiting', { ...ref, parent: result.parent, attempts: result.attempts });
+    return;
+  }
+  const latencyMs = result.status === 'synced' && !result.already && result.createdAt ? Date.now() - Date.parse(result.createdAt) : undefined;
+  events.emit('syncDone', { ...ref, status: result.status, detail: result.detail, already: result.already, latencyMs });
+}
+
+async function mappingOf(pool: Pool, logId: number): Promise<string | undefined> {
+  try {
+    const { rows } = await pool.query<{ mapping: string }>('SELECT mapping FROM ferry.database_trigger_log WHERE id = $1', [logId]);
+    return rows[0]?.mapping;
+  } catch {
+    return undefined; // the database is down: the activity will say so itself
+  }
+}

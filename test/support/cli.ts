@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(ROOT, 'src/cli.ts');
+const EXAMPLE_MAPPINGS = pathToFileURL(path.join(ROOT, 'example/mappings.ts')).href;
+
+/**
+ * Writes a config module for a `ferry` child process. `settings` is plain
+ * data (database, temporal, ...); `mappings` is source text, which may use
+ * `exampleMappings` from example/mappings.ts.
+ */
+export function writeCliConfig(name: string, settings: Record<string, unknown>, mappings = 'exampleMappings'): string {
+  const dir = path.join(os.tmpdir(), `ferry-cli-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  writeFileSync(
+    file,
+    `import { exampleMappings } from ${JSON.stringify(EXAMPLE_MAPPINGS)};\n` +
+      `export default { ...${JSON.stringify(settings)}, mappings: ${mappings} };\n`,
+  );
+  return file;
+}
+
+export interface CliRun {
+  child: ChildProcess;
+  /** Output so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/** Starts `ferry <args>` as a child process, the way an operator runs it (from the repo, via tsx). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, FERRY_LOG_JSON: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs `ferry <args>` to the end. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = spawnCli(args, env);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** The JSON log lines a child printed (pino, one object a line). */
+export function jsonLines(text: string): Record<string, any>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+}
