@@ -1,0 +1,170 @@
+import type { FerryConfig } from './config.js';
+import type { Pool } from './db.js';
+import { webUiLink } from './temporal.js';
+
+export interface MappingStatus {
+  mapping: string;
+  pending: number;
+  /** Of the pending: waiting for a parent that is not in its target yet. */
+  waiting: number;
+  synced: number;
+  skipped: number;
+  failed: number;
+  /** Age in seconds of the oldest pending log; null when none is pending. */
+  oldestPendingAgeSeconds: number | null;
+  syncedLastMinute: number;
+}
+
+export interface StuckLog {
+  logId: number;
+  mapping: string;
+  op: string;
+  rowKey: string;
+  attempts: number;
+  ageSeconds: number;
+  workflowId: string;
+  webUi: string;
+  /** waiting_parent: the parent the log waits for. */
+  waitingFor?: { mapping: string; key: string };
+  /** failed: why. */
+  error?: string;
+}
+
+export interface StatusReport {
+  healthy: boolean;
+  /** Why not healthy, one line each. */
+  problems: string[];
+  maxPendingAgeSeconds: number;
+  mappings: MappingStatus[];
+  waiting: StuckLog[];
+  failed: StuckLog[];
+}
+
+export interface StatusOptions {
+  /** A pending log older than this makes the report unhealthy. */
+  maxPendingAgeMs: number;
+  /** Longest list of waiting and of failed logs shown. */
+  limit: number;
+}
+
+// One pass over the log table for all counts: status is a command, not a hot path.
+const COUNTS = `
+  SELECT mapping,
+         count(*) FILTER (WHERE status = 'pending')::int                               AS pending,
+         count(*) FILTER (WHERE status = 'pending' AND waiting_key IS NOT NULL)::int   AS waiting,
+         count(*) FILTER (WHERE status = 'synced')::int                                AS synced,
+         count(*) FILTER (WHERE status = 'skipped')::int                               AS skipped,
+         count(*) FILTER (WHERE status = 'failed')::int                                AS failed,
+         extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest_pending,
+         count(*) FILTER (WHERE status = 'synced' AND synced_at > now() - interval '1 minute')::int AS synced_last_minute
+    FROM ferry.database_trigger_log
+   GROUP BY mapping`;
+
+const LIST = `
+  SELECT id, mapping, op, row_key, attempts, error, waiting_mapping, waiting_key,
+         extract(epoch FROM now() - created_at)::float8 AS age
+    FROM ferry.database_trigger_log
+   WHERE %WHERE%
+   ORDER BY id
+   LIMIT $1`;
+
+/** `ferry status`: what the log table says about every mapping, and the logs that need a person. */
+export async function collectStatus(pool: Pool, config: FerryConfig, opts: StatusOptions): Promise<StatusReport> {
+  const counts = (await pool.query(COUNTS)).rows;
+  const byName = new Map(counts.map((r) => [r.mapping as string, r]));
+  // Every configured mapping shows, with zeros when it has no logs; a mapping
+  // that left the config but still has logs shows too.
+  const names = [...new Set([...config.mappings.map((m) => m.name), ...byName.keys()])];
+  const mappings: MappingStatus[] = names.map((mapping) => {
+    const r = byName.get(mapping);
+    return {
+      mapping,
+      pending: r?.pending ?? 0,
+      waiting: r?.waiting ?? 0,
+      synced: r?.synced ?? 0,
+      skipped: r?.skipped ?? 0,
+      failed: r?.failed ?? 0,
+      oldestPendingAgeSeconds: r?.oldest_pending == null ? null : Math.round(r.oldest_pending),
+      syncedLastMinute: r?.synced_last_minute ?? 0,
+    };
+  });
+
+  const list = async (where: string) =>
+    (await pool.query(LIST.replace('%WHERE%', where), [opts.limit])).rows.map(
+      (r): StuckLog => ({
+        logId: r.id,
+        mapping: r.mapping,
+        op: r.op,
+        rowKey: r.row_key,
+        attempts: r.attempts,
+        ageSeconds: Math.round(r.age),
+        workflowId: `ferry-log-${r.id}`,
+        webUi: webUiLink(config, `ferry-log-${r.id}`),
+        ...(r.waiting_key !== null ? { waitingFor: { mapping: r.waiting_mapping, key: r.waiting_key } } : {}),
+        ...(r.error !== null ? { error: r.error } : {}),
+      }),
+    );
+  const waiting = await list(`status = 'pending' AND waiting_key IS NOT NULL`);
+  const failed = await list(`status = 'failed'`);
+
+  const problems: string[] = [];
+  const failedTotal = mappings.reduce((n, m) => n + m.failed, 0);
+  if (failedTotal > 0) problems.push(`${failedTotal} failed log(s)`);
+  const maxPendingAgeSeconds = opts.maxPendingAgeMs / 1000;
+  for (const m of mappings) {
+    if (m.oldestPendingAgeSeconds !== null && m.oldestPendingAgeSeconds > maxPendingAgeSeconds)
+      problems.push(`${m.mapping}: oldest pending log is ${formatAge(m.oldestPendingAgeSeconds)} old (limit ${formatAge(maxPendingAgeSeconds)})`);
+  }
+  return { healthy: problems.length === 0, problems, maxPendingAgeSeconds, mappings, waiting, failed };
+}
+
+export function formatAge(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds * 10) / 10}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(seconds / 86_400)}d${Math.floor((seconds % 86_400) / 3600)}h`;
+}
+
+/** The report as a person reads it in a terminal. */
+export function formatStatus(report: StatusReport): string {
+  const header = ['MAPPING', 'PENDING', 'WAITING', 'SYNCED', 'SKIPPED', 'FAILED', 'OLDEST PENDING', 'SYNCED/1M'];
+  const rows = report.mappings.map((m) => [
+    m.mapping,
+    ...[m.pending, m.waiting, m.synced, m.skipped, m.failed].map(String),
+    m.oldestPendingAgeSeconds === null ? '-' : formatAge(m.oldestPendingAgeSeconds),
+    String(m.syncedLastMinute),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const out = [line(header), ...rows.map(line)];
+
+  const totalWaiting = report.mappings.reduce((n, m) => n + m.waiting, 0);
+  const totalFailed = report.mappings.reduce((n, m) => n + m.failed, 0);
+  if (totalWaiting > 0) {
+    out.push('', `Waiting for a parent (${shown(report.waiting.length, totalWaiting)}):`);
+    for (const l of report.waiting)
+      out.push(
+        `  log ${l.logId}  ${l.mapping} ${l.op} key ${l.rowKey}  waits for ${l.waitingFor!.mapping} key ${l.waitingFor!.key}` +
+          `  attempts ${l.attempts}  age ${formatAge(l.ageSeconds)}`,
+        `    ${l.webUi}`,
+      );
+  }
+  if (totalFailed > 0) {
+    out.push('', `Failed (${shown(report.failed.length, totalFailed)}):`);
+    for (const l of report.failed)
+      out.push(`  log ${l.logId}  ${l.mapping} ${l.op} key ${l.rowKey}  attempts ${l.attempts}  ${l.error ?? ''}`.trimEnd(), `    ${l.webUi}`);
+  }
+  if (totalWaiting > 0 || totalFailed > 0)
+    out.push(
+      '',
+      'Retry one:  ferry retry <logId>      (same as: temporal workflow signal --workflow-id ferry-log-<logId> --name forceRetry,',
+      '                                      for a waiting log; a failed log needs ferry retry)',
+      'Retry all failed:  ferry retry --failed [--mapping NAME]',
+    );
+  out.push('', report.healthy ? 'OK' : `PROBLEM: ${report.problems.join('; ')}`);
+  return out.join('\n') + '\n';
+}
+
+function shown(listed: number, total: number): string {
+  return listed < total ? `${total}, first ${listed} shown` : String(total);
+}
