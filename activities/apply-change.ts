@@ -1,13 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { FerryConfig, Mapping, Row, TransformContext } from '../src/config.js';
-import { mappingByName } from '../src/config.js';
+import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentity, rowIdentity, withTransaction, type Client, type Pool } from '../src/db.js';
 import { loadLog, lookupParents, readSource, type LogRow } from './lookup.js';
 import { coverOlderChanges, markLog, markWaiting, waitersOf } from './mark.js';
 import { runTransform } from './transform.js';
 import type { ApplyResult, FinalStatus } from './types.js';
-import { deleteTarget, markOwnWrite, upsertTarget } from './upsert.js';
+import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
+import { resolveConflict } from './conflict.js';
+import { selectRowStatement } from '../src/statements.js';
 
 export interface ApplyDeps {
   pool: Pool;
@@ -75,34 +77,69 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       await markLog(client, logId, 'skipped', { error: 'no mapped column changed' });
       return done('skipped', 'no mapped column changed', false, await waitersOf(client, mapping.name, log.row_key));
     }
-    await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, out[mapping.target.key]));
+    const key = out[mapping.target.key];
+    if (key === null || key === undefined) {
+      // Only with `link` (runTransform checks): a record made on the other side.
+      const created = await linkTarget(client, mapping, out, log.row_key);
+      await markLog(client, logId, 'synced');
+      return done('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`, false, []);
+    }
+    const lost = await settleConflict(client, mapping, log, key);
+    if (lost) return lost;
+    await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
+    await checkSourceUnchanged(client, mapping, log.row_key, source.row);
     await markOwnWrite(client, [mapping.source.table]);
     const changed = await upsertTarget(client, mapping, out);
     await markLog(client, logId, 'synced');
     return done('synced', changed ? 'upserted' : 'target already equal', false, await waitersOf(client, mapping.name, log.row_key));
   }
-}
 
-/** The source row is gone: a DELETE applies onDelete; any other change has nothing left to carry. */
-async function applyDelete(client: Client, mapping: Mapping, log: LogRow): Promise<ApplyResult> {
-  const last = log.old_row ?? log.new_row;
-  if (log.op !== 'DELETE' || !last) {
-    await markLog(client, log.id, 'skipped', { error: 'source row no longer exists' });
-    return done('skipped', 'source row no longer exists', false, []);
+  /** Two-way pairs: a losing change steps aside (skipped) for the other side's winning one. */
+  async function settleConflict(client: Client, mapping: Mapping, log: LogRow, targetKey: unknown): Promise<ApplyResult | undefined> {
+    const reverse = reverseOf(config.mappings, mapping);
+    if (!reverse) return undefined;
+    const winner = await resolveConflict(client, mapping, reverse, log.id, targetKey);
+    if (winner === undefined) return undefined;
+    const why = `conflict: lost to ${winner} of ${reverse.name} (${reverse.conflict ?? 'latest'})`;
+    await markLog(client, log.id, 'skipped', { supersededBy: winner, error: why });
+    return done('skipped', why, false, []);
   }
-  // The transform of the last row seen names the target row to delete.
-  const out = await runTransform(mapping, last, { op: 'DELETE', logId: log.id, mapping: mapping.name, parents: {} });
-  if (out === null) {
-    await markLog(client, log.id, 'skipped', { error: 'transform returned null' });
-    return done('skipped', 'transform returned null', false, []);
+
+  /**
+   * Two-way pairs serialize on the row they share, which a reverse mapping
+   * locks only as its target, after reading its source. Had the other side
+   * written this source row meanwhile, what was read is stale: try again.
+   */
+  async function checkSourceUnchanged(client: Client, mapping: Mapping, rowKey: string, seen: Row): Promise<void> {
+    if (!reverseOf(config.mappings, mapping)) return;
+    const now = await client.query<{ row: Row }>(selectRowStatement(mapping.source.table, mapping.source.key, rowKey));
+    if (!isDeepStrictEqual(now.rows[0]?.row, seen)) throw new Error(`source row ${mapping.source.table} ${rowKey} changed while carrying it; retrying`);
   }
-  const key = out[mapping.target.key];
-  await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
-  await markOwnWrite(client, [mapping.source.table]);
-  const changed = await deleteTarget(client, mapping, key);
-  await markLog(client, log.id, 'synced');
-  const detail = mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone';
-  return done('synced', detail, false, []);
+
+  /** The source row is gone: a DELETE applies onDelete; any other change has nothing left to carry. */
+  async function applyDelete(client: Client, mapping: Mapping, log: LogRow): Promise<ApplyResult> {
+    const last = log.old_row ?? log.new_row;
+    if (log.op !== 'DELETE' || !last) {
+      await markLog(client, log.id, 'skipped', { error: 'source row no longer exists' });
+      return done('skipped', 'source row no longer exists', false, []);
+    }
+    // The transform of the last row seen names the target row to delete.
+    const out = await runTransform(mapping, last, { op: 'DELETE', logId: log.id, mapping: mapping.name, parents: {} });
+    const key = out?.[mapping.target.key];
+    if (out === null || key === null || key === undefined) {
+      await markLog(client, log.id, 'skipped', { error: 'transform returned no target row' });
+      return done('skipped', 'transform returned no target row', false, []);
+    }
+    // A delete that writes nothing (onDelete: ignore) cannot conflict with anything.
+    const lost = mapping.onDelete === 'ignore' ? undefined : await settleConflict(client, mapping, log, key);
+    if (lost) return lost;
+    await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
+    await markOwnWrite(client, [mapping.source.table]);
+    const changed = await deleteTarget(client, mapping, key);
+    await markLog(client, log.id, 'synced');
+    const detail = mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone';
+    return done('synced', detail, false, []);
+  }
 }
 
 /** Whether the row before the change transforms to the same target row (a throw counts as different). */

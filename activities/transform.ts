@@ -20,7 +20,8 @@ export async function runTransform(mapping: Mapping, row: Row, ctx: TransformCon
     throw ApplicationFailure.nonRetryable(`transform of ${mapping.name} returned ${typeof out}, not a row object`, TRANSFORM_ERROR);
   }
   const key = out[mapping.target.key];
-  if (key === null || key === undefined) {
+  // With `link`, a missing key means: create the counterpart and link it.
+  if ((key === null || key === undefined) && !mapping.link) {
     throw ApplicationFailure.nonRetryable(
       `transform of ${mapping.name} returned no value for the target key "${mapping.target.key}"`,
       TRANSFORM_ERROR,

@@ -1,7 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '../src/db.js';
 import type { Mapping, Row } from '../src/config.js';
-import { deleteStatement, softDeleteStatement, upsertStatement, type Statement } from '../src/statements.js';
+import {
+  deleteStatement,
+  insertReturningKeyStatement,
+  softDeleteStatement,
+  upsertStatement,
+  writeBackStatement,
+  type Statement,
+} from '../src/statements.js';
 import { TARGET_WRITE_ERROR } from './types.js';
 
 /**
@@ -16,10 +23,10 @@ export async function markOwnWrite(client: Client, originTables: string[]): Prom
 // SQLSTATE classes that no retry can fix: the row itself does not fit the target.
 const DATA_ERROR_CLASSES = ['22', '23', '42'];
 
-async function run(client: Client, mapping: Mapping, statement: Statement): Promise<number> {
+async function run(client: Client, mapping: Mapping, statement: Statement): Promise<{ rowCount: number; rows: Row[] }> {
   try {
     const result = await client.query(statement);
-    return result.rowCount ?? 0;
+    return { rowCount: result.rowCount ?? 0, rows: result.rows };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code && DATA_ERROR_CLASSES.includes(code.slice(0, 2))) {
@@ -33,8 +40,8 @@ async function run(client: Client, mapping: Mapping, statement: Statement): Prom
 }
 
 /** Writes exactly the columns the transform returned; returns rows changed (0 when already equal). */
-export function upsertTarget(client: Client, mapping: Mapping, row: Row): Promise<number> {
-  return run(client, mapping, upsertStatement(mapping.target.table, mapping.target.key, row));
+export async function upsertTarget(client: Client, mapping: Mapping, row: Row): Promise<number> {
+  return (await run(client, mapping, upsertStatement(mapping.target.table, mapping.target.key, row))).rowCount;
 }
 
 /** Applies the mapping's onDelete policy to the target row with this key. */
@@ -45,5 +52,20 @@ export async function deleteTarget(client: Client, mapping: Mapping, key: unknow
     policy === 'delete'
       ? deleteStatement(mapping.target.table, mapping.target.key, key)
       : softDeleteStatement(mapping.target.table, mapping.target.key, key, policy.softDelete);
-  return run(client, mapping, statement);
+  return (await run(client, mapping, statement)).rowCount;
 }
+
+/**
+ * Linking: creates the counterpart of a row made on the other side and writes
+ * its generated key back into the origin row. Both writes are Ferry's own,
+ * copied between the two tables, so neither is logged again.
+ */
+export async function linkTarget(client: Client, mapping: Mapping, row: Row, sourceKey: string): Promise<unknown> {
+  const { writeBack } = mapping.link!;
+  await markOwnWrite(client, [mapping.source.table, mapping.target.table]);
+  const inserted = await run(client, mapping, insertReturningKeyStatement(mapping.target.table, mapping.target.key, row));
+  const key = inserted.rows[0]!.key;
+  await run(client, mapping, writeBackStatement(mapping.source.table, mapping.source.key, sourceKey, writeBack, key));
+  return key;
+}
+

@@ -42,6 +42,21 @@ const mappingSchema = z
     onDelete: z
       .union([z.literal('delete'), z.literal('ignore'), z.object({ softDelete: column }).strict()])
       .default('delete'),
+    /**
+     * With a mapping in the opposite direction: who wins when both sides of a
+     * pair changed before either change was carried. 'latest' (default): the
+     * change captured last wins, whole; 'source-wins' / 'target-wins': this
+     * mapping's source (or target) side always wins. The reverse mapping
+     * takes the mirror policy.
+     */
+    conflict: z.enum(['latest', 'source-wins', 'target-wins']).optional(),
+    /**
+     * Linking: when the transform returns no target key (a record created on
+     * the other side), insert the target row, let the database generate its
+     * key, and write that key back into this source column, as Ferry's own
+     * write. @example link: { writeBack: 'portal_user_id__c' }
+     */
+    link: z.object({ writeBack: column }).strict().optional(),
   })
   .strict();
 
@@ -174,11 +189,45 @@ function checkMappings(mappings: Mapping[]): void {
         throw new ConfigError(`config: mappings[${i}].parents[${j}].mapping: no mapping is named "${p.mapping}"`);
     }),
   );
+  resolveConflictPolicies(mappings);
   const cycle = findCycle(new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)])));
   if (cycle) {
     const i = byName.get(cycle[0]!)!;
     throw new ConfigError(`config: mappings[${i}].parents: a mapping is its own ancestor: ${cycle.join(' -> ')}`);
   }
+}
+
+/** The mapping that carries rows the opposite way (target -> source), if any. */
+export function reverseOf(mappings: Mapping[], mapping: Mapping): Mapping | undefined {
+  return mappings.find((m) => m.source.table === mapping.target.table && m.target.table === mapping.source.table);
+}
+
+const MIRROR = { latest: 'latest', 'source-wins': 'target-wins', 'target-wins': 'source-wins' } as const;
+
+/**
+ * Gives each mapping of a two-way pair its conflict policy: one side may set
+ * it, the other mirrors it; both set means they must agree. Pairs serialize on
+ * the row they share, so the reverse mapping must write the source's key.
+ */
+function resolveConflictPolicies(mappings: Mapping[]): void {
+  mappings.forEach((m, i) => {
+    const reverse = reverseOf(mappings, m);
+    if (!reverse) {
+      m.conflict ??= 'latest';
+      return;
+    }
+    if (reverse.target.key !== m.source.key && m.target.key !== reverse.source.key)
+      throw new ConfigError(
+        `config: mappings[${i}]: ${m.name} and ${reverse.name} sync in opposite directions, so one must write the other's ` +
+          `source key (e.g. ${reverse.name}.target.key = "${m.source.key}"): pairs serialize on the row they share`,
+      );
+    const mirrored = reverse.conflict ? MIRROR[reverse.conflict] : undefined;
+    if (m.conflict && mirrored && m.conflict !== mirrored)
+      throw new ConfigError(
+        `config: mappings[${i}].conflict: "${m.conflict}" contradicts ${reverse.name}'s "${reverse.conflict}" (expected "${mirrored}")`,
+      );
+    m.conflict ??= mirrored ?? 'latest';
+  });
 }
 
 /** Where the config lives: --config, then FERRY_CONFIG, then ferry.config.{ts,mjs,js} here. */

@@ -71,6 +71,8 @@ async function schemaProblems(client: Client, config: FerryConfig): Promise<stri
         `${where}: target key ${m.target.table}.${m.target.key} needs a unique index or constraint on that column alone ` +
           `(the upsert uses ON CONFLICT); e.g. CREATE UNIQUE INDEX ON ${m.target.table} (${m.target.key})`,
       );
+    if (m.link && (await tableExists(m.source.table)) && !(await columnExists(m.source.table, m.link.writeBack)))
+      problems.push(`${where}: link.writeBack column ${m.source.table}.${m.link.writeBack} does not exist`);
     if (typeof m.onDelete === 'object' && (await tableExists(m.target.table)) && !(await columnExists(m.target.table, m.onDelete.softDelete)))
       problems.push(`${where}: onDelete.softDelete column ${m.target.table}.${m.onDelete.softDelete} does not exist`);
   }

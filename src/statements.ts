@@ -84,3 +84,20 @@ export function createTriggerStatement(table: string, mappings: TriggerMapping[]
 export function dropTriggerStatement(table: string): string {
   return `DROP TRIGGER IF EXISTS ferry_log ON ${quoteTable(table)}`;
 }
+
+/** Linking: insert a target row without its key, letting the database generate it. */
+export function insertReturningKeyStatement(table: string, key: string, row: Record<string, unknown>): Statement {
+  const columns = Object.keys(row).filter((c) => c !== key);
+  const list = columns.length ? `(${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})` : 'DEFAULT VALUES';
+  return {
+    text:
+      `INSERT INTO ${quoteTable(table)} ${list} ` +
+      `RETURNING ${quoteIdent(key)} AS key`,
+    values: columns.map((c) => param(row[c])),
+  };
+}
+
+/** Linking: the generated key goes back into the origin row. */
+export function writeBackStatement(table: string, key: string, keyValue: unknown, column: string, value: unknown): Statement {
+  return { text: `UPDATE ${quoteTable(table)} SET ${quoteIdent(column)} = $2 WHERE ${quoteIdent(key)} = $1`, values: [keyValue, value] };
+}

@@ -77,6 +77,35 @@ describe('parseConfig', () => {
   });
 });
 
+describe('two-way pairs', () => {
+  const back = (over: Record<string, unknown> = {}) =>
+    mapping({
+      name: 'accounts_to_users',
+      source: { table: 'salesforce.account', key: 'id' },
+      target: { table: 'portal.users', key: 'id' },
+      transform: () => null,
+      ...over,
+    });
+
+  it('mirrors a conflict policy set on one side', () => {
+    const config = parseConfig(valid({ mappings: [mapping({ conflict: 'source-wins' }), back()] }), {});
+    expect(config.mappings.map((m) => m.conflict)).toEqual(['source-wins', 'target-wins']);
+    expect(parseConfig(valid({ mappings: [mapping(), back()] }), {}).mappings.map((m) => m.conflict)).toEqual(['latest', 'latest']);
+  });
+
+  it('refuses policies that contradict each other', () => {
+    expect(errorOf(valid({ mappings: [mapping({ conflict: 'source-wins' }), back({ conflict: 'source-wins' })] }))).toContain(
+      `mappings[0].conflict: "source-wins" contradicts accounts_to_users's "source-wins" (expected "target-wins")`,
+    );
+  });
+
+  it('refuses a pair that shares no key', () => {
+    expect(errorOf(valid({ mappings: [mapping(), back({ target: { table: 'portal.users', key: 'email' } })] }))).toContain(
+      'users_to_accounts and accounts_to_users sync in opposite directions',
+    );
+  });
+});
+
 describe('findCycle', () => {
   it('finds none in a chain', () => {
     expect(findCycle(new Map([['c', ['b']], ['b', ['a']], ['a', []]]))).toBeUndefined();

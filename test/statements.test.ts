@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   createTriggerStatement,
   deleteStatement,
+  insertReturningKeyStatement,
+  writeBackStatement,
   quoteTable,
   softDeleteStatement,
   upsertStatement,
@@ -42,6 +44,22 @@ describe('delete statements', () => {
     expect(softDeleteStatement('s.t', 'k', '5', 'isdeleted').text).toBe(
       'UPDATE "s"."t" SET "isdeleted" = true WHERE "k" = $1 AND "isdeleted" IS DISTINCT FROM true',
     );
+  });
+});
+
+describe('linking statements', () => {
+  it('inserts without the key and returns the generated one', () => {
+    expect(insertReturningKeyStatement('portal.users', 'id', { id: null, full_name: 'A', email: { x: 1 } })).toEqual({
+      text: 'INSERT INTO "portal"."users" ("full_name", "email") VALUES ($1, $2) RETURNING "id" AS key',
+      values: ['A', '{"x":1}'],
+    });
+    expect(insertReturningKeyStatement('s.t', 'id', { id: null }).text).toBe('INSERT INTO "s"."t" DEFAULT VALUES RETURNING "id" AS key');
+  });
+  it('writes the key back into the origin row', () => {
+    expect(writeBackStatement('salesforce.account', 'id', '9', 'portal_user_id__c', 42)).toEqual({
+      text: 'UPDATE "salesforce"."account" SET "portal_user_id__c" = $2 WHERE "id" = $1',
+      values: ['9', 42],
+    });
   });
 });
 

@@ -1,0 +1,160 @@
+// Two-way sync converges: whatever the interleaving of inserts, updates and
+// deletes on both sides, every pair ends equal, linked once, with no failed
+// logs and a log that stops growing.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleMappings } from '../example/mappings.js';
+import type { FerryConfig } from '../src/config.js';
+import type { FerryProcess } from '../src/runtime.js';
+import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
+import { pairProblems } from './support/pairs.js';
+import { waitFor } from './support/wait.js';
+
+const FILE = import.meta.url;
+let db: TestDatabase;
+let config: FerryConfig;
+let ferry: FerryProcess;
+
+beforeAll(async () => {
+  db = await createTestDatabase(FILE);
+  // The users <-> accounts pair of the example, linking and 'latest' conflicts included.
+  config = testConfig(FILE, db, { mappings: exampleMappings.filter((m) => ['users_to_accounts', 'accounts_to_users'].includes(m.name)) });
+  ferry = await startFerry(config);
+});
+afterAll(async () => {
+  await ferry?.stop();
+  await db?.drop();
+});
+
+const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
+const user = async (id: number) => (await q('SELECT * FROM portal.users WHERE id = $1', [id]))[0];
+const accountOf = async (userId: number) => (await q('SELECT * FROM salesforce.account WHERE portal_user_id__c = $1', [String(userId)]))[0];
+
+async function settledAndConverged() {
+  const settled = await waitForSettled(db.pool);
+  expect(settled.filter((l) => l.status === 'failed')).toEqual([]);
+  expect(await pairProblems(db.pool)).toEqual([]);
+  return settled.length;
+}
+
+describe('targeted cases', () => {
+  it('a delete followed by a re-insert of the same key ends with the re-inserted row', async () => {
+    const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('First', 'f@x') RETURNING id`);
+    await waitFor('account', async () => (await accountOf(id))?.name === 'First');
+    await ferry.stop(); // both changes wait in the log, then race each other
+    await q('DELETE FROM portal.users WHERE id = $1', [id]);
+    await q(`INSERT INTO portal.users (id, full_name, email) VALUES ($1, 'Second', 's@x')`, [id]);
+    ferry = await startFerry(config);
+    await settledAndConverged();
+    expect(await accountOf(id)).toMatchObject({ name: 'Second', email__c: 's@x', isdeleted: false });
+    const mine = (await logs(db.pool, 'users_to_accounts')).filter((l) => l.row_key === String(id)).slice(1);
+    expect(mine.map((l) => [l.op, l.status])).toEqual([['DELETE', 'skipped'], ['INSERT', 'synced']]);
+  });
+
+  it.each([
+    ['portal last', 'salesforce', 'portal'],
+    ['salesforce last', 'portal', 'salesforce'],
+  ])('conflicting edits on both sides: the change captured last wins, whole (%s)', async (_, first, last) => {
+    const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('Pair', 'pair@x') RETURNING id`);
+    await waitFor('account', async () => (await accountOf(id))?.name === 'Pair');
+    await ferry.stop();
+    const edit = {
+      portal: () => q(`UPDATE portal.users SET full_name = 'Portal name', email = 'portal@x' WHERE id = $1`, [id]),
+      salesforce: () => q(`UPDATE salesforce.account SET name = 'SF name', email__c = 'sf@x' WHERE portal_user_id__c = $1`, [String(id)]),
+    };
+    await edit[first as 'portal']();
+    await edit[last as 'portal']();
+    ferry = await startFerry(config);
+    await settledAndConverged();
+    const expected = last === 'portal' ? { full_name: 'Portal name', email: 'portal@x' } : { full_name: 'SF name', email: 'sf@x' };
+    expect(await user(id)).toMatchObject(expected);
+    expect(await accountOf(id)).toMatchObject({ name: expected.full_name, email__c: expected.email });
+    const loser = (await logs(db.pool, first === 'portal' ? 'users_to_accounts' : 'accounts_to_users')).at(-1)!;
+    expect(loser.status).toBe('skipped');
+    expect(loser.error).toMatch(/^conflict: lost to \d+ of /);
+  });
+
+  it('links an account created in Salesforce to a new portal user, and later edits on either side update that pair', async () => {
+    const before = (await logs(db.pool)).length;
+    const [{ id: accountId }] = await q(`INSERT INTO salesforce.account (name, email__c) VALUES ('Made in SF', 'sf-made@x') RETURNING id`);
+    const linked = await waitFor('linked', async () => {
+      const [a] = await q('SELECT portal_user_id__c FROM salesforce.account WHERE id = $1', [accountId]);
+      return a.portal_user_id__c ?? undefined;
+    });
+    const userId = Number(linked);
+    expect(await user(userId)).toMatchObject({ full_name: 'Made in SF', email: 'sf-made@x' });
+    await q(`UPDATE portal.users SET full_name = 'Renamed in portal' WHERE id = $1`, [userId]);
+    await waitFor('account renamed', async () => (await accountOf(userId))?.name === 'Renamed in portal');
+    await q(`UPDATE salesforce.account SET email__c = 'new@x' WHERE id = $1`, [accountId]);
+    await waitFor('user email', async () => (await user(userId))?.email === 'new@x');
+    await settledAndConverged();
+    // Three changes by people, three logs: neither the link nor the writes back came round again.
+    expect((await logs(db.pool)).length - before).toBe(3);
+    expect((await q('SELECT count(*)::int AS n FROM salesforce.account WHERE portal_user_id__c = $1', [linked]))[0].n).toBe(1);
+  });
+});
+
+// Random writes on both sides from several connections at once.
+type Op =
+  | { kind: 'portalInsert'; name: string; email: string }
+  | { kind: 'portalUpdate'; pick: number; name: string; email: string }
+  | { kind: 'portalDelete'; pick: number }
+  | { kind: 'portalReinsert'; pick: number; name: string }
+  | { kind: 'sfInsert'; name: string; email: string }
+  | { kind: 'sfUpdate'; pick: number; name: string; email: string };
+
+const word = fc.constantFrom('ada', 'bob', 'cy', 'dee', 'eve', 'fay');
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('portalInsert' as const), name: word, email: word }),
+  fc.record({ kind: fc.constant('portalUpdate' as const), pick: fc.nat(50), name: word, email: word }),
+  fc.record({ kind: fc.constant('portalDelete' as const), pick: fc.nat(50) }),
+  fc.record({ kind: fc.constant('portalReinsert' as const), pick: fc.nat(50), name: word }),
+  fc.record({ kind: fc.constant('sfInsert' as const), name: word, email: word }),
+  fc.record({ kind: fc.constant('sfUpdate' as const), pick: fc.nat(50), name: word, email: word }),
+);
+
+const deleted: number[] = [];
+
+async function apply(o: Op): Promise<void> {
+  const nth = `(SELECT id FROM portal.users ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM portal.users), 1))`;
+  switch (o.kind) {
+    case 'portalInsert':
+      return void (await q('INSERT INTO portal.users (full_name, email) VALUES ($1, $2)', [o.name, o.email]));
+    case 'portalUpdate':
+      return void (await q(`UPDATE portal.users SET full_name = $2, email = $3 WHERE id = ${nth}`, [o.pick, o.name, o.email]));
+    case 'portalDelete': {
+      const rows = await q(`DELETE FROM portal.users WHERE id = ${nth} RETURNING id`, [o.pick]);
+      deleted.push(...rows.map((r) => r.id));
+      return;
+    }
+    case 'portalReinsert':
+      if (deleted.length === 0) return;
+      return void (await q('INSERT INTO portal.users (id, full_name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [deleted[o.pick % deleted.length], o.name]));
+    case 'sfInsert':
+      return void (await q('INSERT INTO salesforce.account (name, email__c) VALUES ($1, $2)', [o.name, o.email]));
+    case 'sfUpdate':
+      return void (await q(
+        `UPDATE salesforce.account SET name = $2, email__c = $3 WHERE id = (SELECT id FROM salesforce.account WHERE NOT isdeleted
+           ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM salesforce.account WHERE NOT isdeleted), 1))`,
+        [o.pick, o.name, o.email],
+      ));
+  }
+}
+
+describe('property: random writes on both sides converge', () => {
+  it('every pair equal, linked once, nothing failed, and the log stops growing', async () => {
+    const runs = Number(process.env.FERRY_PROPERTY_RUNS ?? 8);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(op, { minLength: 1, maxLength: 12 }), { minLength: 3, maxLength: 3 }), async (lanes) => {
+        // Three connections write at once, each its own sequence.
+        await Promise.all(lanes.map(async (lane) => { for (const o of lane) await apply(o); }));
+        const count = await settledAndConverged();
+        // A fence change: exactly one more log when it is carried, so nothing echoes.
+        const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('fence', 'fence@x') RETURNING id`);
+        await waitFor('fence carried', async () => (await accountOf(id))?.name === 'fence');
+        expect(await settledAndConverged()).toBe(count + 1);
+      }),
+      { numRuns: runs, verbose: 1 },
+    );
+  }, 300_000);
+});
