@@ -7,8 +7,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;
 
-export function createPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'ferry' });
+export function createPool(url: string, max = 10, applicationName = 'ferry'): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
   // An idle client that loses its server must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});

@@ -29,7 +29,7 @@ export async function createTestDatabase(testFile: string, extraSql = ''): Promi
   await admin.end();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), 5);
+  const pool = createPool(url.toString(), 5, 'ferry-test');
   await pool.query(EXAMPLE_SCHEMA + '\n' + extraSql);
   return {
     url: url.toString(),
