@@ -64,7 +64,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort ?? opts.port + 1000));
-  if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
+  if (opts.dbFilename) {
+    // WAL with synchronous=NORMAL: one fsync per checkpoint instead of two per
+    // commit. Still safe against a crash of the server process (only a power
+    // loss can drop the last commits); 2-4x the workflow rate on disk.
+    args.push('--db-filename', opts.dbFilename, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  }
   for (const ns of opts.namespaces ?? []) if (ns !== 'default') args.push('--namespace', ns);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${key.type === 'INT' ? 'Int' : 'Keyword'}`);
 
@@ -106,7 +111,10 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string, uiU
       uiPort: opts.uiPort ?? opts.port + 1000,
       dbFilename: opts.dbFilename,
       searchAttributes: SEARCH_ATTRIBUTES,
-      extraArgs: (opts.namespaces ?? []).filter((ns) => ns !== 'default').flatMap((ns) => ['--namespace', ns]),
+      extraArgs: [
+        ...(opts.namespaces ?? []).filter((ns) => ns !== 'default').flatMap((ns) => ['--namespace', ns]),
+        ...(opts.dbFilename ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : []),
+      ],
     },
   });
   return { address, uiUrl, stop: () => env.teardown() };

@@ -34,7 +34,8 @@ const CLAIM_STALE = `
                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
   RETURNING l.id, l.mapping, l.table_name`;
 
-const START_CONCURRENCY = 32;
+/** Workflow starts in flight per dispatcher round (the bench reuses it for its ceiling). */
+export const START_CONCURRENCY = 32;
 
 export interface DispatcherDeps {
   pool: Pool;
