@@ -12,6 +12,8 @@ declare module 'vitest' {
     temporalAddress: string;
     temporalUiUrl: string;
     workflowBundlePath: string;
+    /** Tells this run's databases from another run's on the same Postgres. */
+    runId: string;
   }
 }
 
@@ -32,6 +34,7 @@ export default async function setup(project: TestProject) {
   project.provide('temporalAddress', server.address);
   project.provide('temporalUiUrl', server.uiUrl!);
   project.provide('workflowBundlePath', bundlePath);
+  project.provide('runId', process.pid.toString(36));
   return async () => server.stop();
 }
 

@@ -19,9 +19,9 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database for one test file (dropped and created again), with the example's schema. */
+/** A fresh database for one test file of this run, with the example's schema. */
 export async function createTestDatabase(testFile: string, extraSql = ''): Promise<TestDatabase> {
-  const name = `ferry_t_${fileSlug(testFile)}`;
+  const name = `ferry_t_${fileSlug(testFile)}_${inject('runId')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
