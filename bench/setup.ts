@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { parseConfig, type FerryConfig } from '../src/config.js';
+import { createPool, type Pool } from '../src/db.js';
+import { migrate } from '../src/migrate.js';
+import { exampleMappings } from '../example/mappings.js';
+
+const SCHEMA = readFileSync(fileURLToPath(new URL('../example/schema.sql', import.meta.url)), 'utf8');
+
+// bench.* holds what only the bench needs: the unmapped twin of portal.users
+// (capture overhead) and the write counter on salesforce.account (burst).
+const BENCH_SQL = `
+  CREATE SCHEMA bench;
+  CREATE TABLE bench.users_unmapped (
+    id serial PRIMARY KEY, email text, full_name text, created_at timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE bench.account_writes (portal_user_id__c text PRIMARY KEY, n integer NOT NULL);
+  CREATE FUNCTION bench.count_write() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO bench.account_writes VALUES (NEW.portal_user_id__c, 1)
+      ON CONFLICT (portal_user_id__c) DO UPDATE SET n = bench.account_writes.n + 1;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER bench_count_write AFTER INSERT OR UPDATE ON salesforce.account
+    FOR EACH ROW EXECUTE FUNCTION bench.count_write();`;
+
+export interface BenchDatabase {
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** Drops and creates the bench database with the example's schema, migrated. */
+export async function createBenchDatabase(adminUrl: string, name: string): Promise<BenchDatabase> {
+  await admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), 12);
+  await pool.query(SCHEMA + BENCH_SQL);
+  return {
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.end();
+      await admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+async function admin(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Ferry's config for the bench: the example's mappings, missingParent as in the example. */
+export function benchConfig(url: string, address: string): FerryConfig {
+  return parseConfig(
+    {
+      database: { url },
+      temporal: { address, namespace: 'default', taskQueue: 'ferry-bench' },
+      missingParent: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
+      mappings: exampleMappings,
+    },
+    {}, // no environment overrides: the bench owns its server and database
+  );
+}
+
+export async function migrateBench(config: FerryConfig): Promise<void> {
+  const pool = createPool(config.database.url, 1);
+  try {
+    await migrate(pool, config);
+  } finally {
+    await pool.end();
+  }
+}
