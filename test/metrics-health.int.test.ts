@@ -10,7 +10,6 @@ import type { HealthReport } from '../src/health.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
 import { silentLogger } from '../src/logger.js';
 import { createTestDatabase, startFerryServing, testConfig, type TestDatabase } from './support/harness.js';
-import { fileSlug } from './support/names.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
@@ -65,7 +64,7 @@ describe('/healthz', () => {
   });
 
   it('answers 503 naming Postgres and the listener while the database refuses connections, and 200 again after', async () => {
-    const name = `ferry_t_${fileSlug(FILE)}`;
+    const name = new URL(db.url).pathname.slice(1);
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
     try {

@@ -49,7 +49,7 @@ it('shows a sync waiting for its parent under the query FerryState = "waiting_pa
   await waitFor('the synced workflow is visible as synced', async () => {
     for await (const w of ferry!.client!.workflow.list({ query: `WorkflowId = "ferry-log-${synced.id}" AND FerryState = "synced"` })) return w;
     return undefined;
-  });
+  }, { timeoutMs: 45_000, intervalMs: 250 }); // visibility lags more when the machine is busy
   // An order of a user that never arrives: its workflow waits on a durable timer.
   await db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (31337, 3, 'new')`);
   const { id } = await waitFor('order waiting for its parent', async () =>
