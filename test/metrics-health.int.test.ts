@@ -9,7 +9,7 @@ import { freePort } from '../src/dev-server.js';
 import type { HealthReport } from '../src/health.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
 import { silentLogger } from '../src/logger.js';
-import { createTestDatabase, startFerryServing, testConfig, type TestDatabase } from './support/harness.js';
+import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
@@ -26,7 +26,7 @@ beforeAll(async () => {
     // A missing parent waits long: the order below stays pending while we look.
     missingParent: { initialInterval: '1m', maximumAttempts: 100 },
   });
-  ferry = await startFerryServing(config);
+  ferry = await startFerry(config, { serve: true });
 });
 
 afterAll(async () => {

@@ -1,17 +1,13 @@
 // Children waiting on long durable timers (1 h): what wakes them is the
 // parent's own sync or forceRetry, never the timer, and they survive a worker
 // that is killed while they wait.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { retryLog } from '../src/retry.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { stateQuery, workflowIdFor } from '../workflows/definitions.js';
+import { spawnCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -115,19 +111,13 @@ describe('a child waiting for its parent', () => {
   });
 });
 
+/** `ferry worker` in a process of its own, with this file's config. */
 function spawnWorker() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-worker-'));
-  const cfg = path.join(dir, 'ferry.config.ts');
-  const mappings = fileURLToPath(new URL('../example/mappings.ts', import.meta.url));
-  writeFileSync(
-    cfg,
-    `import { exampleMappings } from ${JSON.stringify(mappings)};\n` +
-      `export default ${JSON.stringify({ database: config.database, temporal: config.temporal, missingParent: { initialInterval: '1h', maximumInterval: '1h', maximumAttempts: 100 } })
-        .replace(/}$/, ', mappings: exampleMappings }')};\n`,
-  );
-  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  return spawn(process.execPath, ['--import', 'tsx', cli, 'worker', '--config', cfg], {
-    stdio: 'ignore',
-    env: { ...process.env, FERRY_LOG_LEVEL: 'warn' },
+  const file = writeCliConfig('waiting.config.ts', {
+    database: config.database,
+    temporal: config.temporal,
+    missingParent: { initialInterval: '1h', maximumInterval: '1h', maximumAttempts: 100 },
+    metrics: false,
   });
+  return spawnCli(['worker', '--config', file], { FERRY_LOG_LEVEL: 'warn' }).child;
 }

@@ -1,14 +1,10 @@
 // Parent before child, with short missing-parent backoff: ordering in one
 // transaction, chains, and an orphan that fails clearly and is retried.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { chainMappings, ORDER_LINES_SQL } from './support/chain.js';
+import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -88,40 +84,26 @@ describe('a child whose parent is not in the target yet', () => {
     expect(await orderTarget(orderId)).toBeUndefined();
 
     await q(`INSERT INTO portal.users (id, full_name) VALUES (5999, 'Finally')`);
-    const run = runCli(['retry', String(failed.id), '987654321']);
+    const run = await ferryCli(['retry', String(failed.id), '987654321']);
     expect(run.stdout).toContain(`log ${failed.id}: restarted`);
     expect(run.stderr).toContain('log 987654321: no such log');
-    expect(run.status).toBe(1);
+    expect(run.code).toBe(1);
     await waitFor('orphan synced after retry', async () => (await orderTarget(orderId))?.status__c === 'orphan');
     await waitFor('log synced', async () => (await logOf('orders_to_orders', orderId))[0]!.status === 'synced');
   });
 
-  it('`ferry retry --failed` with nothing failed says so and exits 0; bad usage exits 2', () => {
-    const none = runCli(['retry', '--failed', '--mapping', 'lines_to_lines']);
+  it('`ferry retry --failed` with nothing failed says so and exits 0; bad usage exits 2', async () => {
+    const none = await ferryCli(['retry', '--failed', '--mapping', 'lines_to_lines']);
     expect(none.stdout).toContain('no failed logs');
-    expect(none.status).toBe(0);
-    const bad = runCli(['retry']);
-    expect(bad.status).toBe(2);
+    expect(none.code).toBe(0);
+    const bad = await ferryCli(['retry']);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('retry takes log ids, or --failed');
   });
 });
 
 /** Runs the real CLI against this file's database and namespace. */
-function runCli(args: string[]) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-cli-'));
-  const cfg = path.join(dir, 'ferry.config.ts');
-  const chain = fileURLToPath(new URL('./support/chain.ts', import.meta.url));
-  writeFileSync(
-    cfg,
-    `import { chainMappings } from ${JSON.stringify(chain)};\n` +
-      `export default ${JSON.stringify({ database: config.database, temporal: config.temporal })
-        .replace(/}$/, ', mappings: chainMappings }')};\n`,
-  );
-  const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args, '--config', cfg], {
-    encoding: 'utf8',
-    env: { ...process.env, FERRY_LOG_LEVEL: 'warn' },
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function ferryCli(args: string[]) {
+  const file = writeCliConfig('parents.config.ts', { database: config.database, temporal: config.temporal }, 'chainMappings');
+  return runCli([...args, '--config', file], { FERRY_LOG_LEVEL: 'warn' });
 }

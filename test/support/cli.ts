@@ -7,11 +7,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'src/cli.ts');
 const EXAMPLE_MAPPINGS = pathToFileURL(path.join(ROOT, 'example/mappings.ts')).href;
+const CHAIN_MAPPINGS = pathToFileURL(path.join(ROOT, 'test/support/chain.ts')).href;
 
 /**
  * Writes a config module for a `ferry` child process. `settings` is plain
  * data (database, temporal, ...); `mappings` is source text, which may use
- * `exampleMappings` from example/mappings.ts.
+ * `exampleMappings` from example/mappings.ts and `chainMappings` from
+ * test/support/chain.ts.
  */
 export function writeCliConfig(name: string, settings: Record<string, unknown>, mappings = 'exampleMappings'): string {
   const dir = path.join(os.tmpdir(), `ferry-cli-${process.pid}`);
@@ -20,6 +22,7 @@ export function writeCliConfig(name: string, settings: Record<string, unknown>, 
   writeFileSync(
     file,
     `import { exampleMappings } from ${JSON.stringify(EXAMPLE_MAPPINGS)};\n` +
+      `import { chainMappings } from ${JSON.stringify(CHAIN_MAPPINGS)};\n` +
       `export default { ...${JSON.stringify(settings)}, mappings: ${mappings} };\n`,
   );
   return file;

@@ -57,8 +57,14 @@ export function testConfig(testFile: string, db: TestDatabase, overrides: Partia
   );
 }
 
-/** Migrates and starts listener + worker in this process, as `ferry start` does. */
-export async function startFerry(config: FerryConfig, parts: { listen?: boolean; work?: boolean } = {}): Promise<FerryProcess> {
+/**
+ * Migrates and starts listener + worker in this process, as `ferry start` does.
+ * `serve`: also /metrics and /healthz on a free loopback port (proc.http.url).
+ */
+export async function startFerry(
+  config: FerryConfig,
+  parts: { listen?: boolean; work?: boolean; serve?: boolean } = {},
+): Promise<FerryProcess> {
   const pool = createPool(config.database.url, 1);
   try {
     await migrate(pool, config);
@@ -72,6 +78,7 @@ export async function startFerry(config: FerryConfig, parts: { listen?: boolean;
     work: parts.work ?? true,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     shutdownGraceTime: '5s',
+    ...(parts.serve ? { http: { port: 0, host: '127.0.0.1' } } : {}),
   });
   await proc.workerReady;
   return proc;
@@ -109,23 +116,3 @@ export function waitForSettled(pool: Pool, timeoutMs = 30_000): Promise<LogStatu
   );
 }
 
-/** As startFerry, with /metrics and /healthz served on a free loopback port (proc.http.url). */
-export async function startFerryServing(config: FerryConfig, parts: { listen?: boolean; work?: boolean } = {}): Promise<FerryProcess> {
-  const pool = createPool(config.database.url, 1);
-  try {
-    await migrate(pool, config);
-  } finally {
-    await pool.end();
-  }
-  const proc = await runFerry({
-    config,
-    logger: process.env.FERRY_TEST_LOG ? createLogger(process.env.FERRY_TEST_LOG) : silentLogger,
-    listen: parts.listen ?? true,
-    work: parts.work ?? true,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    shutdownGraceTime: '5s',
-    http: { port: 0, host: '127.0.0.1' },
-  });
-  await proc.workerReady;
-  return proc;
-}
