@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
-import { createPool } from '../src/db.js';
 import { migrate } from '../src/migrate.js';
 import { pruneLogs } from '../src/prune.js';
 import { runCli, writeCliConfig } from './support/cli.js';
@@ -17,9 +16,7 @@ let configFile: string;
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   config = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 1) });
-  const pool = createPool(config.database.url, 1);
-  await migrate(pool, config);
-  await pool.end();
+  await migrate(db.pool, config);
   configFile = writeCliConfig('prune.config.ts', { database: { url: db.url }, temporal: config.temporal }, 'exampleMappings.slice(0, 1)');
 });
 

@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
-import { createPool } from '../src/db.js';
 import { migrate } from '../src/migrate.js';
 import { jsonLines, spawnCli, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
@@ -27,9 +26,7 @@ const SLOW_USERS = `[{ ...exampleMappings[0], transform: async (row) => {
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   config = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 1) });
-  const pool = createPool(config.database.url, 1);
-  await migrate(pool, config);
-  await pool.end();
+  await migrate(db.pool, config);
   configFile = writeCliConfig(
     'shutdown.config.ts',
     {
