@@ -6,7 +6,7 @@ import { lockIdentity, rowIdentity, withTransaction, type Client, type Pool } fr
 import { loadLog, lookupParents, readSource, type LogRow } from './lookup.js';
 import { coverOlderChanges, markLog, markWaiting, waitersOf } from './mark.js';
 import { runTransform } from './transform.js';
-import type { ApplyResult, FinalStatus } from './types.js';
+import type { ApplyResult, FinalStatus, SyncLogInput } from './types.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 import { resolveConflict } from './conflict.js';
 import { selectRowStatement } from '../src/statements.js';
@@ -27,7 +27,8 @@ export interface ApplyDeps {
  * always the transform of the latest source row.
  */
 export function createApplyChange({ pool, config }: ApplyDeps) {
-  return async function applyChange(logId: number): Promise<ApplyResult> {
+  // Takes the workflow's input (ids and names) so interceptors can tell which sync this is.
+  return async function applyChange({ logId }: SyncLogInput): Promise<ApplyResult> {
     return withTransaction(pool, async (client) => {
       const log = await loadLog(client, logId);
       if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, 'UnknownLog');

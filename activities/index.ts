@@ -1,4 +1,5 @@
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
+import type { SyncLogInput } from './types.js';
 
 /**
  * The worker's activities, built from their dependencies (pool, config) so a
@@ -13,7 +14,7 @@ export function createActivities(deps: ApplyDeps) {
      * attempt of its own (a transform that threw rolled back its attempt's
      * bookkeeping); a parent that never came has counted its attempts already.
      */
-    async markFailed(logId: number, error: string, attempted: boolean): Promise<void> {
+    async markFailed({ logId }: SyncLogInput, error: string, attempted: boolean): Promise<void> {
       await deps.pool.query(
         `UPDATE ferry.database_trigger_log
             SET status = 'failed', error = $2, attempts = attempts + $3::int, synced_at = now(),

@@ -1,12 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { ApplyResult } from '../activities/types.js';
-import type { Pool } from './db.js';
+import type { ApplyResult, SyncLogInput } from '../activities/types.js';
 import type { FerryEvents, SyncRef } from './events.js';
 
 export interface ObserveDeps {
-  pool: Pool;
   events: FerryEvents;
 }
 
@@ -22,10 +20,9 @@ export function observeActivities(deps: ObserveDeps): ActivityInterceptorsFactor
       const info = Context.current().info;
       const activity = info.activityType;
       if (activity !== 'applyChange' && activity !== 'markFailed') return next(input);
-      const logId = Number(input.args[0]);
-      // The activities take only the log id; the mapping comes from the log row
-      // (a primary-key read), so every line and metric can name it.
-      const ref: SyncRef = { logId, mapping: await mappingOf(deps.pool, logId), workflowId: info.workflowExecution?.workflowId };
+      // Both activities take the workflow's input first: log id and mapping.
+      const { logId, mapping } = input.args[0] as SyncLogInput;
+      const ref: SyncRef = { logId, mapping, workflowId: info.workflowExecution?.workflowId };
       let result: unknown;
       try {
         result = await next(input);
@@ -59,11 +56,3 @@ function report(events: FerryEvents, ref: SyncRef, result: ApplyResult): void {
   events.emit('syncDone', { ...ref, status: result.status, detail: result.detail, already: result.already, latencyMs });
 }
 
-async function mappingOf(pool: Pool, logId: number): Promise<string | undefined> {
-  try {
-    const { rows } = await pool.query<{ mapping: string }>('SELECT mapping FROM ferry.database_trigger_log WHERE id = $1', [logId]);
-    return rows[0]?.mapping;
-  } catch {
-    return undefined; // the database is down: the activity will say so itself
-  }
-}

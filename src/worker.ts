@@ -67,7 +67,7 @@ export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Prom
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({ pool: deps.pool, config }),
     // Local activities go through activity interceptors too: one place sees every sync's outcome.
-    interceptors: { activity: [observeActivities({ pool: deps.pool, events: deps.events })] },
+    interceptors: { activity: [observeActivities({ events: deps.events })] },
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Each sync is one local activity holding one pooled connection.
     maxConcurrentLocalActivityExecutions: config.database.poolSize,

@@ -54,7 +54,7 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
     const seen = wakeUps;
     let result;
     try {
-      result = await applyChange(input.logId);
+      result = await applyChange(input);
     } catch (err) {
       const message = dataFailureMessage(err);
       if (message === undefined) throw err;
@@ -128,7 +128,7 @@ async function wakeWaiters(logIds: number[]): Promise<void> {
 }
 
 async function fail(view: SyncState, message: string, attempted: boolean): Promise<never> {
-  await markFailed(view.logId, message, attempted);
+  await markFailed({ logId: view.logId, mapping: view.mapping, table: view.table }, message, attempted);
   view.error = message;
   setState(view, 'failed');
   throw ApplicationFailure.nonRetryable(message, 'SyncFailed');
