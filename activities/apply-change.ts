@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { FerryConfig, Mapping, Row, TransformContext } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentity, rowIdentity, withTransaction, type Client, type Pool } from '../src/db.js';
-import { loadLog, lookupParents, readSource, type LogRow } from './lookup.js';
+import { loadLog, lookupParents, newestPendingOf, readSource, type LogRow } from './lookup.js';
 import { coverOlderChanges, markLog, markWaiting, waitersOf } from './mark.js';
 import { runTransform } from './transform.js';
 import type { ApplyResult, FinalStatus, SyncLogInput } from './types.js';
@@ -50,12 +50,13 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       await markLog(client, logId, 'failed', { error });
       return done('failed', error, false, []);
     }
+    // A burst of changes to one row: all but the newest step aside at once,
+    // without queueing on the row's lock (each waiter would hold a connection).
+    const newer = await newestPendingOf(client, mapping, log.row_key);
+    if (newer !== null && newer > logId) return superseded(client, logId, newer);
     await lockIdentity(client, rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
     const source = await readSource(client, mapping, log.row_key);
-    if (source.newestPending !== null && source.newestPending > logId) {
-      await markLog(client, logId, 'skipped', { supersededBy: source.newestPending });
-      return done('skipped', `superseded by ${source.newestPending}`, false, []);
-    }
+    if (source.newestPending !== null && source.newestPending > logId) return superseded(client, logId, source.newestPending);
     // This log is the row's newest pending change: it carries the older ones.
     const earliest = (await coverOlderChanges(client, logId, mapping.name, log.row_key)) ?? log;
     if (source.row === null) return applyDelete(client, mapping, log);
@@ -141,6 +142,11 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     const detail = mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone';
     return done('synced', detail, false, []);
   }
+}
+
+async function superseded(client: Client, logId: number, newer: number): Promise<ApplyResult> {
+  await markLog(client, logId, 'skipped', { supersededBy: newer });
+  return done('skipped', `superseded by ${newer}`, false, []);
 }
 
 /** Whether the row before the change transforms to the same target row (a throw counts as different). */

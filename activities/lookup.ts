@@ -28,6 +28,15 @@ export async function loadLog(client: Client, logId: number): Promise<LogRow | u
   return rows[0];
 }
 
+const NEWEST_PENDING = `SELECT max(id) FROM ferry.database_trigger_log
+                         WHERE mapping = $2 AND row_key = $1::text AND status = 'pending'`;
+
+/** The newest pending log of a source row (no lock: a hint that this log is superseded). */
+export async function newestPendingOf(client: Client, mapping: Mapping, rowKey: string): Promise<number | null> {
+  const { rows } = await client.query<{ newest: number | null }>(`SELECT (${NEWEST_PENDING}) AS newest`, [rowKey, mapping.name]);
+  return rows[0]!.newest;
+}
+
 export interface SourceState {
   /** The source row as it is now, or null when it is gone. */
   row: Row | null;
@@ -42,9 +51,7 @@ export interface SourceState {
 export async function readSource(client: Client, mapping: Mapping, rowKey: string): Promise<SourceState> {
   const select = selectRowStatement(mapping.source.table, mapping.source.key, rowKey);
   const { rows } = await client.query<{ row: Row | null; newest: number | null }>(
-    `SELECT (${select.text}) AS row,
-            (SELECT max(id) FROM ferry.database_trigger_log
-              WHERE mapping = $2 AND row_key = $1::text AND status = 'pending') AS newest`,
+    `SELECT (${select.text}) AS row, (${NEWEST_PENDING}) AS newest`,
     [rowKey, mapping.name],
   );
   return { row: rows[0]!.row, newestPending: rows[0]!.newest };

@@ -150,7 +150,8 @@ describe('a change in portal.users reaches salesforce.account', () => {
     const id = rows[0].id as number;
     await waitFor('account inserted', async () => (await account(id))?.name === 'Twice');
     const [log] = (await logs(db.pool, 'users_to_accounts')).filter((l) => l.row_key === String(id));
-    await waitFor('log synced', async () => (await logs(db.pool)).find((l) => l.id === log!.id)?.status === 'synced');
+    const handle = ferry!.client!.workflow.getHandle(workflowIdFor(log!.id));
+    expect(await handle.result()).toMatchObject({ status: 'synced', detail: 'upserted' });
     const writes = await accountWrites();
     // Dispatch the finished log again, twice: a new run finds it synced and writes nothing.
     const input = { logId: log!.id, mapping: log!.mapping, table: 'portal.users' };

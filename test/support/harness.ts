@@ -105,7 +105,7 @@ export async function logs(pool: Pool, mapping?: string): Promise<LogStatusRow[]
 }
 
 /** Waits until no log is pending any more; returns all logs. */
-export function waitForSettled(pool: Pool, timeoutMs = 30_000): Promise<LogStatusRow[]> {
+export function waitForSettled(pool: Pool, timeoutMs = 60_000): Promise<LogStatusRow[]> {
   return waitFor(
     'every log settled',
     async () => {
