@@ -76,6 +76,21 @@ describe('a child waiting for its parent', () => {
     expect(Number(lag)).toBeLessThan(3000);
   });
 
+  it('syncs a child written before its parent in one transaction without waiting for its timer', async () => {
+    const client = await db.pool.connect();
+    let orderId: number;
+    try {
+      await client.query('BEGIN');
+      orderId = (await client.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (8010, 1, 'new') RETURNING id`)).rows[0].id;
+      await client.query(`INSERT INTO portal.users (id, full_name) VALUES (8010, 'Same transaction')`);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // The timer is an hour: only the parent's own sync (child workflow, or its signal) can explain this.
+    await waitFor('child synced', async () => (await orderLog(orderId)).status === 'synced', { timeoutMs: 10_000 });
+  });
+
   it('wakes at once on forceRetry (ferry retry) when its parent appeared outside Ferry', async () => {
     const orderId = await newOrder(8003);
     const log = await waiting(orderId);
