@@ -3,13 +3,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { FerryConfig, Mapping, Row, TransformContext } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentity, rowIdentity, withTransaction, type Client, type Pool } from '../src/db.js';
+import { selectRowStatement } from '../src/statements.js';
+import { resolveConflict } from './conflict.js';
 import { loadLog, lookupParents, newestPendingOf, readSource, type LogRow } from './lookup.js';
 import { coverOlderChanges, markLog, markWaiting, waitersOf } from './mark.js';
 import { runTransform } from './transform.js';
 import type { ApplyResult, FinalStatus, SyncLogInput } from './types.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
-import { resolveConflict } from './conflict.js';
-import { selectRowStatement } from '../src/statements.js';
 
 export interface ApplyDeps {
   pool: Pool;
@@ -17,8 +17,9 @@ export interface ApplyDeps {
 }
 
 /**
- * Carries one log to its target: lookup, parents, transform, upsert and mark,
- * in one transaction under a lock on the source row's identity.
+ * Carries one log to its target: lookup, parents, transform, conflicts,
+ * upsert (or link, or delete) and mark, in one transaction under a lock on
+ * the source row's identity.
  *
  * Why one transaction: the row that is transformed is read under the lock,
  * the target write and the log's new status commit together, and a log whose
