@@ -7,6 +7,7 @@ import type { FerryConfig } from '../src/config.js';
 import { retryLog } from '../src/retry.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { stateQuery, workflowIdFor } from '../workflows/definitions.js';
+import { insertOrderThenUser } from './support/chain.js';
 import { spawnCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -77,16 +78,7 @@ describe('a child waiting for its parent', () => {
   });
 
   it('syncs a child written before its parent in one transaction without waiting for its timer', async () => {
-    const client = await db.pool.connect();
-    let orderId: number;
-    try {
-      await client.query('BEGIN');
-      orderId = (await client.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (8010, 1, 'new') RETURNING id`)).rows[0].id;
-      await client.query(`INSERT INTO portal.users (id, full_name) VALUES (8010, 'Same transaction')`);
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
+    const orderId = await insertOrderThenUser(db.pool, 8010);
     // The timer is an hour: only the parent's own sync (child workflow, or its signal) can explain this.
     await waitFor('child synced', async () => (await orderLog(orderId)).status === 'synced', { timeoutMs: 10_000 });
   });

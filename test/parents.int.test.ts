@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { chainMappings, ORDER_LINES_SQL } from './support/chain.js';
+import { chainMappings, insertOrderThenUser, ORDER_LINES_SQL } from './support/chain.js';
 import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -33,16 +33,7 @@ const logOf = async (mapping: string, key: number) => (await logs(db.pool, mappi
 
 describe('a child whose parent is not in the target yet', () => {
   it('syncs after its parent when both come in one transaction, child first', async () => {
-    const client = await db.pool.connect();
-    let orderId: number;
-    try {
-      await client.query('BEGIN');
-      orderId = (await client.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (5001, 12, 'new') RETURNING id`)).rows[0].id;
-      await client.query(`INSERT INTO portal.users (id, full_name) VALUES (5001, 'Parent in same tx')`);
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
+    const orderId = await insertOrderThenUser(db.pool, 5001);
     await waitFor('order synced', async () => (await orderTarget(orderId))?.account__r__portal_user_id__c === '5001');
     await waitForSettled(db.pool);
     const [child] = await logOf('orders_to_orders', orderId);

@@ -1,4 +1,5 @@
 import type { FerryConfigInput } from '../../src/config.js';
+import type { Pool } from '../../src/db.js';
 import { exampleMappings } from '../../example/mappings.js';
 
 /** A third level under the example's orders: order lines, whose parent is the order. */
@@ -28,3 +29,20 @@ export const chainMappings: FerryConfigInput['mappings'] = [
     }),
   },
 ];
+
+/** An order and then its user, in one transaction (the child's log comes first); returns the order id. */
+export async function insertOrderThenUser(pool: Pool, userId: number): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES ($1, 12, 'new') RETURNING id`, [userId]);
+    await client.query(`INSERT INTO portal.users (id, full_name) VALUES ($1, 'Parent in the same transaction')`, [userId]);
+    await client.query('COMMIT');
+    return rows[0].id;
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
