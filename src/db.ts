@@ -44,3 +44,13 @@ export async function lockIdentity(client: pg.PoolClient, identity: string, shar
 export function rowIdentity(table: string, column: string, value: unknown): string {
   return `${table}|${column}|${String(value)}`;
 }
+
+/** A short-lived pool for one CLI command: closed when fn is done. */
+export async function withPool<T>(url: string, max: number, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = createPool(url, max);
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,24 @@
+import type { FerryConfig } from '../config.js';
+import { withPool } from '../db.js';
+import type { Logger } from '../logger.js';
+import { migrate } from '../migrate.js';
+import { connectClient, registerSearchAttributes } from '../temporal.js';
+
+/** `ferry migrate`: the database side, then the search attributes in the namespace. */
+export async function migrateCommand(config: FerryConfig, logger: Logger): Promise<number> {
+  const result = await withPool(config.database.url, 1, (pool) => migrate(pool, config));
+  logger.info(result, 'database migrated');
+  const { temporalAnswers } = await import('../dev-server.js');
+  if (!(await temporalAnswers(config.temporal.address, 5000))) {
+    logger.error({ address: config.temporal.address }, 'Temporal unreachable: search attributes not registered; run `ferry migrate` again once it is up');
+    return 1;
+  }
+  const client = await connectClient(config, logger);
+  try {
+    const added = await registerSearchAttributes(client, config.temporal.namespace);
+    logger.info({ namespace: config.temporal.namespace, added }, 'search attributes in place');
+  } finally {
+    await client.connection.close();
+  }
+  return 0;
+}
