@@ -43,6 +43,8 @@ export interface DispatcherDeps {
   config: FerryConfig;
   logger: Logger;
   events: FerryEvents;
+  /** Ask the server to hand new workflows to this process' own worker (it shares the client's connection). */
+  eagerStart?: boolean;
 }
 
 /**
@@ -130,18 +132,19 @@ export class Dispatcher {
   }
 
   private async start(input: SyncLogInput): Promise<void> {
-    await startSyncWorkflow(this.deps.client, this.deps.config, input);
+    await startSyncWorkflow(this.deps.client, this.deps.config, input, this.deps.eagerStart);
   }
 }
 
 /** Starts syncLog for a log; a no-op when that log's workflow already runs. */
-export async function startSyncWorkflow(client: Client, config: FerryConfig, input: SyncLogInput): Promise<'started' | 'running'> {
+export async function startSyncWorkflow(client: Client, config: FerryConfig, input: SyncLogInput, eager = false): Promise<'started' | 'running'> {
   try {
     await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.temporal.taskQueue,
       workflowId: workflowIdFor(input.logId),
       args: [input],
       typedSearchAttributes: startSearchAttributes(input),
+      requestEagerStart: eager,
     });
     return 'started';
   } catch (err) {

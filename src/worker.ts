@@ -22,6 +22,8 @@ export interface WorkerDeps {
   workflowBundle?: { codePath: string };
   /** How long SIGTERM waits for in-flight activities before cancelling them. */
   shutdownGraceTime?: Duration;
+  /** A connection shared with this process' client (eager start); the worker does not close it. */
+  connection?: NativeConnection;
 }
 
 let installed: Promise<string | undefined> | undefined;
@@ -50,6 +52,14 @@ export function installRuntime(logger: Logger, opts: { sdkMetrics?: boolean } = 
   return installed;
 }
 
+/** The worker's kind of connection; waits for Temporal with backoff when it is not up yet. */
+export function connectNative(config: FerryConfig, logger: Logger, signal?: AbortSignal): Promise<NativeConnection> {
+  return retryUntilDone('connect worker to Temporal', () => NativeConnection.connect({ address: config.temporal.address }), {
+    signal,
+    onError: (err, attempt, delayMs) => logger.warn({ err: (err as Error).message, attempt, delayMs }, 'worker: Temporal unreachable, retrying'),
+  });
+}
+
 /**
  * Creates the Temporal worker for Ferry's task queue. Waits for Temporal with
  * backoff when it is not up yet.
@@ -57,10 +67,7 @@ export function installRuntime(logger: Logger, opts: { sdkMetrics?: boolean } = 
 export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Promise<{ worker: Worker; connection: NativeConnection }> {
   const { config, logger } = deps;
   await installRuntime(logger);
-  const connection = await retryUntilDone('connect worker to Temporal', () => NativeConnection.connect({ address: config.temporal.address }), {
-    signal,
-    onError: (err, attempt, delayMs) => logger.warn({ err: (err as Error).message, attempt, delayMs }, 'worker: Temporal unreachable, retrying'),
-  });
+  const connection = deps.connection ?? (await connectNative(config, logger, signal));
   const options: WorkerOptions = {
     connection,
     namespace: config.temporal.namespace,
@@ -76,7 +83,7 @@ export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Prom
   try {
     return { worker: await Worker.create(options), connection };
   } catch (err) {
-    await connection.close();
+    if (!deps.connection) await connection.close();
     throw err;
   }
 }
