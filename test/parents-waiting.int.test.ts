@@ -2,12 +2,14 @@
 // parent's own sync or forceRetry, never the timer, and they survive a worker
 // that is killed while they wait.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { startSyncWorkflow } from '../src/dispatcher.js';
+import { silentLogger } from '../src/logger.js';
 import { retryLog } from '../src/retry.js';
+import { connectClient } from '../src/temporal.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { stateQuery, workflowIdFor } from '../workflows/definitions.js';
-import { insertOrderThenUser } from './support/chain.js';
+import { chainMappings, insertOrderThenUser, ORDER_LINES_SQL } from './support/chain.js';
 import { spawnCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -19,10 +21,10 @@ let ferry: FerryProcess | undefined;
 const extra: FerryProcess[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase(FILE);
+  db = await createTestDatabase(FILE, ORDER_LINES_SQL);
   config = testConfig(FILE, db, {
     missingParent: { initialInterval: '1h', backoffCoefficient: 2, maximumInterval: '1h', maximumAttempts: 100 },
-    mappings: exampleMappings,
+    mappings: chainMappings,
   });
   ferry = await startFerry(config);
 });
@@ -93,6 +95,34 @@ describe('a child waiting for its parent', () => {
     await waitFor('child synced', async () => (await orderLog(orderId)).status === 'synced', { timeoutMs: 5000 });
   });
 
+  it('wakes on forceRetry while it waits inside its parent\'s child workflow', async () => {
+    // A worker and no listener: nothing dispatches the order's log, so the
+    // line's workflow starts the order's workflow itself, as a child, and the
+    // order waits (an hour) for a user who never comes.
+    await ferry!.stop();
+    ferry = await startFerry(config, { listen: false });
+    const client = await connectClient(config, silentLogger);
+    try {
+      await q(`INSERT INTO portal.orders (id, user_id, amount, status) VALUES (9001, 8020, 1, 'new')`);
+      await q(`INSERT INTO portal.order_lines (id, order_id, sku) VALUES (9101, 9001, 'SKU')`);
+      const line = (await logs(db.pool, 'lines_to_lines')).find((l) => l.row_key === '9101')!;
+      await startSyncWorkflow(client, config, { logId: line.id, mapping: 'lines_to_lines', table: 'portal.order_lines' });
+      await waiting(9001);
+      await waitFor('line waiting', async () => (await logs(db.pool, 'lines_to_lines')).find((l) => l.id === line.id)!.attempts >= 1);
+      // The order reaches Salesforce another way; the line is told to look again.
+      await q(`INSERT INTO salesforce.order__c (portal_order_id__c, account__r__portal_user_id__c) VALUES ('9001', '8020')`);
+      expect(await retryLog(db.pool, client, config, line.id)).toBe('signalled');
+      await waitFor('line synced', async () => (await logs(db.pool, 'lines_to_lines')).find((l) => l.id === line.id)!.status === 'synced', {
+        timeoutMs: 10_000,
+      });
+      expect((await orderLog(9001)).status).toBe('pending'); // its own wait goes on
+    } finally {
+      await client.connection.close();
+      await ferry!.stop();
+      ferry = await startFerry(config);
+    }
+  });
+
   it('survives a killed worker: every waiting child syncs once the parent comes', async () => {
     // Listener here; the worker in its own process, so it can be killed for real.
     await ferry!.stop();
@@ -125,6 +155,6 @@ function spawnWorker() {
     temporal: config.temporal,
     missingParent: { initialInterval: '1h', maximumInterval: '1h', maximumAttempts: 100 },
     metrics: false,
-  });
+  }, 'chainMappings');
   return spawnCli(['worker', '--config', file], { FERRY_LOG_LEVEL: 'warn' }).child;
 }

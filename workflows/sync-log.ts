@@ -2,13 +2,12 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
-  ChildWorkflowFailure,
   condition,
-  executeChild,
   getExternalWorkflowHandle,
   ParentClosePolicy,
   proxyLocalActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
@@ -76,7 +75,7 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
     // child workflow under the parent log's own id, so it is never synced twice.
     if (parent.logId !== null && !parentsStarted.has(parent.logId)) {
       parentsStarted.add(parent.logId);
-      if (await syncParent(parent)) continue;
+      if (await syncParent(parent, () => wakeUps > seen)) continue;
     }
     if (attempts >= policy.maximumAttempts) {
       return fail(
@@ -96,14 +95,17 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
 }
 
 /**
- * Runs the parent log's workflow as a child and waits for it. Returns false
- * when it cannot help now: that workflow already runs on its own (it wakes
- * us when it is done, since our log is recorded as its waiter), or it failed.
+ * Runs the parent log's workflow as a child and waits for it, or for a
+ * wake-up (forceRetry: the parent may have reached the target another way).
+ * Returns false when it cannot help now: that workflow already runs on its
+ * own (it wakes us when it is done, since our log is recorded as its waiter),
+ * or it failed.
  */
-async function syncParent(parent: MissingParent): Promise<boolean> {
+async function syncParent(parent: MissingParent, woken: () => boolean): Promise<boolean> {
   const input: SyncLogInput = { logId: parent.logId!, mapping: parent.mapping, table: parent.table };
+  let child;
   try {
-    await executeChild(syncLog, {
+    child = await startChild(syncLog, {
       workflowId: workflowIdFor(input.logId),
       args: [input],
       typedSearchAttributes: startSearchAttributes(input),
@@ -111,11 +113,17 @@ async function syncParent(parent: MissingParent): Promise<boolean> {
       // child's workflow is terminated.
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
-    return true;
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof ChildWorkflowFailure) return false;
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw err;
   }
+  let outcome: 'synced' | 'failed' | undefined;
+  void child.result().then(
+    () => (outcome = 'synced'),
+    () => (outcome = 'failed'), // its failure is its own log's; this child waits on
+  );
+  await condition(() => outcome !== undefined || woken());
+  return outcome !== 'failed';
 }
 
 async function wakeWaiters(logIds: number[]): Promise<void> {
