@@ -1,13 +1,18 @@
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
-import type { SyncLogInput } from './types.js';
+import { createCarryLogs } from './carry-chunk.js';
+import type { ChunkResult, SyncBatchInput, SyncLogInput } from './types.js';
 
 /**
  * The worker's activities, built from their dependencies (pool, config) so a
  * test or an embedding app can hand in its own.
  */
 export function createActivities(deps: ApplyDeps) {
+  const carryLogs = createCarryLogs(deps);
   return {
     applyChange: createApplyChange(deps),
+
+    /** A syncBatch's logs, carried in one transaction; `carrier` is the batch's workflow id. */
+    carryBatch: (input: SyncBatchInput, carrier: string): Promise<ChunkResult> => carryLogs(input.logIds, carrier),
 
     /**
      * Fails a pending log with a message. `attempted`: this failure is an

@@ -1,8 +1,9 @@
 import type { Client } from '../src/db.js';
-import { lockIdentity, rowIdentity } from '../src/db.js';
+import { rowIdentity } from '../src/db.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName } from '../src/config.js';
 import { selectRowStatement } from '../src/statements.js';
+import type { CarryIO } from './carry-io.js';
 import type { MissingParent } from './types.js';
 
 export interface LogRow {
@@ -59,32 +60,35 @@ export async function readSource(client: Client, mapping: Mapping, rowKey: strin
 
 export type ParentLookup = { parents: Record<string, Row>; missing?: undefined } | { missing: MissingParent };
 
+/** The newest pending log of a mapping's row, or null. */
+export async function pendingLogOf(client: Client, mapping: string, rowKey: string): Promise<number | null> {
+  const { rows } = await client.query<{ id: number | null }>(
+    `SELECT max(id) AS id FROM ferry.database_trigger_log WHERE mapping = $1 AND row_key = $2 AND status = 'pending'`,
+    [mapping, rowKey],
+  );
+  return rows[0]!.id;
+}
+
 /**
  * Each parent's row in its mapping's target. A shared lock on the parent's
  * target identity orders this check against the parent's own upsert, so a
  * parent that lands right now either is seen here or sees this child waiting.
  */
-export async function lookupParents(client: Client, config: FerryConfig, mapping: Mapping, row: Row): Promise<ParentLookup> {
+export async function lookupParents(io: CarryIO, config: FerryConfig, mapping: Mapping, row: Row): Promise<ParentLookup> {
   const parents: Record<string, Row> = {};
   for (const ref of mapping.parents) {
     const value = row[ref.column];
     if (value === null || value === undefined) continue; // no parent to wait for
     const parent = mappingByName(config, ref.mapping)!;
     const key = String(value);
-    await lockIdentity(client, rowIdentity(parent.target.table, parent.target.key, key), true);
-    const found = await client.query<{ row: Row }>(selectRowStatement(parent.target.table, parent.target.key, key));
-    if (found.rows[0]) {
-      parents[ref.column] = found.rows[0].row;
+    await io.lock(rowIdentity(parent.target.table, parent.target.key, key), true);
+    const found = await io.selectRow(parent.target.table, parent.target.key, key);
+    if (found) {
+      parents[ref.column] = found;
       continue;
     }
-    const pending = await client.query<{ id: number | null }>(
-      `SELECT max(id) AS id FROM ferry.database_trigger_log
-        WHERE mapping = $1 AND row_key = $2 AND status = 'pending'`,
-      [parent.name, key],
-    );
-    return {
-      missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending.rows[0]!.id },
-    };
+    const logId = await io.pendingLogOf(parent.name, key);
+    return { missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId } };
   }
   return { parents };
 }

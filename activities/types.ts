@@ -1,5 +1,6 @@
 // Shapes that cross the activity/workflow boundary. Workflows import these as
 // types only, so no activity code reaches the workflow bundle.
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { BackoffPolicy } from '../workflows/backoff.js';
 
 /** What a syncLog workflow is started with: ids and names, never row data. */
@@ -46,3 +47,26 @@ export type ApplyResult =
 
 export const TRANSFORM_ERROR = 'TransformError';
 export const TARGET_WRITE_ERROR = 'TargetWriteError';
+
+/** What a syncBatch carries: logs claimed under its workflow id, first and last by id. */
+export interface SyncBatchInput {
+  first: number;
+  last: number;
+  logIds: number[];
+}
+
+/** A chunk's outcome: counts, the logs that left it for their own syncLog, and the logs waiting for its rows. */
+export interface ChunkResult {
+  synced: number;
+  skipped: number;
+  leftover: SyncLogInput[];
+  waiters: number[];
+}
+
+/** The message of a failure that no retry can fix (bad data, bad transform), else undefined. */
+export function dataFailureMessage(err: unknown): string | undefined {
+  // A local activity's failure may arrive wrapped in ActivityFailure or bare.
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  if (!(failure instanceof ApplicationFailure)) return undefined;
+  return failure.type === TRANSFORM_ERROR || failure.type === TARGET_WRITE_ERROR ? failure.message : undefined;
+}

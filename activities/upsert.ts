@@ -23,7 +23,8 @@ export async function markOwnWrite(client: Client, originTables: string[]): Prom
 // SQLSTATE classes that no retry can fix: the row itself does not fit the target.
 const DATA_ERROR_CLASSES = ['22', '23', '42'];
 
-async function run(client: Client, mapping: Mapping, statement: Statement): Promise<{ rowCount: number; rows: Row[] }> {
+/** Runs a write to the mapping's target; a row that does not fit fails as a non-retryable TargetWriteError. */
+export async function writeTarget(client: Client, mapping: Mapping, statement: Statement): Promise<{ rowCount: number; rows: Row[] }> {
   try {
     const result = await client.query(statement);
     return { rowCount: result.rowCount ?? 0, rows: result.rows };
@@ -41,7 +42,7 @@ async function run(client: Client, mapping: Mapping, statement: Statement): Prom
 
 /** Writes exactly the columns the transform returned; returns rows changed (0 when already equal). */
 export async function upsertTarget(client: Client, mapping: Mapping, row: Row): Promise<number> {
-  return (await run(client, mapping, upsertStatement(mapping.target.table, mapping.target.key, row))).rowCount;
+  return (await writeTarget(client, mapping, upsertStatement(mapping.target.table, mapping.target.key, row))).rowCount;
 }
 
 /** Applies the mapping's onDelete policy to the target row with this key. */
@@ -52,7 +53,7 @@ export async function deleteTarget(client: Client, mapping: Mapping, key: unknow
     policy === 'delete'
       ? deleteStatement(mapping.target.table, mapping.target.key, key)
       : softDeleteStatement(mapping.target.table, mapping.target.key, key, policy.softDelete);
-  return (await run(client, mapping, statement)).rowCount;
+  return (await writeTarget(client, mapping, statement)).rowCount;
 }
 
 /**
@@ -63,9 +64,9 @@ export async function deleteTarget(client: Client, mapping: Mapping, key: unknow
 export async function linkTarget(client: Client, mapping: Mapping, row: Row, sourceKey: string): Promise<unknown> {
   const { writeBack } = mapping.link!;
   await markOwnWrite(client, [mapping.source.table, mapping.target.table]);
-  const inserted = await run(client, mapping, insertReturningKeyStatement(mapping.target.table, mapping.target.key, row));
+  const inserted = await writeTarget(client, mapping, insertReturningKeyStatement(mapping.target.table, mapping.target.key, row));
   const key = inserted.rows[0]!.key;
-  await run(client, mapping, writeBackStatement(mapping.source.table, mapping.source.key, sourceKey, writeBack, key));
+  await writeTarget(client, mapping, writeBackStatement(mapping.source.table, mapping.source.key, sourceKey, writeBack, key));
   return key;
 }
 

@@ -60,6 +60,10 @@ const mappingSchema = z
   })
   .strict();
 
+/** Measured: see README, "Bursts". */
+const BATCH_THRESHOLD = 100;
+const MAX_CACHED_WORKFLOWS = 250;
+
 const configSchema = z
   .object({
     database: z
@@ -95,11 +99,26 @@ const configSchema = z
         sweepInterval: duration.default(5000),
         /** A pending log dispatched this long ago is dispatched again (a no-op if its workflow runs). */
         redispatchAfter: duration.default(300_000),
-        /** Logs claimed per dispatcher round. */
+        /** Logs claimed per dispatcher round, and the most a syncBatch carries. */
         batchSize: z.number().int().positive().default(500),
+        /**
+         * A mapping with more claimable logs than this has a backlog: its logs
+         * go in syncBatch workflows of up to batchSize; below it, one syncLog each.
+         */
+        batchThreshold: z.number().int().min(0).default(BATCH_THRESHOLD),
       })
       .strict()
-      .default({ sweepInterval: 5000, redispatchAfter: 300_000, batchSize: 500 }),
+      .default({ sweepInterval: 5000, redispatchAfter: 300_000, batchSize: 500, batchThreshold: BATCH_THRESHOLD }),
+    /** The worker half (`ferry start`, `ferry worker`). */
+    worker: z
+      .object({
+        /** Batch chunks carried at once, each one transaction on its own connection, on their own task queue. */
+        batchSlots: z.number().int().positive().default(2),
+        /** Workflows kept in the worker's cache (sticky execution); bounds its memory. */
+        maxCachedWorkflows: z.number().int().min(0).default(MAX_CACHED_WORKFLOWS),
+      })
+      .strict()
+      .default({ batchSlots: 2, maxCachedWorkflows: MAX_CACHED_WORKFLOWS }),
     /**
      * Prometheus `/metrics` and `/healthz` of `ferry start`, `listen` and `worker`
      * (`--metrics-port` overrides the port). Port 0 picks any free port (it is

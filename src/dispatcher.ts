@@ -1,9 +1,17 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SyncLogInput } from '../activities/types.js';
-import { startSearchAttributes, WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions.js';
+import type { SyncBatchInput, SyncLogInput } from '../activities/types.js';
+import {
+  BATCH_WORKFLOW_TYPE,
+  startSearchAttributes,
+  SYNC_BATCH_ID_PATTERN,
+  syncBatchWorkflowId,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+} from '../workflows/definitions.js';
 import { jitteredDelay, pause } from './backoff.js';
-import type { FerryConfig } from './config.js';
-import type { Pool } from './db.js';
+import type { FerryConfig, Mapping } from './config.js';
+import { withTransaction, type Pool } from './db.js';
+import { dependencyRanks } from './graph.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
 
@@ -15,13 +23,32 @@ interface Claimed {
 
 // Claims a batch of pending logs by stamping dispatched_at. SKIP LOCKED lets
 // several listeners share the work without waiting on each other.
+// $2: mappings with a backlog, which go in batches instead.
 const CLAIM_NEW = `
   UPDATE ferry.database_trigger_log l
      SET dispatched_at = now(), workflow_id = 'ferry-log-' || l.id
    WHERE l.id IN (SELECT id FROM ferry.database_trigger_log
-                   WHERE status = 'pending' AND dispatched_at IS NULL
+                   WHERE status = 'pending' AND dispatched_at IS NULL AND mapping <> ALL ($2::text[])
                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
   RETURNING l.id, l.mapping, l.table_name`;
+
+// Claimable logs per mapping: a mapping above listener.batchThreshold has a backlog.
+const CLAIMABLE = `
+  SELECT mapping, count(*)::int AS n FROM ferry.database_trigger_log
+   WHERE status = 'pending' AND dispatched_at IS NULL GROUP BY mapping`;
+
+// A batch's logs: parents' mappings first ($2 in dependency order), then id order.
+const PICK_BATCH = `
+  SELECT id FROM ferry.database_trigger_log
+   WHERE status = 'pending' AND dispatched_at IS NULL AND mapping = ANY ($2::text[])
+   ORDER BY array_position($2::text[], mapping), id LIMIT $1 FOR UPDATE SKIP LOCKED`;
+
+// Of these mappings, those with parent-side work still unstarted or in a batch:
+// their children's batches wait, so parents land first and children rarely wait.
+const BUSY_PARENTS = `
+  SELECT m AS mapping FROM unnest($1::text[]) AS m
+   WHERE EXISTS (SELECT 1 FROM ferry.database_trigger_log
+                  WHERE mapping = m AND status = 'pending' AND (dispatched_at IS NULL OR workflow_id LIKE $2))`;
 
 // Pending logs dispatched long ago: their workflow may be gone (terminated,
 // or the dispatching process died before starting it). Starting again is a
@@ -33,6 +60,9 @@ const CLAIM_STALE = `
                    WHERE status = 'pending' AND dispatched_at < now() - make_interval(secs => $2::float8 / 1000)
                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
   RETURNING l.id, l.mapping, l.table_name`;
+
+/** How soon a dispatcher looks again while a backlog waits for its parents' batches. */
+const HELD_RECHECK_MS = 250;
 
 /** Workflow starts in flight per dispatcher round (the bench reuses it for its ceiling). */
 export const START_CONCURRENCY = 32;
@@ -58,8 +88,16 @@ export class Dispatcher {
   private includeStale = false;
   private failures = 0;
   private readonly stop = new AbortController();
+  private recheck: NodeJS.Timeout | undefined;
+  /** Mappings in parent order, and each mapping's ancestors (for holding children's batches). */
+  private readonly order: string[];
+  private readonly ancestors: Map<string, string[]>;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    const ranks = dependencyRanks(deps.config.mappings);
+    this.order = [...ranks.keys()].sort((a, b) => ranks.get(a)! - ranks.get(b)!);
+    this.ancestors = ancestorsOf(deps.config.mappings);
+  }
 
   /** Ask for a dispatch round soon; cheap and safe to call from any event. */
   kick(opts: { stale?: boolean } = {}): void {
@@ -76,14 +114,17 @@ export class Dispatcher {
     await this.running;
     let total = 0;
     for (;;) {
-      const n = (await this.claimAndStart(CLAIM_NEW)) + (await this.claimAndStart(CLAIM_STALE, true));
+      const { started, held } = await this.round();
+      const n = started + (await this.claimAndStart(CLAIM_STALE, true));
       total += n;
-      if (n === 0) return total;
+      if (n === 0 && !held) return total;
+      if (n === 0) await pause(HELD_RECHECK_MS, this.stop.signal);
     }
   }
 
   async close(): Promise<void> {
     this.stop.abort();
+    clearTimeout(this.recheck);
     await this.running;
   }
 
@@ -93,7 +134,14 @@ export class Dispatcher {
       const stale = this.includeStale;
       this.includeStale = false;
       try {
-        while ((await this.claimAndStart(CLAIM_NEW)) > 0 && !this.stop.signal.aborted);
+        let held = false;
+        for (;;) {
+          const round = await this.round();
+          held = round.held;
+          if (round.started === 0 || this.stop.signal.aborted) break;
+        }
+        // Children's batches wait for their parents' batches to finish: look again soon.
+        if (held) this.recheckSoon();
         if (stale) while ((await this.claimAndStart(CLAIM_STALE, true)) > 0 && !this.stop.signal.aborted);
         this.failures = 0;
       } catch (err) {
@@ -107,9 +155,69 @@ export class Dispatcher {
     } while (this.again && !this.stop.signal.aborted);
   }
 
-  private async claimAndStart(sql: string, stale = false): Promise<number> {
+  private recheckSoon(): void {
+    clearTimeout(this.recheck);
+    this.recheck = setTimeout(() => this.kick(), HELD_RECHECK_MS);
+  }
+
+  /**
+   * One dispatch round. Mappings with a backlog (more claimable logs than
+   * batchThreshold) go in syncBatch workflows; the others get one syncLog per
+   * log, first, so a live change never queues behind a burst. `held`: some
+   * backlog waits for its parents' batches.
+   */
+  private async round(): Promise<{ started: number; held: boolean }> {
+    const { batchThreshold } = this.deps.config.listener;
+    const { rows } = await this.deps.pool.query<{ mapping: string; n: number }>(CLAIMABLE);
+    const backlog = rows.filter((r) => r.n > batchThreshold).map((r) => r.mapping);
+    let started = await this.claimAndStart(CLAIM_NEW, false, backlog);
+    if (!backlog.length) return { started, held: false };
+    const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
+    const busy = new Set(
+      parents.length
+        ? (await this.deps.pool.query<{ mapping: string }>(BUSY_PARENTS, [parents, SYNC_BATCH_ID_PATTERN])).rows.map((r) => r.mapping)
+        : [],
+    );
+    const ready = this.order.filter((m) => backlog.includes(m) && !(this.ancestors.get(m) ?? []).some((a) => busy.has(a)));
+    for (let n; (n = await this.claimBatch(ready)) > 0; ) started += n;
+    return { started, held: ready.length < backlog.length };
+  }
+
+  /** Claims up to batchSize logs of these mappings under one syncBatch and starts it; returns how many. */
+  private async claimBatch(mappings: string[]): Promise<number> {
+    if (!mappings.length) return 0;
+    const { pool, client, config } = this.deps;
+    const claimed = await withTransaction(pool, async (tx) => {
+      const { rows } = await tx.query<{ id: number }>(PICK_BATCH, [config.listener.batchSize, mappings]);
+      if (!rows.length) return undefined;
+      const logIds = rows.map((r) => r.id).sort((a, b) => a - b);
+      const input: SyncBatchInput = { first: logIds[0]!, last: logIds[logIds.length - 1]!, logIds };
+      const workflowId = syncBatchWorkflowId(input.first, input.last);
+      await tx.query(`UPDATE ferry.database_trigger_log SET dispatched_at = now(), workflow_id = $2 WHERE id = ANY($1)`, [logIds, workflowId]);
+      return { input, workflowId };
+    });
+    if (!claimed) return 0;
+    try {
+      await client.workflow.start(BATCH_WORKFLOW_TYPE, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: claimed.workflowId,
+        args: [claimed.input],
+        requestEagerStart: this.deps.eagerStart,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        await pool.query(`UPDATE ferry.database_trigger_log SET dispatched_at = NULL WHERE id = ANY($1)`, [claimed.input.logIds]);
+        this.deps.events.emit('dispatchFailed', { error: err as Error, count: claimed.input.logIds.length });
+        throw err;
+      }
+    }
+    this.deps.events.emit('dispatched', { count: claimed.input.logIds.length, stale: false });
+    return claimed.input.logIds.length;
+  }
+
+  private async claimAndStart(sql: string, stale = false, backlog: string[] = []): Promise<number> {
     const { batchSize, redispatchAfter } = this.deps.config.listener;
-    const { rows } = await this.deps.pool.query<Claimed>(sql, stale ? [batchSize, redispatchAfter] : [batchSize]);
+    const { rows } = await this.deps.pool.query<Claimed>(sql, stale ? [batchSize, redispatchAfter] : [batchSize, backlog]);
     if (rows.length === 0) return 0;
     const failed: number[] = [];
     let firstError: Error | undefined;
@@ -159,4 +267,22 @@ async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Pro
     while (next < items.length) await fn(items[next++]!);
   });
   await Promise.all(lanes);
+}
+
+/** Each mapping's ancestors through `parents`, transitively. */
+function ancestorsOf(mappings: Mapping[]): Map<string, string[]> {
+  const parentsOf = new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)]));
+  const result = new Map<string, string[]>();
+  for (const m of mappings) {
+    const seen = new Set<string>();
+    const todo = [...(parentsOf.get(m.name) ?? [])];
+    while (todo.length) {
+      const next = todo.pop()!;
+      if (seen.has(next) || next === m.name) continue;
+      seen.add(next);
+      todo.push(...(parentsOf.get(next) ?? []));
+    }
+    result.set(m.name, [...seen]);
+  }
+  return result;
 }

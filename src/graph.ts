@@ -24,3 +24,26 @@ export function findCycle(edges: Map<string, string[]>): string[] | undefined {
   }
   return undefined;
 }
+
+/**
+ * Each mapping's place in parent order: 0 for mappings without parents, else
+ * one more than its highest parent. A cycle (a mapping that is its own
+ * ancestor) is cut where it closes.
+ */
+export function dependencyRanks(mappings: { name: string; parents: { mapping: string }[] }[]): Map<string, number> {
+  const parentsOf = new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)]));
+  const ranks = new Map<string, number>();
+  const onPath = new Set<string>();
+  const rank = (name: string): number => {
+    const known = ranks.get(name);
+    if (known !== undefined) return known;
+    if (onPath.has(name)) return -1;
+    onPath.add(name);
+    const r = 1 + Math.max(-1, ...(parentsOf.get(name) ?? []).map(rank));
+    onPath.delete(name);
+    ranks.set(name, r);
+    return r;
+  };
+  for (const m of mappings) rank(m.name);
+  return ranks;
+}

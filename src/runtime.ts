@@ -1,6 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig } from './config.js';
 import { createPool, type Pool } from './db.js';
@@ -13,7 +12,7 @@ import { Listener } from './listener.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { connectClient } from './temporal.js';
-import { connectNative, createWorker, installRuntime } from './worker.js';
+import { connectNative, createWorker, installRuntime, type FerryWorker } from './worker.js';
 
 export interface RunOptions {
   config: FerryConfig;
@@ -46,12 +45,13 @@ export interface FerryProcess {
 export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   const { config, logger } = opts;
   const abort = new AbortController();
-  const pool = createPool(config.database.url, config.database.poolSize + 2);
+  // Single syncs, batch chunks, and the dispatcher's claims.
+  const pool = createPool(config.database.url, config.database.poolSize + config.worker.batchSlots + 2);
   const events = new FerryEvents();
   logEvents(events, logger);
   const proc: FerryProcess = { pool, events, workerReady: Promise.resolve(), stop: async () => {} };
 
-  let worker: Worker | undefined;
+  let worker: FerryWorker | undefined;
   // Served before anything waits for Postgres or Temporal, so an outage at
   // start-up shows as 503 rather than as no answer.
   let healthConnection: Connection | undefined;
@@ -125,7 +125,7 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     // shutdownGraceTime). Whatever is left stays in Temporal and the log table.
     await proc.listener?.close();
     await proc.dispatcher?.close();
-    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    worker?.shutdown();
     await workerDone;
     await proc.http?.close();
     await healthConnection?.close().catch(() => {});

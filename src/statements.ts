@@ -37,17 +37,22 @@ export function upsertStatement(table: string, key: string, row: Record<string, 
   if (!columns.includes(key)) throw new Error(`row has no value for the target key "${key}"`);
   const names = columns.map(quoteIdent);
   const placeholders = columns.map((_, i) => `$${i + 1}`);
-  const rest = columns.filter((c) => c !== key).map(quoteIdent);
-  const onConflict = rest.length
-    ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` +
-      ` WHERE ROW(${rest.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`
-    : 'DO NOTHING';
   return {
     text:
       `INSERT INTO ${quoteTable(table)} AS t (${names.join(', ')}) VALUES (${placeholders.join(', ')}) ` +
-      `ON CONFLICT (${quoteIdent(key)}) ${onConflict}`,
+      onConflictUpdate(key, columns),
     values: columns.map((c) => param(row[c])),
   };
+}
+
+/** The other columns take the new values, unless they hold them already (no dead tuple, no trigger firing). */
+function onConflictUpdate(key: string, columns: string[]): string {
+  const rest = columns.filter((c) => c !== key).map(quoteIdent);
+  if (!rest.length) return `ON CONFLICT (${quoteIdent(key)}) DO NOTHING`;
+  return (
+    `ON CONFLICT (${quoteIdent(key)}) DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` +
+    ` WHERE ROW(${rest.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM ROW(${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`
+  );
 }
 
 export function deleteStatement(table: string, key: string, keyValue: unknown): Statement {
@@ -100,4 +105,33 @@ export function insertReturningKeyStatement(table: string, key: string, row: Rec
 /** Linking: the generated key goes back into the origin row. */
 export function writeBackStatement(table: string, key: string, keyValue: unknown, column: string, value: unknown): Statement {
   return { text: `UPDATE ${quoteTable(table)} SET ${quoteIdent(column)} = $2 WHERE ${quoteIdent(key)} = $1`, values: [keyValue, value] };
+}
+
+/**
+ * The rows with these keys, each with its key as the log writes it (jsonb
+ * text), for a chunk of changes read at once. `$1` is a text array the
+ * server reads as the key column's type.
+ */
+export function selectRowsStatement(table: string, key: string, keyValues: string[]): Statement {
+  return {
+    text: `SELECT to_jsonb(t) ->> ${quoteLiteral(key)} AS key, to_jsonb(t) AS row FROM ${quoteTable(table)} t WHERE ${quoteIdent(key)} = ANY($1)`,
+    values: [keyValues],
+  };
+}
+
+/**
+ * upsertStatement for many rows with the same columns, in one statement: the
+ * rows travel as one JSON array, read as the table's own row type. Keys must
+ * be distinct (one row may be written once per statement).
+ */
+export function upsertManyStatement(table: string, key: string, columns: string[], rows: Record<string, unknown>[]): Statement {
+  if (!columns.includes(key)) throw new Error(`rows have no value for the target key "${key}"`);
+  const names = columns.map(quoteIdent);
+  return {
+    text:
+      `INSERT INTO ${quoteTable(table)} AS t (${names.join(', ')}) ` +
+      `SELECT ${names.join(', ')} FROM jsonb_populate_recordset(NULL::${quoteTable(table)}, $1::jsonb) ` +
+      onConflictUpdate(key, columns),
+    values: [JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]]))))],
+  };
 }

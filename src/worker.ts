@@ -9,6 +9,7 @@ import { freePort } from './dev-server.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
 import { observeActivities } from './observe.js';
+import { batchTaskQueue } from '../workflows/definitions.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -64,27 +65,68 @@ export function connectNative(config: FerryConfig, logger: Logger, signal?: Abor
  * Creates the Temporal worker for Ferry's task queue. Waits for Temporal with
  * backoff when it is not up yet.
  */
-export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Promise<{ worker: FerryWorker; connection: NativeConnection }> {
   const { config, logger } = deps;
   await installRuntime(logger);
   const connection = deps.connection ?? (await connectNative(config, logger, signal));
-  const options: WorkerOptions = {
+  const activities = createActivities({ pool: deps.pool, config });
+  const common = {
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ pool: deps.pool, config }),
+    activities,
     // Local activities go through activity interceptors too: one place sees every sync's outcome.
     interceptors: { activity: [observeActivities({ events: deps.events })] },
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    // Each sync is one local activity holding one pooled connection.
-    maxConcurrentLocalActivityExecutions: config.database.poolSize,
     shutdownGraceTime: deps.shutdownGraceTime ?? '10s',
-  };
+  } satisfies Partial<WorkerOptions>;
   try {
-    return { worker: await Worker.create(options), connection };
+    const main = await Worker.create({
+      ...common,
+      taskQueue: config.temporal.taskQueue,
+      ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+      // Each sync is one local activity holding one pooled connection.
+      maxConcurrentLocalActivityExecutions: config.database.poolSize,
+      // The sticky cache holds each cached workflow's isolate state: the bulk of the worker's memory.
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    });
+    // The batch lane: activities only (no workflow bundle), a few slots, so a
+    // burst's chunks never take the connections and slots of single syncs.
+    const batch = await Worker.create({
+      ...common,
+      taskQueue: batchTaskQueue(config.temporal.taskQueue),
+      maxConcurrentActivityTaskExecutions: config.worker.batchSlots,
+    });
+    return { worker: new FerryWorker(main, batch), connection };
   } catch (err) {
     if (!deps.connection) await connection.close();
     throw err;
+  }
+}
+
+/** Ferry's two lanes, run and stopped together: workflows and single syncs, and batch chunks. */
+export class FerryWorker {
+  constructor(
+    readonly main: Worker,
+    readonly batch: Worker,
+  ) {}
+
+  async run(): Promise<void> {
+    const runs = [this.main.run(), this.batch.run()];
+    try {
+      await Promise.all(runs);
+    } catch (err) {
+      this.shutdown();
+      await Promise.allSettled(runs);
+      throw err;
+    }
+  }
+
+  getState(): ReturnType<Worker['getState']> {
+    const batch = this.batch.getState();
+    return batch === 'FAILED' ? batch : this.main.getState();
+  }
+
+  shutdown(): void {
+    for (const w of [this.main, this.batch]) if (w.getState() === 'RUNNING') w.shutdown();
   }
 }
 

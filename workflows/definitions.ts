@@ -10,6 +10,21 @@ export function workflowIdFor(logId: number): string {
   return `ferry-log-${logId}`;
 }
 
+export const BATCH_WORKFLOW_TYPE = 'syncBatch';
+
+/** A batch is named by the first and last log it carries. */
+export function syncBatchWorkflowId(first: number, last: number): string {
+  return `ferry-batch-${first}-${last}`;
+}
+
+/** A LIKE pattern matching every syncBatchWorkflowId, for SQL that asks whether a batch carries a log. */
+export const SYNC_BATCH_ID_PATTERN = syncBatchWorkflowId(0, 0).replace(/0-0$/, '%');
+
+/** The task queue of batch chunks: their own worker slots, so single syncs never queue behind a burst. */
+export function batchTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-batch`;
+}
+
 /** Wake a workflow that waits for a parent and look again, now. */
 export const forceRetrySignal = defineSignal('forceRetry');
 /** Sent by a parent's workflow to the children waiting on it, when it is done. */

@@ -1,2 +1,3 @@
 // The one entry the worker bundles.
+export { syncBatch } from './sync-batch.js';
 export { syncLog } from './sync-log.js';

@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ActivityFailure,
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
@@ -11,7 +10,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { TARGET_WRITE_ERROR, TRANSFORM_ERROR, type FinalStatus, type MissingParent, type SyncLogInput } from '../activities/types.js';
+import { dataFailureMessage, type FinalStatus, type MissingParent, type SyncLogInput } from '../activities/types.js';
 import { backoffDelay } from './backoff.js';
 import {
   FerryState,
@@ -126,7 +125,7 @@ async function syncParent(parent: MissingParent, woken: () => boolean): Promise<
   return outcome !== 'failed';
 }
 
-async function wakeWaiters(logIds: number[]): Promise<void> {
+export async function wakeWaiters(logIds: number[]): Promise<void> {
   await Promise.all(
     logIds.map((id) =>
       // A waiter may have finished meanwhile; then there is no one to wake.
@@ -140,14 +139,6 @@ async function fail(view: SyncState, message: string, attempted: boolean): Promi
   view.error = message;
   setState(view, 'failed');
   throw ApplicationFailure.nonRetryable(message, 'SyncFailed');
-}
-
-/** The message of a failure that no retry can fix (bad data, bad transform), else undefined. */
-function dataFailureMessage(err: unknown): string | undefined {
-  // A local activity's failure may arrive wrapped in ActivityFailure or bare.
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  if (!(failure instanceof ApplicationFailure)) return undefined;
-  return failure.type === TRANSFORM_ERROR || failure.type === TARGET_WRITE_ERROR ? failure.message : undefined;
 }
 
 function setState(view: SyncState, state: SyncStateName): void {

@@ -20,7 +20,8 @@ declare module 'vitest' {
 /** Starts the run's Temporal dev server (a namespace per test file) and bundles the workflows once. */
 export default async function setup(project: TestProject) {
   const testDir = path.resolve('test');
-  const namespaces = readdirSync(testDir).filter((f) => f.endsWith('.test.ts')).map(namespaceForFile);
+  const files = readdirSync(testDir).filter((f) => f.endsWith('.test.ts'));
+  const namespaces = files.flatMap((f) => [namespaceForFile(f), namespaceForFile(f, 'batch')]);
   const port = await freePort();
   const uiPort = await freePort();
   const server = await startDevServer({ ip: '127.0.0.1', port, uiPort, namespaces });

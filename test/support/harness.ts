@@ -19,9 +19,17 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database for one test file of this run, with the example's schema. */
-export async function createTestDatabase(testFile: string, extraSql = ''): Promise<TestDatabase> {
-  const name = `ferry_t_${fileSlug(testFile)}_${inject('runId')}`;
+/**
+ * How a scenario's logs are carried: one syncLog each, or in syncBatch
+ * workflows (batchThreshold 0: every claimable log counts as a backlog).
+ * Scenarios run on both with describe.each(LANES).
+ */
+export type Lane = 'single' | 'batch';
+export const LANES: Lane[] = ['single', 'batch'];
+
+/** A fresh database for one test file (and lane) of this run, with the example's schema. */
+export async function createTestDatabase(testFile: string, extraSql = '', lane: Lane = 'single'): Promise<TestDatabase> {
+  const name = `ferry_t_${fileSlug(testFile)}${lane === 'batch' ? '_b' : ''}_${inject('runId')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -44,13 +52,18 @@ export async function createTestDatabase(testFile: string, extraSql = ''): Promi
   };
 }
 
-/** A validated config for this test file: its database, the run's Temporal server, its own namespace. */
-export function testConfig(testFile: string, db: TestDatabase, overrides: Partial<FerryConfigInput> & Pick<FerryConfigInput, 'mappings'>): FerryConfig {
+/** A validated config for this test file: its database, the run's Temporal server, its own namespace (per lane). */
+export function testConfig(
+  testFile: string,
+  db: TestDatabase,
+  overrides: Partial<FerryConfigInput> & Pick<FerryConfigInput, 'mappings'>,
+  lane: Lane = 'single',
+): FerryConfig {
   return parseConfig(
     {
       database: { url: db.url, poolSize: 8 },
-      temporal: { address: inject('temporalAddress'), namespace: namespaceForFile(testFile), taskQueue: 'ferry-test' },
-      listener: { sweepInterval: '1s', redispatchAfter: '1m', batchSize: 500 },
+      temporal: { address: inject('temporalAddress'), namespace: namespaceForFile(testFile, lane), taskQueue: 'ferry-test' },
+      listener: { sweepInterval: '1s', redispatchAfter: '1m', batchSize: 500, batchThreshold: lane === 'batch' ? 0 : 100 },
       ...overrides,
     },
     {},
