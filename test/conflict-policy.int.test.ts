@@ -1,9 +1,9 @@
 // A one-side-always-wins policy: portal (users_to_accounts' source) wins every conflict.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
+import { createTestDatabase, LANES, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { pairProblems } from './support/pairs.js';
 import { waitFor } from './support/wait.js';
 
@@ -12,32 +12,34 @@ let db: TestDatabase;
 let config: FerryConfig;
 let ferry: FerryProcess;
 
-beforeAll(async () => {
-  db = await createTestDatabase(FILE);
-  const [toAccounts, toUsers] = [exampleMappings[0]!, exampleMappings[2]!];
-  config = testConfig(FILE, db, { mappings: [{ ...toAccounts, conflict: 'source-wins' }, { ...toUsers, conflict: undefined }] });
-  expect(config.mappings.map((m) => m.conflict)).toEqual(['source-wins', 'target-wins']);
-  ferry = await startFerry(config);
-});
-afterAll(async () => {
-  await ferry?.stop();
-  await db?.drop();
-});
-
 const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
 
-it('keeps the portal side even when Salesforce changed last', async () => {
-  const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('Pair', 'pair@x') RETURNING id`);
-  await waitFor('account', async () => (await q('SELECT name FROM salesforce.account WHERE portal_user_id__c = $1', [String(id)]))[0]?.name === 'Pair');
-  await ferry.stop();
-  await q(`UPDATE portal.users SET full_name = 'Portal name' WHERE id = $1`, [id]);
-  await q(`UPDATE salesforce.account SET name = 'SF name', email__c = 'sf@x' WHERE portal_user_id__c = $1`, [String(id)]);
-  ferry = await startFerry(config);
-  const settled = await waitForSettled(db.pool);
-  expect(settled.filter((l) => l.status === 'failed')).toEqual([]);
-  expect(await pairProblems(db.pool)).toEqual([]);
-  expect((await q('SELECT full_name, email FROM portal.users WHERE id = $1', [id]))[0]).toEqual({ full_name: 'Portal name', email: 'pair@x' });
-  const [sfChange] = await logs(db.pool, 'accounts_to_users');
-  expect(sfChange).toMatchObject({ status: 'skipped' });
-  expect(sfChange!.error).toMatch(/^conflict: lost to \d+ of users_to_accounts \(source-wins\)$/);
+describe.each(LANES)('%s lane', (lane) => {
+  beforeAll(async () => {
+    db = await createTestDatabase(FILE, '', lane);
+    const [toAccounts, toUsers] = [exampleMappings[0]!, exampleMappings[2]!];
+    config = testConfig(FILE, db, { mappings: [{ ...toAccounts, conflict: 'source-wins' }, { ...toUsers, conflict: undefined }] }, lane);
+    expect(config.mappings.map((m) => m.conflict)).toEqual(['source-wins', 'target-wins']);
+    ferry = await startFerry(config);
+  });
+  afterAll(async () => {
+    await ferry?.stop();
+    await db?.drop();
+  });
+
+  it('keeps the portal side even when Salesforce changed last', async () => {
+    const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('Pair', 'pair@x') RETURNING id`);
+    await waitFor('account', async () => (await q('SELECT name FROM salesforce.account WHERE portal_user_id__c = $1', [String(id)]))[0]?.name === 'Pair');
+    await ferry.stop();
+    await q(`UPDATE portal.users SET full_name = 'Portal name' WHERE id = $1`, [id]);
+    await q(`UPDATE salesforce.account SET name = 'SF name', email__c = 'sf@x' WHERE portal_user_id__c = $1`, [String(id)]);
+    ferry = await startFerry(config);
+    const settled = await waitForSettled(db.pool);
+    expect(settled.filter((l) => l.status === 'failed')).toEqual([]);
+    expect(await pairProblems(db.pool)).toEqual([]);
+    expect((await q('SELECT full_name, email FROM portal.users WHERE id = $1', [id]))[0]).toEqual({ full_name: 'Portal name', email: 'pair@x' });
+    const [sfChange] = await logs(db.pool, 'accounts_to_users');
+    expect(sfChange).toMatchObject({ status: 'skipped' });
+    expect(sfChange!.error).toMatch(/^conflict: lost to \d+ of users_to_accounts \(source-wins\)$/);
+  });
 });

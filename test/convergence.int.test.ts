@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
+import { createTestDatabase, LANES, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { orderProblems, pairProblems } from './support/pairs.js';
 import { waitFor } from './support/wait.js';
 
@@ -15,16 +15,6 @@ let db: TestDatabase;
 let config: FerryConfig;
 let ferry: FerryProcess;
 
-beforeAll(async () => {
-  db = await createTestDatabase(FILE);
-  // The example as it is: users <-> accounts (linking, 'latest' conflicts) and orders <-> order__c (parents).
-  config = testConfig(FILE, db, { mappings: exampleMappings });
-  ferry = await startFerry(config);
-});
-afterAll(async () => {
-  await ferry?.stop();
-  await db?.drop();
-});
 
 const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
 const user = async (id: number) => (await q('SELECT * FROM portal.users WHERE id = $1', [id]))[0];
@@ -38,63 +28,6 @@ async function settledAndConverged() {
   return settled.length;
 }
 
-describe('targeted cases', () => {
-  it('a delete followed by a re-insert of the same key ends with the re-inserted row', async () => {
-    const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('First', 'f@x') RETURNING id`);
-    await waitFor('account', async () => (await accountOf(id))?.name === 'First');
-    await ferry.stop(); // both changes wait in the log, then race each other
-    await q('DELETE FROM portal.users WHERE id = $1', [id]);
-    await q(`INSERT INTO portal.users (id, full_name, email) VALUES ($1, 'Second', 's@x')`, [id]);
-    ferry = await startFerry(config);
-    await settledAndConverged();
-    expect(await accountOf(id)).toMatchObject({ name: 'Second', email__c: 's@x', isdeleted: false });
-    const mine = (await logs(db.pool, 'users_to_accounts')).filter((l) => l.row_key === String(id)).slice(1);
-    expect(mine.map((l) => [l.op, l.status])).toEqual([['DELETE', 'skipped'], ['INSERT', 'synced']]);
-  });
-
-  it.each([
-    ['portal last', 'salesforce', 'portal'],
-    ['salesforce last', 'portal', 'salesforce'],
-  ])('conflicting edits on both sides: the change captured last wins, whole (%s)', async (_, first, last) => {
-    const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('Pair', 'pair@x') RETURNING id`);
-    await waitFor('account', async () => (await accountOf(id))?.name === 'Pair');
-    await ferry.stop();
-    const edit = {
-      portal: () => q(`UPDATE portal.users SET full_name = 'Portal name', email = 'portal@x' WHERE id = $1`, [id]),
-      salesforce: () => q(`UPDATE salesforce.account SET name = 'SF name', email__c = 'sf@x' WHERE portal_user_id__c = $1`, [String(id)]),
-    };
-    await edit[first as 'portal']();
-    await edit[last as 'portal']();
-    ferry = await startFerry(config);
-    await settledAndConverged();
-    const expected = last === 'portal' ? { full_name: 'Portal name', email: 'portal@x' } : { full_name: 'SF name', email: 'sf@x' };
-    expect(await user(id)).toMatchObject(expected);
-    expect(await accountOf(id)).toMatchObject({ name: expected.full_name, email__c: expected.email });
-    const loser = (await logs(db.pool, first === 'portal' ? 'users_to_accounts' : 'accounts_to_users')).at(-1)!;
-    expect(loser.status).toBe('skipped');
-    expect(loser.error).toMatch(/^conflict: lost to \d+ of /);
-  });
-
-  it('links an account created in Salesforce to a new portal user, and later edits on either side update that pair', async () => {
-    const before = (await logs(db.pool)).length;
-    const [{ id: accountId }] = await q(`INSERT INTO salesforce.account (name, email__c) VALUES ('Made in SF', 'sf-made@x') RETURNING id`);
-    const linked = await waitFor('linked', async () => {
-      const [a] = await q('SELECT portal_user_id__c FROM salesforce.account WHERE id = $1', [accountId]);
-      return a.portal_user_id__c ?? undefined;
-    });
-    const userId = Number(linked);
-    expect(await user(userId)).toMatchObject({ full_name: 'Made in SF', email: 'sf-made@x' });
-    await q(`UPDATE portal.users SET full_name = 'Renamed in portal' WHERE id = $1`, [userId]);
-    await waitFor('account renamed', async () => (await accountOf(userId))?.name === 'Renamed in portal');
-    await q(`UPDATE salesforce.account SET email__c = 'new@x' WHERE id = $1`, [accountId]);
-    await waitFor('user email', async () => (await user(userId))?.email === 'new@x');
-    await settledAndConverged();
-    // Three changes by people, three logs: neither the link nor the writes back came round again.
-    expect((await logs(db.pool)).length - before).toBe(3);
-    expect((await q('SELECT count(*)::int AS n FROM salesforce.account WHERE portal_user_id__c = $1', [linked]))[0].n).toBe(1);
-  });
-});
-
 // Random writes on both sides from several connections at once.
 type Op =
   | { kind: 'portalInsert'; name: string; email: string }
@@ -105,7 +38,12 @@ type Op =
   | { kind: 'sfUpdate'; pick: number; name: string; email: string }
   | { kind: 'orderInsert'; pick: number; amount: number }
   | { kind: 'orderUpdate'; pick: number; status: string }
-  | { kind: 'sfOrderUpdate'; pick: number; status: string };
+  | { kind: 'sfOrderUpdate'; pick: number; status: string }
+  // Bulk statements: one statement, 200 to 2,000 rows.
+  | { kind: 'bulkPortalInsert'; rows: number; name: string }
+  | { kind: 'bulkPortalUpdate'; rows: number; name: string }
+  | { kind: 'bulkSfUpdate'; rows: number; email: string }
+  | { kind: 'bulkOrderInsert'; rows: number; amount: number };
 
 const word = fc.constantFrom('ada', 'bob', 'cy', 'dee', 'eve', 'fay');
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -118,6 +56,16 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('orderInsert' as const), pick: fc.nat(50), amount: fc.integer({ min: 1, max: 999 }) }),
   fc.record({ kind: fc.constant('orderUpdate' as const), pick: fc.nat(50), status: word }),
   fc.record({ kind: fc.constant('sfOrderUpdate' as const), pick: fc.nat(50), status: word }),
+);
+
+const rows = fc.integer({ min: 200, max: 2000 });
+/** The bulk-size schedule: single-row writes mixed with multi-row statements on both sides. */
+const bulkOp: fc.Arbitrary<Op> = fc.oneof(
+  op,
+  fc.record({ kind: fc.constant('bulkPortalInsert' as const), rows, name: word }),
+  fc.record({ kind: fc.constant('bulkPortalUpdate' as const), rows, name: word }),
+  fc.record({ kind: fc.constant('bulkSfUpdate' as const), rows, email: word }),
+  fc.record({ kind: fc.constant('bulkOrderInsert' as const), rows, amount: fc.integer({ min: 1, max: 999 }) }),
 );
 
 const deleted: number[] = [];
@@ -162,29 +110,118 @@ async function apply(o: Op): Promise<void> {
         `UPDATE salesforce.order__c SET status__c = $2 WHERE id = (SELECT id FROM salesforce.order__c ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM salesforce.order__c), 1))`,
         [o.pick, o.status],
       ));
+    case 'bulkPortalInsert':
+      return void (await q(`INSERT INTO portal.users (full_name, email) SELECT $2 || i, $2 || i || '@x' FROM generate_series(1, $1) i`, [o.rows, o.name]));
+    case 'bulkPortalUpdate':
+      return void (await q(`UPDATE portal.users SET full_name = $2 WHERE id IN (SELECT id FROM portal.users ORDER BY id DESC LIMIT $1)`, [o.rows, o.name]));
+    case 'bulkSfUpdate':
+      return void (await q(
+        `UPDATE salesforce.account SET email__c = $2 WHERE id IN (SELECT id FROM salesforce.account WHERE NOT isdeleted ORDER BY id DESC LIMIT $1)`,
+        [o.rows, o.email],
+      ));
+    case 'bulkOrderInsert':
+      return void (await q(
+        `INSERT INTO portal.orders (user_id, amount, status) SELECT id, $2, 'bulk' FROM portal.users WHERE id % 2 = 0 ORDER BY id DESC LIMIT $1`,
+        [o.rows, o.amount],
+      ));
   }
 }
 
-describe('property: random writes on both sides converge', () => {
-  it('every pair equal, linked once, nothing failed, and the log stops growing', async () => {
-    const runs = Number(process.env.FERRY_PROPERTY_RUNS ?? 20);
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(op, { minLength: 1, maxLength: 12 }), { minLength: 3, maxLength: 3 }), async (lanes) => {
-        // Three connections write at once, each its own sequence.
-        await Promise.all(lanes.map(async (lane) => { for (const o of lane) await apply(o); }));
-        const count = await settledAndConverged();
-        // A fence change: exactly one more log when it is carried, so nothing echoes.
-        const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('fence', 'fence@x') RETURNING id`);
-        await waitFor('fence carried', async () => (await accountOf(id))?.name === 'fence');
-        expect(await settledAndConverged()).toBe(count + 1);
-      }),
-      // The database carries over from run to run, so shrinking would not replay a failure: report it as found.
-      { numRuns: runs, verbose: 1, endOnFailure: true },
-    );
-    // The schedules did reach every kind of row.
-    const [counts] = await q(`SELECT (SELECT count(*) FROM salesforce.order__c)::int AS orders,
-                                     (SELECT count(*) FROM salesforce.account WHERE isdeleted)::int AS deleted`);
-    expect(counts.orders).toBeGreaterThan(0);
-    expect(counts.deleted).toBeGreaterThan(0);
-  }, 300_000);
+describe.each(LANES)('%s lane', (lane) => {
+  beforeAll(async () => {
+    db = await createTestDatabase(FILE, '', lane);
+    // The example as it is: users <-> accounts (linking, 'latest' conflicts) and orders <-> order__c (parents).
+    config = testConfig(FILE, db, { mappings: exampleMappings }, lane);
+    ferry = await startFerry(config);
+    deleted.length = 0;
+  });
+  afterAll(async () => {
+    await ferry?.stop();
+    await db?.drop();
+  });
+
+  describe('targeted cases', () => {
+    it('a delete followed by a re-insert of the same key ends with the re-inserted row', async () => {
+      const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('First', 'f@x') RETURNING id`);
+      await waitFor('account', async () => (await accountOf(id))?.name === 'First');
+      await ferry.stop(); // both changes wait in the log, then race each other
+      await q('DELETE FROM portal.users WHERE id = $1', [id]);
+      await q(`INSERT INTO portal.users (id, full_name, email) VALUES ($1, 'Second', 's@x')`, [id]);
+      ferry = await startFerry(config);
+      await settledAndConverged();
+      expect(await accountOf(id)).toMatchObject({ name: 'Second', email__c: 's@x', isdeleted: false });
+      const mine = (await logs(db.pool, 'users_to_accounts')).filter((l) => l.row_key === String(id)).slice(1);
+      expect(mine.map((l) => [l.op, l.status])).toEqual([['DELETE', 'skipped'], ['INSERT', 'synced']]);
+    });
+
+    it.each([
+      ['portal last', 'salesforce', 'portal'],
+      ['salesforce last', 'portal', 'salesforce'],
+    ])('conflicting edits on both sides: the change captured last wins, whole (%s)', async (_, first, last) => {
+      const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('Pair', 'pair@x') RETURNING id`);
+      await waitFor('account', async () => (await accountOf(id))?.name === 'Pair');
+      await ferry.stop();
+      const edit = {
+        portal: () => q(`UPDATE portal.users SET full_name = 'Portal name', email = 'portal@x' WHERE id = $1`, [id]),
+        salesforce: () => q(`UPDATE salesforce.account SET name = 'SF name', email__c = 'sf@x' WHERE portal_user_id__c = $1`, [String(id)]),
+      };
+      await edit[first as 'portal']();
+      await edit[last as 'portal']();
+      ferry = await startFerry(config);
+      await settledAndConverged();
+      const expected = last === 'portal' ? { full_name: 'Portal name', email: 'portal@x' } : { full_name: 'SF name', email: 'sf@x' };
+      expect(await user(id)).toMatchObject(expected);
+      expect(await accountOf(id)).toMatchObject({ name: expected.full_name, email__c: expected.email });
+      const loser = (await logs(db.pool, first === 'portal' ? 'users_to_accounts' : 'accounts_to_users')).at(-1)!;
+      expect(loser.status).toBe('skipped');
+      expect(loser.error).toMatch(/^conflict: lost to \d+ of /);
+    });
+
+    it('links an account created in Salesforce to a new portal user, and later edits on either side update that pair', async () => {
+      const before = (await logs(db.pool)).length;
+      const [{ id: accountId }] = await q(`INSERT INTO salesforce.account (name, email__c) VALUES ('Made in SF', 'sf-made@x') RETURNING id`);
+      const linked = await waitFor('linked', async () => {
+        const [a] = await q('SELECT portal_user_id__c FROM salesforce.account WHERE id = $1', [accountId]);
+        return a.portal_user_id__c ?? undefined;
+      });
+      const userId = Number(linked);
+      expect(await user(userId)).toMatchObject({ full_name: 'Made in SF', email: 'sf-made@x' });
+      await q(`UPDATE portal.users SET full_name = 'Renamed in portal' WHERE id = $1`, [userId]);
+      await waitFor('account renamed', async () => (await accountOf(userId))?.name === 'Renamed in portal');
+      await q(`UPDATE salesforce.account SET email__c = 'new@x' WHERE id = $1`, [accountId]);
+      await waitFor('user email', async () => (await user(userId))?.email === 'new@x');
+      await settledAndConverged();
+      // Three changes by people, three logs: neither the link nor the writes back came round again.
+      expect((await logs(db.pool)).length - before).toBe(3);
+      expect((await q('SELECT count(*)::int AS n FROM salesforce.account WHERE portal_user_id__c = $1', [linked]))[0].n).toBe(1);
+    });
+  });
+
+  describe.each([
+    // Single-row writes, many per connection; and the bulk-size schedule, few
+    // statements of up to 2,000 rows (kept to a few runs: each carries thousands).
+    { schedule: 'single-row', ops: op, perConnection: 12, runs: Number(process.env.FERRY_PROPERTY_RUNS ?? 20) },
+    { schedule: 'bulk-size', ops: bulkOp, perConnection: 3, runs: Number(process.env.FERRY_BULK_RUNS ?? 3) },
+  ])('property: random writes on both sides converge ($schedule)', ({ ops, perConnection, runs }) => {
+    it('every pair equal, linked once, nothing failed, and the log stops growing', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(ops, { minLength: 1, maxLength: perConnection }), { minLength: 3, maxLength: 3 }), async (lanes) => {
+          // Three connections write at once, each its own sequence.
+          await Promise.all(lanes.map(async (lane) => { for (const o of lane) await apply(o); }));
+          const count = await settledAndConverged();
+          // A fence change: exactly one more log when it is carried, so nothing echoes.
+          const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('fence', 'fence@x') RETURNING id`);
+          await waitFor('fence carried', async () => (await accountOf(id))?.name === 'fence');
+          expect(await settledAndConverged()).toBe(count + 1);
+        }),
+        // The database carries over from run to run, so shrinking would not replay a failure: report it as found.
+        { numRuns: runs, verbose: 1, endOnFailure: true },
+      );
+      // The schedules did reach every kind of row.
+      const [counts] = await q(`SELECT (SELECT count(*) FROM salesforce.order__c)::int AS orders,
+                                       (SELECT count(*) FROM salesforce.account WHERE isdeleted)::int AS deleted`);
+      expect(counts.orders).toBeGreaterThan(0);
+      expect(counts.deleted).toBeGreaterThan(0);
+    }, 300_000);
+  });
 });
