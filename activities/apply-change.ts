@@ -109,7 +109,7 @@ export function createCarry(config: FerryConfig) {
   async function settleConflict(io: CarryIO, mapping: Mapping, log: LogRow, targetKey: unknown): Promise<ApplyResult | undefined> {
     const reverse = reverseOf(config.mappings, mapping);
     if (!reverse) return undefined;
-    const winner = await resolveConflict(io.client, mapping, reverse, log.id, targetKey);
+    const winner = await resolveConflict(io, mapping, reverse, log.id, targetKey);
     if (winner === undefined) return undefined;
     const why = `conflict: lost to ${winner} of ${reverse.name} (${reverse.conflict ?? 'latest'})`;
     await io.mark(log.id, 'skipped', { supersededBy: winner, error: why });

@@ -6,7 +6,7 @@ import { workflowIdFor } from '../workflows/definitions.js';
 import { createCarry } from './apply-change.js';
 import { singleRowIO } from './carry-io.js';
 import { ChunkIO } from './chunk-io.js';
-import type { LogRow } from './lookup.js';
+import { loadLog, type LogRow } from './lookup.js';
 import { dataFailureMessage, TRANSFORM_ERROR, type ChunkResult, type SyncLogInput } from './types.js';
 
 export interface ChunkDeps {
@@ -46,10 +46,13 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
         // Its logs fail, each in its own syncLog: one row at a time hands them over.
         throw ApplicationFailure.nonRetryable(`mapping "${group[0]!.mapping}" is not in the config`, TRANSFORM_ERROR);
       }
+      // A group carried before may have settled some of these (a pair's conflict marks the loser).
+      const pending = await stillPending(client, group);
+      if (!pending.length) continue;
       const io = new ChunkIO(client, config, mapping);
-      await io.prefetch(group);
+      await io.prefetch(pending);
       let keep = false;
-      for (const log of group) {
+      for (const log of pending) {
         io.nextRow(keep);
         const outcome = await carry(io, log);
         // A row that waits for a parent or fails leaves for its own syncLog.
@@ -65,9 +68,11 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
 
   async function oneByOne(client: Client, logIds: number[], carrier: string): Promise<ChunkResult> {
     const result = emptyResult();
-    for (const log of (await loadChunk(client, logIds, carrier)).sort(byRank(ranks))) {
+    for (const loaded of (await loadChunk(client, logIds, carrier)).sort(byRank(ranks))) {
       await client.query('SAVEPOINT carry_row');
       try {
+        // As it is now: a row carried before may have settled this log.
+        const log = (await loadLog(client, loaded.id))!;
         const outcome = await carry(singleRowIO(client), log);
         if (outcome.status === 'waiting_parent' || outcome.status === 'failed') throw new LeaveChunk();
         await client.query('RELEASE SAVEPOINT carry_row');
@@ -76,7 +81,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
       } catch (err) {
         if (!(err instanceof LeaveChunk) && !isDataFailure(err)) throw err;
         await client.query('ROLLBACK TO SAVEPOINT carry_row');
-        result.leftover.push(leave(log));
+        result.leftover.push(leave(loaded));
       }
     }
     return handOver(client, result);
@@ -95,6 +100,15 @@ async function loadChunk(client: Client, logIds: number[], carrier: string): Pro
     [logIds, carrier],
   );
   return rows;
+}
+
+async function stillPending(client: Client, logs: LogRow[]): Promise<LogRow[]> {
+  const { rows } = await client.query<{ id: number }>(
+    `SELECT id FROM ferry.database_trigger_log WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+    [logs.map((l) => l.id)],
+  );
+  const ids = new Set(rows.map((r) => r.id));
+  return logs.filter((l) => ids.has(l.id));
 }
 
 /** Logs that leave the chunk now name their own syncLog, which the caller starts. */

@@ -7,6 +7,7 @@ import { sourceChanged, type CarryIO } from './carry-io.js';
 import { pendingLogOf, type LogRow } from './lookup.js';
 import type { CoveredChange, MarkFields } from './mark.js';
 import type { FinalStatus } from './types.js';
+import { callTransform } from './transform.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget, writeTarget } from './upsert.js';
 
 interface Prefetched {
@@ -80,6 +81,39 @@ export class ChunkIO implements CarryIO {
       const byParent = new Map(found.rows.map((r) => [r.key, r.row]));
       for (const k of parentKeys) this.cache.set(rowIdentity(parent.target.table, parent.target.key, k), byParent.get(k) ?? null);
     }
+    await this.prefetchTargets(logs);
+  }
+
+  /**
+   * The target rows these changes will likely write, read at once (a pair's
+   * conflict check looks at them). Their keys come from calling the transform
+   * ahead of carry(), which a transform allows (it must be pure); a guess
+   * that misses only costs carry() a read of its own.
+   */
+  private async prefetchTargets(logs: LogRow[]): Promise<void> {
+    const { mapping } = this;
+    const keys = new Set<string>();
+    for (const log of logs) {
+      const row = this.source.get(log.row_key)?.row ?? log.old_row;
+      if (!row) continue;
+      const parents: Record<string, Row> = {};
+      for (const ref of mapping.parents) {
+        const parent = mappingByName(this.config, ref.mapping)!;
+        const found = this.cache.get(rowIdentity(parent.target.table, parent.target.key, String(row[ref.column])));
+        if (found) parents[ref.column] = found;
+      }
+      try {
+        const out = await callTransform(mapping, row, { op: log.op, logId: log.id, mapping: mapping.name, parents });
+        const key = (out as Row | null)?.[mapping.target.key];
+        if (key !== null && key !== undefined) keys.add(String(key));
+      } catch {
+        // carry() calls it again and fails the row with the message
+      }
+    }
+    if (!keys.size) return;
+    const { rows } = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.target.table, mapping.target.key, [...keys]));
+    const byKey = new Map(rows.map((r) => [r.key, r.row]));
+    for (const k of keys) this.cache.set(rowIdentity(mapping.target.table, mapping.target.key, k), byKey.get(k) ?? null);
   }
 
   /** Starts a row's writes; `keep` says whether the previous row's stay (it finished) or go (it left the chunk). */
@@ -200,6 +234,7 @@ export class ChunkIO implements CarryIO {
 
   async deleteTarget(mapping: Mapping, key: unknown): Promise<number> {
     await this.lockMany(this.current.targetLocks.splice(0), false);
+    this.cache.delete(rowIdentity(mapping.target.table, mapping.target.key, key));
     return deleteTarget(this.client, mapping, key);
   }
 

@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row } from '../src/config.js';
-import type { Client } from '../src/db.js';
-import { selectRowStatement } from '../src/statements.js';
+import type { CarryIO } from './carry-io.js';
 
 interface PendingChange {
   id: number;
@@ -30,14 +29,14 @@ export async function changesMappedValues(mapping: Mapping, change: PendingChang
  * skipped, superseded by it.
  */
 export async function resolveConflict(
-  client: Client,
+  io: CarryIO,
   mapping: Mapping,
   reverse: Mapping,
   logId: number,
   targetKey: unknown,
 ): Promise<number | undefined> {
-  const counterpart = await client.query<{ row: Row }>(selectRowStatement(mapping.target.table, mapping.target.key, targetKey));
-  const row = counterpart.rows[0]?.row;
+  const { client } = io;
+  const row = await io.selectRow(mapping.target.table, mapping.target.key, targetKey);
   if (!row) return undefined; // nothing on the other side yet: nothing to conflict with
   const { rows } = await client.query<PendingChange>(
     `SELECT id, op, old_row, new_row FROM ferry.database_trigger_log

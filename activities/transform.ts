@@ -29,3 +29,8 @@ export async function runTransform(mapping: Mapping, row: Row, ctx: TransformCon
   }
   return out;
 }
+
+/** Calls the user's transform. */
+export async function callTransform(mapping: Mapping, row: Row, ctx: TransformContext): Promise<unknown> {
+  return mapping.transform(row, ctx);
+}
