@@ -5,8 +5,8 @@ import { mappingByName, reverseOf } from '../src/config.js';
 import { rowIdentity, withTransaction, type Pool } from '../src/db.js';
 import { singleRowIO, type CarryIO } from './carry-io.js';
 import { resolveConflict } from './conflict.js';
-import { loadLog, lookupParents, type LogRow } from './lookup.js';
-import { runTransform } from './transform.js';
+import { loadLog, logProblem, lookupParents, type LogRow } from './lookup.js';
+import { callTransform, runTransform } from './transform.js';
 import type { ApplyResult, FinalStatus, SyncLogInput } from './types.js';
 
 export interface ApplyDeps {
@@ -51,8 +51,9 @@ export function createCarry(config: FerryConfig) {
       return done(log.status as FinalStatus, `already ${log.status}`, true, await io.waitersOf(log.mapping, log.row_key));
     }
     const mapping = mappingByName(config, log.mapping);
-    if (!mapping) {
-      const error = `mapping "${log.mapping}" is not in the config`;
+    const problem = mapping ? logProblem(log) : `mapping "${log.mapping}" is not in the config`;
+    if (!mapping || problem) {
+      const error = problem!;
       await io.mark(logId, 'failed', { error });
       return done('failed', error, false, []);
     }
@@ -150,7 +151,7 @@ async function superseded(io: CarryIO, logId: number, newer: number): Promise<Ap
 /** Whether the row before the change transforms to the same target row (a throw counts as different). */
 async function sameTransform(mapping: Mapping, before: Row, ctx: TransformContext, after: Row): Promise<boolean> {
   try {
-    return isDeepStrictEqual(await mapping.transform(before, ctx), after);
+    return isDeepStrictEqual(await callTransform(mapping, before, ctx), after);
   } catch {
     return false;
   }

@@ -256,10 +256,7 @@ export class ChunkIO implements CarryIO {
     for (const i of todo) this.held.add(shared ? `${i}|shared` : i);
   }
 
-  /**
-   * One statement per set of columns. Rows JSON cannot carry exactly (bytes,
-   * bigints) and a target key written twice go one by one, as a sync does.
-   */
+  /** One statement per set of columns; a target key written twice goes one by one, as a sync does. */
   private async upsertAll(rows: Row[]): Promise<void> {
     const { client, mapping } = this;
     const groups = new Map<string, Row[]>();
@@ -267,7 +264,7 @@ export class ChunkIO implements CarryIO {
     const seenKeys = new Set<string>();
     for (const row of rows) {
       const key = String(row[mapping.target.key]);
-      if (seenKeys.has(key) || !Object.values(row).every(jsonExact)) {
+      if (seenKeys.has(key)) {
         single.push(row);
         continue;
       }
@@ -286,9 +283,4 @@ export class ChunkIO implements CarryIO {
 
 function emptyWrites(): RowWrites {
   return { marks: [], covers: [], targetLocks: [], unchanged: [], upserts: [], waiters: [] };
-}
-
-/** Whether JSON carries the value as the single-row upsert's parameter would. */
-function jsonExact(value: unknown): boolean {
-  return value === null || ['string', 'number', 'boolean'].includes(typeof value) || value instanceof Date || (typeof value === 'object' && !Buffer.isBuffer(value));
 }
