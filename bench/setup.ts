@@ -9,7 +9,8 @@ import { exampleMappings } from '../example/mappings.js';
 const SCHEMA = readFileSync(fileURLToPath(new URL('../example/schema.sql', import.meta.url)), 'utf8');
 
 // bench.* holds what only the bench needs: the unmapped twin of portal.users
-// (capture overhead) and the write counter on salesforce.account (burst).
+// (capture overhead), the write counter on salesforce.account (burst) and
+// the plain loop's target (bulk burst).
 const BENCH_SQL = `
   CREATE SCHEMA bench;
   CREATE TABLE bench.users_unmapped (
@@ -22,7 +23,9 @@ const BENCH_SQL = `
     RETURN NULL;
   END $$;
   CREATE TRIGGER bench_count_write AFTER INSERT OR UPDATE ON salesforce.account
-    FOR EACH ROW EXECUTE FUNCTION bench.count_write();`;
+    FOR EACH ROW EXECUTE FUNCTION bench.count_write();
+  -- The plain Node loop's target: salesforce.account's twin, without triggers.
+  CREATE TABLE bench.account_twin (LIKE salesforce.account INCLUDING ALL);`;
 
 export interface BenchDatabase {
   url: string;
