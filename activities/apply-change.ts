@@ -5,7 +5,7 @@ import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentity, logTable, rowIdentity, withTransaction, type LogRow, type PgClient, type Pool } from '../src/db/index.js';
 import { checkSourceUnchanged, settleConflict, transformsDiffer } from './conflict.js';
 import { checkInstance } from './instance.js';
-import { lookupParents, readSource } from './lookup.js';
+import { logProblem, lookupParents, readSource } from './lookup.js';
 import { runTransform } from './transform.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 
@@ -44,6 +44,8 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       }
       const mapping = mappingByName(config, log.mapping);
       if (!mapping) return this.finish('failed', `mapping "${log.mapping}" is not in the config`);
+      const problem = logProblem(log);
+      if (problem) return this.finish('failed', problem);
       // A burst of changes to one row: all but the newest step aside at once,
       // without queueing on the row's lock (each waiter would hold a connection).
       const newer = (await logTable.newestPending(client, mapping.name, [log.row_key])).get(log.row_key) ?? null;

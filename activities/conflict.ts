@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
 import { logTable, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
+import { callTransform } from './transform.js';
 
 /**
  * Whether the transform makes a different target row of `before` than of
@@ -17,8 +18,8 @@ export async function transformsDiffer(
   after: { row: Row } | { out: Row | null },
 ): Promise<boolean> {
   try {
-    const next = 'out' in after ? after.out : await mapping.transform(after.row, ctx);
-    return !isDeepStrictEqual(await mapping.transform(before, ctx), next);
+    const next = 'out' in after ? after.out : await callTransform(mapping, after.row, ctx);
+    return !isDeepStrictEqual(await callTransform(mapping, before, ctx), next);
   } catch {
     return true;
   }

@@ -1,8 +1,9 @@
 import type { MissingParent } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName } from '../src/config.js';
-import { lockIdentity, logTable, rowIdentity, type PgClient } from '../src/db/index.js';
+import { lockIdentity, logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
+import { asDataFailure } from './upsert.js';
 
 export interface SourceState {
   /** The source row as it is now, or null when it is gone. */
@@ -17,8 +18,23 @@ export interface SourceState {
  */
 export async function readSource(client: PgClient, mapping: Mapping, rowKey: string): Promise<SourceState> {
   const select = selectRowStatement(mapping.source.table, mapping.source.key, rowKey);
-  const { row, newest } = await logTable.readWithNewestPending(client, select, mapping.name, rowKey);
-  return { row, newestPending: newest };
+  try {
+    const { row, newest } = await logTable.readWithNewestPending(client, select, mapping.name, rowKey);
+    return { row, newestPending: newest };
+  } catch (err) {
+    // A source table dropped or altered under Ferry, or a key no row can have.
+    throw asDataFailure(err, `reading ${mapping.source.table} ${mapping.source.key} = ${JSON.stringify(rowKey)} for ${mapping.name}`);
+  }
+}
+
+/** What makes a log row unusable (edited by hand, say), or undefined when it is fine. */
+export function logProblem(log: LogRow): string | undefined {
+  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  for (const column of ['old_row', 'new_row'] as const) {
+    const k = kind(log[column]);
+    if (k !== 'null' && k !== 'object') return `log ${log.id} is malformed: ${column} is a JSON ${k}, not a row object`;
+  }
+  return undefined;
 }
 
 export type ParentLookup = { parents: Record<string, Row>; missing?: undefined } | { missing: MissingParent };

@@ -5,13 +5,14 @@ import { channelFor } from './contract/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
+import { parseTable } from './table-name.js';
 
 // pg-listen is CommonJS with exports.default; under Node's ESM loader the
 // function sits on .default, under a bundler or vitest it may be the import itself.
 const createSubscriber: typeof pgListen.default = (pgListen as any).default ?? pgListen;
 
 export function channelsFor(config: FerryConfig): string[] {
-  return [...new Set(config.mappings.map((m) => channelFor(m.source.table.split('.')[0]!)))];
+  return [...new Set(config.mappings.map((m) => channelFor(parseTable(m.source.table)!.schema)))];
 }
 
 export interface ListenerDeps {
