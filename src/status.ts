@@ -1,7 +1,7 @@
 import { syncLogWorkflowId } from './contract/index.js';
 import type { FerryConfig } from './config.js';
 import { logTable, type Pool } from './db/index.js';
-import { webUiLink } from './temporal.js';
+import { webUiLink } from './web-ui.js';
 
 export interface MappingStatus {
   mapping: string;
