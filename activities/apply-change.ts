@@ -1,13 +1,13 @@
-import { isDeepStrictEqual } from 'node:util';
-import { ApplicationFailure } from '@temporalio/activity';
-import type { FerryConfig, Mapping, Row, TransformContext } from '../src/config.js';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { UNKNOWN_LOG, type ApplyResult, type FinalResult, type FinalStatus, type SyncLogInput } from '../src/contract/index.js';
+import type { FerryConfig, Mapping } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
-import { rowIdentity, withTransaction, type Pool } from '../src/db.js';
+import { logTable, rowIdentity, withTransaction, type LogRow, type Pool } from '../src/db/index.js';
 import { singleRowIO, type CarryIO } from './carry-io.js';
-import { resolveConflict } from './conflict.js';
-import { loadLog, logProblem, lookupParents, type LogRow } from './lookup.js';
-import { callTransform, runTransform } from './transform.js';
-import type { ApplyResult, FinalStatus, SyncLogInput } from './types.js';
+import { settleConflict, transformsDiffer } from './conflict.js';
+import { checkInstance } from './instance.js';
+import { logProblem, lookupParents } from './lookup.js';
+import { runTransform } from './transform.js';
 
 export interface ApplyDeps {
   pool: Pool;
@@ -26,13 +26,16 @@ export interface ApplyDeps {
  * always the transform of the latest source row.
  */
 export function createApplyChange({ pool, config }: ApplyDeps) {
-  const carry = createCarry(config);
+  const Carry = createCarry(config);
   // Takes the workflow's input (ids and names) so interceptors can tell which sync this is.
-  return async function applyChange({ logId }: SyncLogInput): Promise<ApplyResult> {
+  return async function applyChange(input: SyncLogInput): Promise<ApplyResult> {
+    checkInstance(config, input);
+    const { logId } = input;
+    const workflowId = Context.current().info.workflowExecution?.workflowId;
     return withTransaction(pool, async (client) => {
-      const log = await loadLog(client, logId);
-      if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, 'UnknownLog');
-      const result = await carry(singleRowIO(client), log);
+      const log = await logTable.findLog(client, logId, { lock: true });
+      if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, UNKNOWN_LOG);
+      const result = await new Carry(singleRowIO(client), log, workflowId).run();
       return result.status === 'waiting_parent' ? result : { ...result, createdAt: log.created_at.toISOString() };
     });
   };
@@ -40,123 +43,116 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
 
 /**
  * The rules of carrying one change, shared by a single sync and a batch's
- * chunk: `io` decides only how the reads and writes reach Postgres.
+ * chunk (carry-chunk.ts): `io` decides only how reads and writes reach Postgres.
  */
 export function createCarry(config: FerryConfig) {
-  return async function carry(io: CarryIO, log: LogRow): Promise<ApplyResult> {
-    const logId = log.id;
-    if (log.status !== 'pending') {
-      // A second dispatch of a finished log: nothing to write, but wake any
-      // child that still waits for it.
-      return done(log.status as FinalStatus, `already ${log.status}`, true, await io.waitersOf(log.mapping, log.row_key));
-    }
-    const mapping = mappingByName(config, log.mapping);
-    const problem = mapping ? logProblem(log) : `mapping "${log.mapping}" is not in the config`;
-    if (!mapping || problem) {
-      const error = problem!;
-      await io.mark(logId, 'failed', { error });
-      return done('failed', error, false, []);
-    }
-    // A burst of changes to one row: all but the newest step aside at once,
-    // without queueing on the row's lock (each waiter would hold a connection).
-    const newer = await io.newestPending(mapping, log.row_key);
-    if (newer !== null && newer > logId) return superseded(io, logId, newer);
-    await io.lock(rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
-    const source = await io.readSource(mapping, log.row_key);
-    if (source.newestPending !== null && source.newestPending > logId) return superseded(io, logId, source.newestPending);
-    // This log is the row's newest pending change: it carries the older ones.
-    const earliest = (await io.coverOlder(logId, mapping.name, log.row_key)) ?? log;
-    if (source.row === null) return applyDelete(io, mapping, log);
+  /** One log's trip, in the caller's transaction. Each exit is one line: `finish` marks the log and says what happened. */
+  class Carry {
+    constructor(
+      private readonly io: CarryIO,
+      private readonly log: LogRow,
+      private readonly workflowId: string | undefined,
+    ) {}
 
-    const lookup = await lookupParents(io, config, mapping, source.row);
-    if (lookup.missing) {
-      const attempts = await io.markWaiting(logId, lookup.missing);
-      return { status: 'waiting_parent', parent: lookup.missing, attempts, policy: config.missingParent };
-    }
-    const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
-    const out = await runTransform(mapping, source.row, ctx);
-    if (out === null) {
-      await io.mark(logId, 'skipped', { error: 'transform returned null' });
-      return done('skipped', 'transform returned null', false, []);
-    }
-    // A change that alters no mapped value (a connector touching sfid or a
-    // timestamp) has nothing to carry; writing the whole row anyway would
-    // overwrite a concurrent edit on the other side with stale values.
-    if (earliest.op !== 'INSERT' && earliest.old_row && (await sameTransform(mapping, earliest.old_row, ctx, out))) {
-      await io.mark(logId, 'skipped', { error: 'no mapped column changed' });
-      return done('skipped', 'no mapped column changed', false, await io.waitersOf(mapping.name, log.row_key));
-    }
-    const key = out[mapping.target.key];
-    if (key === null || key === undefined) {
-      // Only with `link` (runTransform checks): a record made on the other side.
-      const created = await io.linkTarget(mapping, out, log.row_key);
-      await io.mark(logId, 'synced');
-      return done('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`, false, []);
-    }
-    const lost = await settleConflict(io, mapping, log, key);
-    if (lost) return lost;
-    await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
-    // Two-way pairs serialize on the row they share, which a reverse mapping
-    // locks only as its target, after reading its source. Had the other side
-    // written this source row meanwhile, what was read is stale: try again.
-    if (reverseOf(config.mappings, mapping)) await io.checkSourceUnchanged(mapping, log.row_key, source.row);
-    await io.markOwnWrite([mapping.source.table]);
-    const changed = await io.upsert(mapping, out);
-    await io.mark(logId, 'synced');
-    return done('synced', changed === 0 ? 'target already equal' : 'upserted', false, await io.waitersOf(mapping.name, log.row_key));
-  };
+    async run(): Promise<ApplyResult> {
+      const { io, log } = this;
+      const logId = log.id;
+      if (log.status !== 'pending') {
+        // A second dispatch of a finished log: nothing to write, but wake any
+        // child that still waits for it.
+        return { status: log.status, detail: `already ${log.status}`, already: true, waiters: await this.waiters() };
+      }
+      const mapping = mappingByName(config, log.mapping);
+      if (!mapping) return this.finish('failed', `mapping "${log.mapping}" is not in the config`);
+      const problem = logProblem(log);
+      if (problem) return this.finish('failed', problem);
+      // A burst of changes to one row: all but the newest step aside at once,
+      // without queueing on the row's lock (each waiter would hold a connection).
+      const newer = await io.newestPending(mapping.name, log.row_key);
+      if (newer !== null && newer > logId) return this.superseded(newer);
+      await io.lock(rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
+      const source = await io.readSource(mapping, log.row_key);
+      if (source.newestPending !== null && source.newestPending > logId) return this.superseded(source.newestPending);
+      // This log is the row's newest pending change: it carries the older ones.
+      const covered = await io.finish(
+        { mapping: mapping.name, rowKey: log.row_key, below: logId },
+        { status: 'skipped', supersededBy: logId, workflowId: this.workflowId },
+      );
+      const earliest = covered[0] ?? log;
+      if (source.row === null) return this.applyDelete(mapping);
 
-  /** Two-way pairs: a losing change steps aside (skipped) for the other side's winning one. */
-  async function settleConflict(io: CarryIO, mapping: Mapping, log: LogRow, targetKey: unknown): Promise<ApplyResult | undefined> {
-    const reverse = reverseOf(config.mappings, mapping);
-    if (!reverse) return undefined;
-    const winner = await resolveConflict(io, mapping, reverse, log.id, targetKey);
-    if (winner === undefined) return undefined;
-    const why = `conflict: lost to ${winner} of ${reverse.name} (${reverse.conflict ?? 'latest'})`;
-    await io.mark(log.id, 'skipped', { supersededBy: winner, error: why });
-    return done('skipped', why, false, []);
+      const lookup = await lookupParents(io, config, mapping, source.row);
+      if (lookup.missing) {
+        const attempts = await io.markWaiting(logId, lookup.missing, this.workflowId);
+        return { status: 'waiting_parent', parent: lookup.missing, attempts, policy: config.missingParent };
+      }
+      const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
+      const out = await runTransform(mapping, source.row, ctx);
+      if (out === null) return this.finish('skipped', 'transform returned null');
+      // A change that alters no mapped value (a connector touching sfid or a
+      // timestamp) has nothing to carry; writing the whole row anyway would
+      // overwrite a concurrent edit on the other side with stale values.
+      if (earliest.op !== 'INSERT' && earliest.old_row && !(await transformsDiffer(mapping, ctx, earliest.old_row, { out })))
+        return this.finish('skipped', 'no mapped column changed', { wake: true });
+      const key = out[mapping.target.key];
+      if (key === null || key === undefined) {
+        // Only with `link` (runTransform checks): a record made on the other side.
+        const created = await io.linkTarget(mapping, out, log.row_key);
+        return this.finish('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`);
+      }
+      const reverse = reverseOf(config.mappings, mapping);
+      const lost = await settleConflict(io, mapping, reverse, logId, key, this.workflowId);
+      if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
+      await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
+      await io.checkSourceUnchanged(mapping, reverse, log.row_key, source.row);
+      await io.markOwnWrite([mapping.source.table]);
+      const changed = await io.upsert(mapping, out);
+      return this.finish('synced', changed === 0 ? 'target already equal' : 'upserted', { wake: true });
+    }
+
+    /** The source row is gone: a DELETE applies onDelete; any other change has nothing left to carry. */
+    private async applyDelete(mapping: Mapping): Promise<ApplyResult> {
+      const { io, log } = this;
+      const last = log.old_row ?? log.new_row;
+      if (log.op !== 'DELETE' || !last) return this.finish('skipped', 'source row no longer exists');
+      // The transform of the last row seen names the target row to delete.
+      const out = await runTransform(mapping, last, { op: 'DELETE', logId: log.id, mapping: mapping.name, parents: {} });
+      const key = out?.[mapping.target.key];
+      if (out === null || key === null || key === undefined) return this.finish('skipped', 'transform returned no target row');
+      // A delete that writes nothing (onDelete: ignore) cannot conflict with anything.
+      if (mapping.onDelete !== 'ignore') {
+        const lost = await settleConflict(io, mapping, reverseOf(config.mappings, mapping), log.id, key, this.workflowId);
+        if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
+      }
+      await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
+      await io.markOwnWrite([mapping.source.table]);
+      const changed = await io.deleteTarget(mapping, key);
+      return this.finish('synced', mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone');
+    }
+
+    private superseded(newer: number): Promise<FinalResult> {
+      return this.finish('skipped', `superseded by ${newer}`, { supersededBy: newer, error: null });
+    }
+
+    /**
+     * Marks this log final and says what happened. The log's error is the
+     * detail, except for synced logs and plain supersession; `wake`: the row
+     * reached its target, so children waiting for it get a wake-up.
+     */
+    private async finish(
+      status: FinalStatus,
+      detail: string,
+      opts: { supersededBy?: number; error?: string | null; wake?: boolean } = {},
+    ): Promise<FinalResult> {
+      const error = opts.error !== undefined ? opts.error : status === 'synced' ? null : detail;
+      await this.io.finish({ ids: [this.log.id] }, { status, error, supersededBy: opts.supersededBy, workflowId: this.workflowId });
+      return { status, detail, already: false, waiters: opts.wake ? await this.waiters() : [] };
+    }
+
+    private waiters(): Promise<number[]> {
+      return this.io.waitersOf(this.log.mapping, this.log.row_key);
+    }
   }
 
-  /** The source row is gone: a DELETE applies onDelete; any other change has nothing left to carry. */
-  async function applyDelete(io: CarryIO, mapping: Mapping, log: LogRow): Promise<ApplyResult> {
-    const last = log.old_row ?? log.new_row;
-    if (log.op !== 'DELETE' || !last) {
-      await io.mark(log.id, 'skipped', { error: 'source row no longer exists' });
-      return done('skipped', 'source row no longer exists', false, []);
-    }
-    // The transform of the last row seen names the target row to delete.
-    const out = await runTransform(mapping, last, { op: 'DELETE', logId: log.id, mapping: mapping.name, parents: {} });
-    const key = out?.[mapping.target.key];
-    if (out === null || key === null || key === undefined) {
-      await io.mark(log.id, 'skipped', { error: 'transform returned no target row' });
-      return done('skipped', 'transform returned no target row', false, []);
-    }
-    // A delete that writes nothing (onDelete: ignore) cannot conflict with anything.
-    const lost = mapping.onDelete === 'ignore' ? undefined : await settleConflict(io, mapping, log, key);
-    if (lost) return lost;
-    await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
-    await io.markOwnWrite([mapping.source.table]);
-    const changed = await io.deleteTarget(mapping, key);
-    await io.mark(log.id, 'synced');
-    const detail = mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone';
-    return done('synced', detail, false, []);
-  }
-}
-
-async function superseded(io: CarryIO, logId: number, newer: number): Promise<ApplyResult> {
-  await io.mark(logId, 'skipped', { supersededBy: newer });
-  return done('skipped', `superseded by ${newer}`, false, []);
-}
-
-/** Whether the row before the change transforms to the same target row (a throw counts as different). */
-async function sameTransform(mapping: Mapping, before: Row, ctx: TransformContext, after: Row): Promise<boolean> {
-  try {
-    return isDeepStrictEqual(await callTransform(mapping, before, ctx), after);
-  } catch {
-    return false;
-  }
-}
-
-function done(status: FinalStatus, detail: string, already: boolean, waiters: number[]): ApplyResult {
-  return { status, detail, already, waiters };
+  return Carry;
 }

@@ -1,13 +1,11 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { DATA_FAILURES, syncLogWorkflowId, TRANSFORM_ERROR, type ChunkResult, type SyncLogInput } from '../src/contract/index.js';
 import type { FerryConfig } from '../src/config.js';
-import { withTransaction, type Client, type Pool } from '../src/db.js';
+import { logTable, withTransaction, type LogRow, type PgClient as Client, type Pool } from '../src/db/index.js';
 import { dependencyRanks } from '../src/graph.js';
-import { workflowIdFor } from '../workflows/definitions.js';
 import { createCarry } from './apply-change.js';
 import { singleRowIO } from './carry-io.js';
 import { ChunkIO } from './chunk-io.js';
-import { loadLog, type LogRow } from './lookup.js';
-import { dataFailureMessage, TRANSFORM_ERROR, type ChunkResult, type SyncLogInput } from './types.js';
 
 export interface ChunkDeps {
   pool: Pool;
@@ -25,7 +23,7 @@ export interface ChunkDeps {
  * in a savepoint (the single sync's statements), so only that row leaves.
  */
 export function createCarryLogs({ pool, config }: ChunkDeps) {
-  const carry = createCarry(config);
+  const Carry = createCarry(config);
   const ranks = dependencyRanks(config.mappings);
 
   return async function carryLogs(logIds: number[], carrier: string): Promise<ChunkResult> {
@@ -39,7 +37,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
 
   async function inChunks(client: Client, logIds: number[], carrier: string): Promise<ChunkResult> {
     const result = emptyResult();
-    const logs = await loadChunk(client, logIds, carrier);
+    const logs = await logTable.carriedBy(client, logIds, carrier);
     for (const group of byMapping(logs, ranks)) {
       const mapping = config.mappings.find((m) => m.name === group[0]!.mapping);
       if (!mapping) {
@@ -54,26 +52,26 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
       let keep = false;
       for (const log of pending) {
         io.nextRow(keep);
-        const outcome = await carry(io, log);
+        const outcome = await new Carry(io, log, carrier).run();
         // A row that waits for a parent or fails leaves for its own syncLog.
         keep = outcome.status === 'synced' || outcome.status === 'skipped';
         if (keep) result[outcome.status as 'synced' | 'skipped']++;
-        else result.leftover.push(leave(log));
+        else result.leftover.push(leave(config.instance, log));
       }
       io.nextRow(keep);
       result.waiters.push(...(await io.flush()));
     }
-    return handOver(client, result);
+    return handOver(client, config.instance, result);
   }
 
   async function oneByOne(client: Client, logIds: number[], carrier: string): Promise<ChunkResult> {
     const result = emptyResult();
-    for (const loaded of (await loadChunk(client, logIds, carrier)).sort(byRank(ranks))) {
+    for (const loaded of (await logTable.carriedBy(client, logIds, carrier)).sort(byRank(ranks))) {
       await client.query('SAVEPOINT carry_row');
       try {
         // As it is now: a row carried before may have settled this log.
-        const log = (await loadLog(client, loaded.id))!;
-        const outcome = await carry(singleRowIO(client), log);
+        const log = (await logTable.findLog(client, loaded.id, { lock: true }))!;
+        const outcome = await new Carry(singleRowIO(client), log, carrier).run();
         if (outcome.status === 'waiting_parent' || outcome.status === 'failed') throw new LeaveChunk();
         await client.query('RELEASE SAVEPOINT carry_row');
         result[outcome.status]++;
@@ -81,50 +79,28 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
       } catch (err) {
         if (!(err instanceof LeaveChunk) && !isDataFailure(err)) throw err;
         await client.query('ROLLBACK TO SAVEPOINT carry_row');
-        result.leftover.push(leave(loaded));
+        result.leftover.push(leave(config.instance, loaded));
       }
     }
-    return handOver(client, result);
+    return handOver(client, config.instance, result);
   }
 }
 
 class LeaveChunk extends Error {}
 
-/** The chunk's pending logs, locked; a log another workflow now carries (redispatched) is not ours any more. */
-async function loadChunk(client: Client, logIds: number[], carrier: string): Promise<LogRow[]> {
-  const { rows } = await client.query<LogRow>(
-    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, attempts, created_at
-       FROM ferry.database_trigger_log
-      WHERE id = ANY($1::bigint[]) AND status = 'pending' AND workflow_id = $2
-      ORDER BY id FOR UPDATE`,
-    [logIds, carrier],
-  );
-  return rows;
-}
-
 async function stillPending(client: Client, logs: LogRow[]): Promise<LogRow[]> {
-  const { rows } = await client.query<{ id: number }>(
-    `SELECT id FROM ferry.database_trigger_log WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
-    [logs.map((l) => l.id)],
-  );
-  const ids = new Set(rows.map((r) => r.id));
+  const ids = await logTable.stillPending(client, logs.map((l) => l.id));
   return logs.filter((l) => ids.has(l.id));
 }
 
 /** Logs that leave the chunk now name their own syncLog, which the caller starts. */
-async function handOver(client: Client, result: ChunkResult): Promise<ChunkResult> {
-  if (result.leftover.length) {
-    await client.query(
-      `UPDATE ferry.database_trigger_log l SET workflow_id = w.id
-         FROM unnest($1::bigint[], $2::text[]) AS w(log_id, id) WHERE l.id = w.log_id`,
-      [result.leftover.map((l) => l.logId), result.leftover.map((l) => workflowIdFor(l.logId))],
-    );
-  }
+async function handOver(client: Client, instance: string, result: ChunkResult): Promise<ChunkResult> {
+  await logTable.setWorkflowIds(client, result.leftover.map((l) => ({ id: l.logId, workflowId: syncLogWorkflowId(instance, l.logId) })));
   return result;
 }
 
-function leave(log: LogRow): SyncLogInput {
-  return { logId: log.id, mapping: log.mapping, table: log.table_name };
+function leave(instance: string, log: LogRow): SyncLogInput {
+  return { instance, logId: log.id, mapping: log.mapping, table: log.table_name };
 }
 
 function emptyResult(): ChunkResult {
@@ -146,6 +122,8 @@ function byMapping(logs: LogRow[], ranks: Map<string, number>): LogRow[][] {
   return [...groups.values()];
 }
 
+/** A failure of the row itself (bad data, bad transform), which a retry cannot fix. */
 function isDataFailure(err: unknown): boolean {
-  return dataFailureMessage(err) !== undefined;
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure && !!failure.type && DATA_FAILURES.includes(failure.type);
 }

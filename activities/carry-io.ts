@@ -1,72 +1,56 @@
-import { isDeepStrictEqual } from 'node:util';
+import type { MissingParent } from '../src/contract/index.js';
 import type { Mapping, Row } from '../src/config.js';
-import { lockIdentity, type Client } from '../src/db.js';
+import { lockIdentity, logTable, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
-import { newestPendingOf, pendingLogOf, readSource, type SourceState } from './lookup.js';
-import { coverOlderChanges, markLog, markWaiting, waitersOf, type CoveredChange, type MarkFields } from './mark.js';
-import type { FinalStatus, MissingParent } from './types.js';
+import { checkSourceUnchanged } from './conflict.js';
+import { readSource, type SourceState } from './lookup.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 
 /**
  * How carry() reads and writes the rows around one change. The rules live in
- * carry() alone; this decides only how the bookkeeping reaches Postgres: one
- * statement per step for a single sync (singleRowIO), or served from a
- * chunk's set-based statements and written back in a few (chunk-io.ts).
+ * the Carry of apply-change.ts alone; this decides only how its bookkeeping
+ * reaches Postgres: one statement per step for a single sync (singleRowIO),
+ * or served from a chunk's set-based statements and written back in a few
+ * (chunk-io.ts, for syncBatch and backfill).
  */
 export interface CarryIO {
-  readonly client: Client;
+  readonly client: PgClient;
   /** The newest pending log of a source row, before its lock: a hint that a log is superseded. */
-  newestPending(mapping: Mapping, rowKey: string): Promise<number | null>;
-  /** A transaction-scoped advisory lock on a row identity (db.ts rowIdentity). */
+  newestPending(mapping: string, rowKey: string): Promise<number | null>;
+  /** A transaction-scoped advisory lock on a row identity (rowIdentity). */
   lock(identity: string, shared?: boolean): Promise<void>;
-  /** The source row now and the newest pending log of it, in one snapshot, under the row's lock. */
+  /** The source row now and its newest pending log, in one snapshot, under the row's lock. */
   readSource(mapping: Mapping, rowKey: string): Promise<SourceState>;
   /** The row with this key in a table, as jsonb, or undefined. */
   selectRow(table: string, keyColumn: string, key: unknown): Promise<Row | undefined>;
-  /** The newest pending log of a mapping's row (a parent's own change on the way). */
-  pendingLogOf(mapping: string, rowKey: string): Promise<number | null>;
-  /** Marks older pending changes of the row carried by this log; returns the earliest one carried. */
-  coverOlder(logId: number, mapping: string, rowKey: string): Promise<CoveredChange | undefined>;
-  mark(logId: number, status: FinalStatus, fields?: MarkFields): Promise<void>;
-  markWaiting(logId: number, parent: MissingParent): Promise<number>;
+  /** logTable.finish: a final status for these logs; returns the logs it changed, in id order. */
+  finish(where: logTable.LogSet, outcome: logTable.Finish): Promise<logTable.FinishedLog[]>;
+  markWaiting(logId: number, parent: MissingParent, workflowId?: string): Promise<number>;
   /** Two-way pairs: throws (retryable) when the source row changed since it was read. */
-  checkSourceUnchanged(mapping: Mapping, rowKey: string, seen: Row): Promise<void>;
+  checkSourceUnchanged(mapping: Mapping, reverse: Mapping | undefined, rowKey: string, seen: Row): Promise<void>;
   markOwnWrite(originTables: string[]): Promise<void>;
-  /** Rows changed, or undefined when the write is deferred and not yet known. */
+  /** Rows changed, or undefined when the write is deferred and not known yet. */
   upsert(mapping: Mapping, row: Row): Promise<number | undefined>;
-  waitersOf(mapping: string, rowKey: string): Promise<number[]>;
-  /** onDelete on the target row with this key; rows changed. */
   deleteTarget(mapping: Mapping, key: unknown): Promise<number>;
-  /** Linking: creates the counterpart and writes its key back; returns that key. */
   linkTarget(mapping: Mapping, row: Row, sourceKey: string): Promise<unknown>;
+  waitersOf(mapping: string, rowKey: string): Promise<number[]>;
 }
 
 /** A single sync: every step is its own statement, in the sync's transaction. */
-export function singleRowIO(client: Client): CarryIO {
+export function singleRowIO(client: PgClient): CarryIO {
   return {
     client,
-    newestPending: (mapping, rowKey) => newestPendingOf(client, mapping, rowKey),
+    newestPending: async (mapping, rowKey) => (await logTable.newestPending(client, mapping, [rowKey])).get(rowKey) ?? null,
     lock: (identity, shared) => lockIdentity(client, identity, shared),
     readSource: (mapping, rowKey) => readSource(client, mapping, rowKey),
-    async selectRow(table, keyColumn, key) {
-      return (await client.query<{ row: Row }>(selectRowStatement(table, keyColumn, key))).rows[0]?.row;
-    },
-    pendingLogOf: (mapping, rowKey) => pendingLogOf(client, mapping, rowKey),
-    coverOlder: (logId, mapping, rowKey) => coverOlderChanges(client, logId, mapping, rowKey),
-    mark: (logId, status, fields) => markLog(client, logId, status, fields),
-    markWaiting: (logId, parent) => markWaiting(client, logId, parent),
-    async checkSourceUnchanged(mapping, rowKey, seen) {
-      const now = await this.selectRow(mapping.source.table, mapping.source.key, rowKey);
-      if (!isDeepStrictEqual(now, seen)) throw sourceChanged(mapping, rowKey);
-    },
+    selectRow: async (table, keyColumn, key) => (await client.query<{ row: Row }>(selectRowStatement(table, keyColumn, key))).rows[0]?.row,
+    finish: (where, outcome) => logTable.finish(client, where, outcome),
+    markWaiting: (logId, parent, workflowId) => logTable.markWaiting(client, logId, parent, workflowId),
+    checkSourceUnchanged: (mapping, reverse, rowKey, seen) => checkSourceUnchanged(client, mapping, reverse, rowKey, seen),
     markOwnWrite: (tables) => markOwnWrite(client, tables),
     upsert: (mapping, row) => upsertTarget(client, mapping, row),
-    waitersOf: (mapping, rowKey) => waitersOf(client, mapping, rowKey),
     deleteTarget: (mapping, key) => deleteTarget(client, mapping, key),
     linkTarget: (mapping, row, sourceKey) => linkTarget(client, mapping, row, sourceKey),
+    waitersOf: (mapping, rowKey) => logTable.waitersOf(client, mapping, [rowKey]),
   };
-}
-
-export function sourceChanged(mapping: Mapping, rowKey: string): Error {
-  return new Error(`source row ${mapping.source.table} ${rowKey} changed while carrying it; retrying`);
 }

@@ -1,25 +1,25 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName } from '../src/config.js';
-import { rowIdentity, type Client } from '../src/db.js';
-import { selectRowsStatement, upsertManyStatement } from '../src/statements.js';
-import { sourceChanged, type CarryIO } from './carry-io.js';
-import { pendingLogOf, type LogRow } from './lookup.js';
-import type { CoveredChange, MarkFields } from './mark.js';
-import type { FinalStatus } from './types.js';
+import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
+import { selectRowsStatement } from '../src/statements.js';
+import type { CarryIO } from './carry-io.js';
 import { callTransform } from './transform.js';
-import { deleteTarget, linkTarget, markOwnWrite, upsertTarget, writeTarget } from './upsert.js';
+import { deleteTarget, linkTarget, markOwnWrite, upsertTarget, upsertTargets } from './upsert.js';
+
+type FinishedLog = logTable.FinishedLog;
+type FinishEach = Parameters<typeof logTable.finishEach>[1][number];
 
 interface Prefetched {
   row: Row | null;
   newest: number | null;
-  oldest: CoveredChange | undefined;
+  oldest: FinishedLog | undefined;
 }
 
 /** What one carried row asks to write; kept apart until the row is done, so a row that leaves writes nothing. */
 interface RowWrites {
-  marks: { id: number; status: FinalStatus; error: string | null; supersededBy: number | null }[];
-  covers: { carrier: number; rowKey: string }[];
+  marks: FinishEach[];
+  covers: { rowKey: string; below: number; workflowId?: string }[];
   targetLocks: string[];
   unchanged: { rowKey: string; seen: Row }[];
   upserts: Row[];
@@ -44,7 +44,7 @@ export class ChunkIO implements CarryIO {
   private origin: string | undefined;
 
   constructor(
-    readonly client: Client,
+    readonly client: PgClient,
     private readonly config: FerryConfig,
     private readonly mapping: Mapping,
   ) {}
@@ -56,22 +56,9 @@ export class ChunkIO implements CarryIO {
     await this.lockMany(keys.map((k) => rowIdentity(mapping.source.table, mapping.source.key, k)), false);
     const rows = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.source.table, mapping.source.key, keys));
     const byKey = new Map(rows.rows.map((r) => [r.key, r.row]));
-    const pending = await this.client.query<{ row_key: string; newest: number; id: number; op: CoveredChange['op']; old_row: Row | null }>(
-      `SELECT p.row_key, p.newest, o.id, o.op, o.old_row
-         FROM (SELECT row_key, max(id) AS newest, min(id) AS oldest FROM ferry.database_trigger_log
-                WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' GROUP BY row_key) p
-         JOIN ferry.database_trigger_log o ON o.id = p.oldest`,
-      [mapping.name, keys],
-    );
-    const byPending = new Map(pending.rows.map((p) => [p.row_key, p]));
-    for (const key of keys) {
-      const p = byPending.get(key);
-      this.source.set(key, {
-        row: byKey.get(key) ?? null,
-        newest: p?.newest ?? null,
-        oldest: p && { id: p.id, op: p.op, old_row: p.old_row },
-      });
-    }
+    const newest = await logTable.newestPending(this.client, mapping.name, keys);
+    const oldest = await logTable.oldestPending(this.client, mapping.name, keys);
+    for (const key of keys) this.source.set(key, { row: byKey.get(key) ?? null, newest: newest.get(key) ?? null, oldest: oldest.get(key) });
     for (const ref of mapping.parents) {
       const parent = mappingByName(this.config, ref.mapping)!;
       const parentKeys = [...new Set([...byKey.values()].map((r) => r[ref.column]).filter((v) => v !== null && v !== undefined).map(String))];
@@ -134,42 +121,17 @@ export class ChunkIO implements CarryIO {
       );
       const byKey = new Map(now.rows.map((r) => [r.key, r.row]));
       const stale = unchanged.find((u) => !isDeepStrictEqual(byKey.get(u.rowKey), u.seen));
-      if (stale) throw sourceChanged(mapping, stale.rowKey);
+      if (stale) throw new Error(`source row ${mapping.source.table} ${stale.rowKey} changed while carrying it; retrying`);
     }
     await this.upsertAll(all.flatMap((w) => w.upserts));
-    const marks = all.flatMap((w) => w.marks);
-    if (marks.length) {
-      await client.query(
-        `UPDATE ferry.database_trigger_log l
-            SET status = m.status, error = m.error, superseded_by = m.superseded_by, attempts = l.attempts + 1,
-                synced_at = now(), waiting_mapping = NULL, waiting_key = NULL
-           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS m(id, status, error, superseded_by)
-          WHERE l.id = m.id`,
-        [marks.map((m) => m.id), marks.map((m) => m.status), marks.map((m) => m.error), marks.map((m) => m.supersededBy)],
-      );
-    }
+    await logTable.finishEach(client, all.flatMap((w) => w.marks));
     const covers = all.flatMap((w) => w.covers);
-    if (covers.length) {
-      await client.query(
-        `UPDATE ferry.database_trigger_log l
-            SET status = 'skipped', superseded_by = c.carrier, attempts = l.attempts + 1, synced_at = now(),
-                waiting_mapping = NULL, waiting_key = NULL
-           FROM unnest($2::text[], $3::bigint[]) AS c(row_key, carrier)
-          WHERE l.mapping = $1 AND l.row_key = c.row_key AND l.status = 'pending' AND l.id < c.carrier`,
-        [mapping.name, covers.map((c) => c.rowKey), covers.map((c) => c.carrier)],
-      );
-    }
+    await logTable.supersedeBelow(client, mapping.name, covers, covers[0]?.workflowId);
     const waited = all.flatMap((w) => w.waiters);
-    if (!waited.length) return [];
-    const { rows } = await client.query<{ id: number }>(
-      `SELECT id FROM ferry.database_trigger_log
-        WHERE waiting_mapping = $1 AND waiting_key = ANY($2::text[]) AND status = 'pending' ORDER BY id`,
-      [mapping.name, waited],
-    );
-    return rows.map((r) => r.id);
+    return waited.length ? logTable.waitersOf(client, mapping.name, waited) : [];
   }
 
-  async newestPending(_mapping: Mapping, rowKey: string): Promise<number | null> {
+  async newestPending(_mapping: string, rowKey: string): Promise<number | null> {
     return this.prefetched(rowKey).newest;
   }
 
@@ -192,18 +154,23 @@ export class ChunkIO implements CarryIO {
     return rows[0]?.row;
   }
 
-  pendingLogOf(mapping: string, rowKey: string): Promise<number | null> {
-    return pendingLogOf(this.client, mapping, rowKey);
-  }
-
-  async coverOlder(logId: number, _mapping: string, rowKey: string): Promise<CoveredChange | undefined> {
-    this.current.covers.push({ carrier: logId, rowKey });
-    const oldest = this.prefetched(rowKey).oldest;
-    return oldest && oldest.id < logId ? oldest : undefined;
-  }
-
-  async mark(logId: number, status: FinalStatus, fields: MarkFields = {}): Promise<void> {
-    this.current.marks.push({ id: logId, status, error: fields.error ?? null, supersededBy: fields.supersededBy ?? null });
+  /** Deferred to the flush; a row's older changes (`below`) come from what was read with the chunk. */
+  async finish(where: logTable.LogSet, outcome: logTable.Finish): Promise<FinishedLog[]> {
+    if ('ids' in where) {
+      for (const id of where.ids)
+        this.current.marks.push({
+          id,
+          status: outcome.status,
+          error: outcome.error ?? null,
+          supersededBy: outcome.supersededBy ?? null,
+          countAttempt: outcome.countAttempt !== false,
+          workflowId: outcome.workflowId ?? null,
+        });
+      return [];
+    }
+    this.current.covers.push({ rowKey: where.rowKey, below: where.below, workflowId: outcome.workflowId });
+    const oldest = this.prefetched(where.rowKey).oldest;
+    return oldest && oldest.id < where.below ? [oldest] : [];
   }
 
   /** A row that waits for its parent leaves the chunk for its own syncLog, which records the wait. */
@@ -211,8 +178,8 @@ export class ChunkIO implements CarryIO {
     return 0;
   }
 
-  async checkSourceUnchanged(_mapping: Mapping, rowKey: string, seen: Row): Promise<void> {
-    this.current.unchanged.push({ rowKey, seen });
+  async checkSourceUnchanged(_mapping: Mapping, reverse: Mapping | undefined, rowKey: string, seen: Row): Promise<void> {
+    if (reverse) this.current.unchanged.push({ rowKey, seen });
   }
 
   async markOwnWrite(originTables: string[]): Promise<void> {
@@ -274,9 +241,7 @@ export class ChunkIO implements CarryIO {
     }
     if (!rows.length) return;
     await this.markOwnWrite([mapping.source.table]);
-    for (const [columns, group] of groups) {
-      await writeTarget(client, mapping, upsertManyStatement(mapping.target.table, mapping.target.key, columns.split('\u0000'), group));
-    }
+    for (const [columns, group] of groups) await upsertTargets(client, mapping, columns.split('\u0000'), group);
     for (const row of single) await upsertTarget(client, mapping, row);
   }
 }

@@ -1,7 +1,7 @@
 import type { Client as TemporalClient } from '@temporalio/client';
 import pg from 'pg';
 import { exampleMappings } from '../example/mappings.js';
-import type { Pool } from '../src/db.js';
+import type { Pool } from '../src/db/index.js';
 import { upsertManyStatement } from '../src/statements.js';
 import { lastLogId, phaseLogs } from './logs.js';
 import { percentile, sampleRss } from './stats.js';

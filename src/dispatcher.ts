@@ -1,65 +1,20 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SyncBatchInput, SyncLogInput } from '../activities/types.js';
 import {
-  BATCH_WORKFLOW_TYPE,
   startSearchAttributes,
-  SYNC_BATCH_ID_PATTERN,
+  SYNC_BATCH_WORKFLOW,
+  syncBatchIdPattern,
   syncBatchWorkflowId,
-  WORKFLOW_TYPE,
-  workflowIdFor,
-} from '../workflows/definitions.js';
+  SYNC_LOG_WORKFLOW,
+  syncLogWorkflowId,
+  type SyncBatchInput,
+  type SyncLogInput,
+} from './contract/index.js';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig, Mapping } from './config.js';
-import { withTransaction, type Pool } from './db.js';
+import { logTable, withTransaction, type Pool } from './db/index.js';
 import { dependencyRanks } from './graph.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
-
-interface Claimed {
-  id: number;
-  mapping: string;
-  table_name: string;
-}
-
-// Claims a batch of pending logs by stamping dispatched_at. SKIP LOCKED lets
-// several listeners share the work without waiting on each other.
-// $2: mappings with a backlog, which go in batches instead.
-const CLAIM_NEW = `
-  UPDATE ferry.database_trigger_log l
-     SET dispatched_at = now(), workflow_id = 'ferry-log-' || l.id
-   WHERE l.id IN (SELECT id FROM ferry.database_trigger_log
-                   WHERE status = 'pending' AND dispatched_at IS NULL AND mapping <> ALL ($2::text[])
-                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-  RETURNING l.id, l.mapping, l.table_name`;
-
-// Claimable logs per mapping: a mapping above listener.batchThreshold has a backlog.
-const CLAIMABLE = `
-  SELECT mapping, count(*)::int AS n FROM ferry.database_trigger_log
-   WHERE status = 'pending' AND dispatched_at IS NULL GROUP BY mapping`;
-
-// A batch's logs: parents' mappings first ($2 in dependency order), then id order.
-const PICK_BATCH = `
-  SELECT id FROM ferry.database_trigger_log
-   WHERE status = 'pending' AND dispatched_at IS NULL AND mapping = ANY ($2::text[])
-   ORDER BY array_position($2::text[], mapping), id LIMIT $1 FOR UPDATE SKIP LOCKED`;
-
-// Of these mappings, those with parent-side work still unstarted or in a batch:
-// their children's batches wait, so parents land first and children rarely wait.
-const BUSY_PARENTS = `
-  SELECT m AS mapping FROM unnest($1::text[]) AS m
-   WHERE EXISTS (SELECT 1 FROM ferry.database_trigger_log
-                  WHERE mapping = m AND status = 'pending' AND (dispatched_at IS NULL OR workflow_id LIKE $2))`;
-
-// Pending logs dispatched long ago: their workflow may be gone (terminated,
-// or the dispatching process died before starting it). Starting again is a
-// no-op when it still runs.
-const CLAIM_STALE = `
-  UPDATE ferry.database_trigger_log l
-     SET dispatched_at = now(), workflow_id = 'ferry-log-' || l.id
-   WHERE l.id IN (SELECT id FROM ferry.database_trigger_log
-                   WHERE status = 'pending' AND dispatched_at < now() - make_interval(secs => $2::float8 / 1000)
-                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-  RETURNING l.id, l.mapping, l.table_name`;
 
 /** How soon a dispatcher looks again while a backlog waits for its parents' batches. */
 const HELD_RECHECK_MS = 250;
@@ -115,7 +70,7 @@ export class Dispatcher {
     let total = 0;
     for (;;) {
       const { started, held } = await this.round();
-      const n = started + (await this.claimAndStart(CLAIM_STALE, true));
+      const n = started + (await this.claimAndStart(true));
       total += n;
       if (n === 0 && !held) return total;
       if (n === 0) await pause(HELD_RECHECK_MS, this.stop.signal);
@@ -142,7 +97,7 @@ export class Dispatcher {
         }
         // Children's batches wait for their parents' batches to finish: look again soon.
         if (held) this.recheckSoon();
-        if (stale) while ((await this.claimAndStart(CLAIM_STALE, true)) > 0 && !this.stop.signal.aborted);
+        if (stale) while ((await this.claimAndStart(true)) > 0 && !this.stop.signal.aborted);
         this.failures = 0;
       } catch (err) {
         this.failures++;
@@ -155,6 +110,12 @@ export class Dispatcher {
     } while (this.again && !this.stop.signal.aborted);
   }
 
+  /**
+   * Claims a batch of pending logs (new ones, or with `stale` those
+   * dispatched more than redispatchAfter ago: their workflow may be gone,
+   * terminated or never started by a process that died; starting again is a
+   * no-op while it runs) and starts their workflows.
+   */
   private recheckSoon(): void {
     clearTimeout(this.recheck);
     this.recheck = setTimeout(() => this.kick(), HELD_RECHECK_MS);
@@ -167,17 +128,13 @@ export class Dispatcher {
    * backlog waits for its parents' batches.
    */
   private async round(): Promise<{ started: number; held: boolean }> {
-    const { batchThreshold } = this.deps.config.listener;
-    const { rows } = await this.deps.pool.query<{ mapping: string; n: number }>(CLAIMABLE);
-    const backlog = rows.filter((r) => r.n > batchThreshold).map((r) => r.mapping);
-    let started = await this.claimAndStart(CLAIM_NEW, false, backlog);
+    const { pool, config } = this.deps;
+    const counts = await logTable.claimableByMapping(pool);
+    const backlog = counts.filter((c) => c.n > config.listener.batchThreshold).map((c) => c.mapping);
+    let started = await this.claimAndStart(false, backlog);
     if (!backlog.length) return { started, held: false };
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
-    const busy = new Set(
-      parents.length
-        ? (await this.deps.pool.query<{ mapping: string }>(BUSY_PARENTS, [parents, SYNC_BATCH_ID_PATTERN])).rows.map((r) => r.mapping)
-        : [],
-    );
+    const busy = await logTable.busyMappings(pool, parents, syncBatchIdPattern(config.instance));
     const ready = this.order.filter((m) => backlog.includes(m) && !(this.ancestors.get(m) ?? []).some((a) => busy.has(a)));
     for (let n; (n = await this.claimBatch(ready)) > 0; ) started += n;
     return { started, held: ready.length < backlog.length };
@@ -187,43 +144,44 @@ export class Dispatcher {
   private async claimBatch(mappings: string[]): Promise<number> {
     if (!mappings.length) return 0;
     const { pool, client, config } = this.deps;
-    const claimed = await withTransaction(pool, async (tx) => {
-      const { rows } = await tx.query<{ id: number }>(PICK_BATCH, [config.listener.batchSize, mappings]);
-      if (!rows.length) return undefined;
-      const logIds = rows.map((r) => r.id).sort((a, b) => a - b);
-      const input: SyncBatchInput = { first: logIds[0]!, last: logIds[logIds.length - 1]!, logIds };
-      const workflowId = syncBatchWorkflowId(input.first, input.last);
-      await tx.query(`UPDATE ferry.database_trigger_log SET dispatched_at = now(), workflow_id = $2 WHERE id = ANY($1)`, [logIds, workflowId]);
-      return { input, workflowId };
-    });
+    const { instance } = config;
+    const claimed = await withTransaction(pool, (tx) =>
+      logTable.claimBatch(tx, config.listener.batchSize, mappings, (first, last) => syncBatchWorkflowId(instance, first, last)),
+    );
     if (!claimed) return 0;
+    const { logIds, workflowId } = claimed;
+    const input: SyncBatchInput = { instance, first: logIds[0]!, last: logIds[logIds.length - 1]!, logIds };
     try {
-      await client.workflow.start(BATCH_WORKFLOW_TYPE, {
+      await client.workflow.start(SYNC_BATCH_WORKFLOW, {
         taskQueue: config.temporal.taskQueue,
-        workflowId: claimed.workflowId,
-        args: [claimed.input],
+        workflowId,
+        args: [input],
         requestEagerStart: this.deps.eagerStart,
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-        await pool.query(`UPDATE ferry.database_trigger_log SET dispatched_at = NULL WHERE id = ANY($1)`, [claimed.input.logIds]);
-        this.deps.events.emit('dispatchFailed', { error: err as Error, count: claimed.input.logIds.length });
+        await logTable.unclaim(pool, logIds);
+        this.deps.events.emit('dispatchFailed', { error: err as Error, count: logIds.length });
         throw err;
       }
     }
-    this.deps.events.emit('dispatched', { count: claimed.input.logIds.length, stale: false });
-    return claimed.input.logIds.length;
+    this.deps.events.emit('dispatched', { count: logIds.length, stale: false });
+    return logIds.length;
   }
 
-  private async claimAndStart(sql: string, stale = false, backlog: string[] = []): Promise<number> {
+  private async claimAndStart(stale: boolean, backlog: string[] = []): Promise<number> {
     const { batchSize, redispatchAfter } = this.deps.config.listener;
-    const { rows } = await this.deps.pool.query<Claimed>(sql, stale ? [batchSize, redispatchAfter] : [batchSize, backlog]);
+    const rows = await logTable.claim(this.deps.pool, {
+      limit: batchSize,
+      staleAfterMs: stale ? redispatchAfter : undefined,
+      exceptMappings: backlog,
+    });
     if (rows.length === 0) return 0;
     const failed: number[] = [];
     let firstError: Error | undefined;
     await forEachLimited(rows, START_CONCURRENCY, async (row) => {
       try {
-        await this.start({ logId: row.id, mapping: row.mapping, table: row.table_name });
+        await this.start({ instance: this.deps.config.instance, logId: row.id, mapping: row.mapping, table: row.table_name });
       } catch (err) {
         failed.push(row.id);
         firstError ??= err as Error;
@@ -231,7 +189,7 @@ export class Dispatcher {
     });
     if (failed.length) {
       // Back to the queue: the next round (or another listener) takes them.
-      await this.deps.pool.query(`UPDATE ferry.database_trigger_log SET dispatched_at = NULL WHERE id = ANY($1)`, [failed]);
+      await logTable.unclaim(this.deps.pool, failed);
       this.deps.events.emit('dispatchFailed', { error: firstError!, count: failed.length });
       throw firstError;
     }
@@ -247,9 +205,9 @@ export class Dispatcher {
 /** Starts syncLog for a log; a no-op when that log's workflow already runs. */
 export async function startSyncWorkflow(client: Client, config: FerryConfig, input: SyncLogInput, eager = false): Promise<'started' | 'running'> {
   try {
-    await client.workflow.start(WORKFLOW_TYPE, {
+    await client.workflow.start(SYNC_LOG_WORKFLOW, {
       taskQueue: config.temporal.taskQueue,
-      workflowId: workflowIdFor(input.logId),
+      workflowId: syncLogWorkflowId(input.instance, input.logId),
       args: [input],
       typedSearchAttributes: startSearchAttributes(input),
       requestEagerStart: eager,

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig } from './config.js';
-import { createPool, type Pool } from './db.js';
+import { createPool, type Pool } from './db/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { logEvents } from './event-log.js';
 import { FerryEvents } from './events.js';

@@ -6,12 +6,12 @@ import type { Duration } from '@temporalio/common';
 import { createActivities } from '../activities/index.js';
 import { retryUntilDone } from './backoff.js';
 import type { FerryConfig } from './config.js';
-import type { Pool } from './db.js';
+import type { Pool } from './db/index.js';
 import { freePort } from './dev-server.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
 import { observeActivities } from './observe.js';
-import { batchTaskQueue } from '../workflows/definitions.js';
+import { batchTaskQueue } from './contract/index.js';
 
 const SELF = fileURLToPath(import.meta.url);
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${path.extname(SELF)}`, import.meta.url));

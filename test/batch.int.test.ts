@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { workflowIdFor } from '../workflows/definitions.js';
+import { syncLogWorkflowId } from '../src/contract/index.js';
 import { createTestDatabase, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { orderProblems, pairProblems } from './support/pairs.js';
 import { waitFor } from './support/wait.js';
@@ -82,7 +82,7 @@ describe('a burst', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]!.error).toMatch(/has a bad name/);
     const [row] = await q(`SELECT workflow_id FROM ferry.database_trigger_log WHERE id = $1`, [failed[0]!.id]);
-    expect(row.workflow_id).toBe(workflowIdFor(failed[0]!.id));
+    expect(row.workflow_id).toBe(syncLogWorkflowId(config.instance, failed[0]!.id));
     await waitFor('its own workflow failed', async () => (await temporal.workflow.getHandle(row.workflow_id).describe()).status.name === 'FAILED');
     expect(settled.filter((l) => l.mapping === 'users_to_accounts' && l.status === 'synced').length).toBeGreaterThanOrEqual(1119);
   });

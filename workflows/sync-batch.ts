@@ -1,8 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { SyncBatchInput } from '../activities/types.js';
-import { batchTaskQueue, startSearchAttributes, workflowIdFor } from './definitions.js';
+import { batchTaskQueue, startSearchAttributes, syncLogWorkflowId, type SyncActivities, type SyncBatchInput } from '../src/contract/index.js';
 import { syncLog, wakeWaiters } from './sync-log.js';
 
 export interface SyncBatchResult {
@@ -20,19 +18,19 @@ export interface SyncBatchResult {
  */
 export async function syncBatch(input: SyncBatchInput): Promise<SyncBatchResult> {
   const { taskQueue } = workflowInfo();
-  const { carryBatch } = proxyActivities<Activities>({
+  const { carryBatch } = proxyActivities<SyncActivities>({
     // Chunks run on their own task queue and worker slots (worker.ts).
     taskQueue: batchTaskQueue(taskQueue),
     startToCloseTimeout: '5m',
     retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
   });
   const result = await carryBatch(input, workflowInfo().workflowId);
-  await wakeWaiters(result.waiters);
+  await wakeWaiters(input.instance, result.waiters);
   // All at once: one workflow task issues every start.
   await Promise.all(
     result.leftover.map((log) =>
       startChild(syncLog, {
-        workflowId: workflowIdFor(log.logId),
+        workflowId: syncLogWorkflowId(log.instance, log.logId),
         args: [log],
         typedSearchAttributes: startSearchAttributes(log),
         parentClosePolicy: ParentClosePolicy.ABANDON,
