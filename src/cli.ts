@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { devCommand } from './commands/dev.js';
+import { initCommand, InitUsageError } from './commands/init.js';
 import { pruneCommand, replayCommand, retryCommand, statusCommand } from './commands/logs.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveUntilSignal } from './commands/serve.js';
@@ -37,6 +38,9 @@ Commands:
   retry <logId...>        signal forceRetry to waiting workflows; restart failed logs
   retry --failed [--mapping NAME]
                           the same for every failed log (of one mapping)
+  init --from SCHEMA --to SCHEMA [--pair SOURCE=TARGET ...] [--out FILE] [--force]
+                          write a starter config from the database's own schema
+                          (DATABASE_URL names the database; --out ferry.config.ts)
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.`;
 
@@ -60,6 +64,11 @@ async function main(argv: string[]): Promise<number> {
       'metrics-port': { type: 'string' },
       'shutdown-grace': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      pair: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -104,6 +113,12 @@ async function main(argv: string[]): Promise<number> {
       return replayCommand(await loadConfig(values.config), logger);
     case 'retry':
       return retryCommand(await loadConfig(values.config), logger, retryTarget(rest, values.failed ?? false, values.mapping));
+    case 'init': {
+      if (!values.from || !values.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
+      const databaseUrl = process.env.DATABASE_URL;
+      if (!databaseUrl) throw new UsageError('init reads the database that DATABASE_URL names: set it');
+      return initCommand({ databaseUrl, from: values.from, to: values.to, pairs: values.pair ?? [], out: values.out ?? 'ferry.config.ts', force: values.force ?? false });
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -147,7 +162,7 @@ function servingOptions(config: FerryConfig, values: { 'metrics-port'?: string; 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof InitUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }
