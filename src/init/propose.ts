@@ -133,7 +133,7 @@ export function proposeConfig(opts: ProposeOptions): Proposal {
     return [
       {
         name,
-        source: { table: `${opts.from}.${source.name}`, key: source.primaryKey },
+        source: { table: `${opts.from}.${source.name}`, key: source.primaryKey! },
         target: { table: `${opts.to}.${target.name}`, key: key.column },
         keyMissing: key.missing,
         keyIsText: keyColumn ? TEXT_TYPE.test(keyColumn.type) : true,
