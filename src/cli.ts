@@ -4,7 +4,7 @@ import { devCommand } from './commands/dev.js';
 import { initCommand, InitUsageError } from './commands/init.js';
 import { pruneCommand, replayCommand, retryCommand, statusCommand } from './commands/logs.js';
 import { migrateCommand } from './commands/migrate.js';
-import { serveUntilSignal } from './commands/serve.js';
+import { serveUntilSignal, showStatusIfInteractive } from './commands/serve.js';
 import { ConfigError, loadConfig, type FerryConfig } from './config.js';
 import { parseDuration } from './duration.js';
 import { createLogger } from './logger.js';
@@ -92,7 +92,9 @@ async function main(argv: string[]): Promise<number> {
       const config = await loadConfig(values.config);
       const serving = servingOptions(config, values);
       const { runFerry } = await import('./runtime.js');
-      return serveUntilSignal(await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving }), logger);
+      const proc = await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving });
+      const stopDisplay = command === 'start' ? await showStatusIfInteractive(proc, config) : undefined;
+      return serveUntilSignal(proc, logger, async () => stopDisplay?.());
     }
     case 'dev': {
       const config = await loadConfig(values.config);

@@ -8,7 +8,7 @@ import { ensureDatabase } from '../migrate.js';
 import type { RunOptions } from '../runtime.js';
 import { defaultUiUrl } from '../temporal.js';
 import { migrateCommand } from './migrate.js';
-import { serveUntilSignal } from './serve.js';
+import { serveUntilSignal, showStatusIfInteractive } from './serve.js';
 
 /**
  * `ferry dev`: database (created when missing) and `dev.setupSql`, a local
@@ -42,5 +42,9 @@ export async function devCommand(config: FerryConfig, logger: Logger, serving: P
   const proc = await runFerry({ config, logger, listen: true, work: true, ...serving });
   await proc.workerReady;
   logger.info({ webUi: `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` }, `Ferry is running. Temporal Web UI: ${uiUrl}`);
-  return serveUntilSignal(proc, logger, async () => server?.stop());
+  const stopDisplay = await showStatusIfInteractive(proc, config, uiUrl);
+  return serveUntilSignal(proc, logger, async () => {
+    stopDisplay?.();
+    await server?.stop();
+  });
 }
