@@ -17,7 +17,9 @@ export interface InitOptions {
 }
 
 /** Bad usage found before anything is written; the CLI exits 2 on it. */
-export class InitUsageError extends Error {}
+export class InitUsageError extends Error {
+  override name = 'UsageError';
+}
 
 export function parsePairs(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {};
