@@ -2,7 +2,7 @@
 // banner, then one status line redrawn every second under the log lines.
 // Piped output stays JSON lines (see logger.ts), with no banner and no status line.
 import type { FerryConfig } from './config.js';
-import type { Pool } from './db.js';
+import type { Pool } from './db/index.js';
 import type { FerryEvents } from './events.js';
 
 /** True when output goes to a person: a TTY, and JSON lines were not asked for. */

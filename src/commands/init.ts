@@ -1,7 +1,7 @@
 // `ferry init`: a starter config written from the database's own schema.
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { withPool } from '../db.js';
+import { withPool } from '../db/index.js';
 import { introspectSchema } from '../init/introspect.js';
 import { proposeConfig } from '../init/propose.js';
 import { renderConfig } from '../init/render.js';
