@@ -3,6 +3,7 @@
 // Piped output stays JSON lines (see logger.ts), with no banner and no status line.
 import type { FerryConfig } from './config.js';
 import type { Pool } from './db/index.js';
+import { failedTotal, pendingTotals } from './db/log-table.js';
 import type { FerryEvents } from './events.js';
 
 /** True when output goes to a person: a TTY, and JSON lines were not asked for. */
@@ -82,8 +83,7 @@ export function statusText(c: StatusCounts): string {
 export async function startStatusDisplay(info: BannerInfo & { pool: Pool; events: FerryEvents }): Promise<() => void> {
   process.stdout.write(`${bannerText(info)}\n`);
   let synced = 0;
-  const { rows } = await info.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE status = 'failed'`);
-  let failed = rows[0]!.n;
+  let failed = await failedTotal(info.pool);
   const onDone = (e: { status: string; already: boolean }) => {
     if (e.already) return;
     if (e.status === 'synced') synced++;
@@ -97,11 +97,8 @@ export async function startStatusDisplay(info: BannerInfo & { pool: Pool; events
     const perSecond = synced;
     synced = 0;
     try {
-      const { rows } = await info.pool.query<{ pending: number; waiting: number }>(
-        `SELECT count(*)::int AS pending, count(*) FILTER (WHERE waiting_key IS NOT NULL)::int AS waiting
-           FROM ferry.database_trigger_log WHERE status = 'pending'`,
-      );
-      drawStatus(statusText({ syncedPerSecond: perSecond, pending: rows[0]!.pending, waiting: rows[0]!.waiting, failed }));
+      const { pending, waiting } = await pendingTotals(info.pool);
+      drawStatus(statusText({ syncedPerSecond: perSecond, pending, waiting, failed }));
     } catch {
       drawStatus(`  synced/s ${perSecond}   (database unreachable: waiting it out)`);
     } finally {
