@@ -22,6 +22,24 @@ export async function changesMappedValues(mapping: Mapping, change: PendingChang
 }
 
 /**
+ * A row's pending changes, each with the row as it was after it. The log keeps
+ * only the row before a change (README "What the log holds"): the row after is
+ * the next change's row before, and after the newest change it is the current
+ * row, read in the same statement so both come from one snapshot. Logs written
+ * before 003 still carry their own new_row, which wins.
+ */
+function pendingChangesStatement(mapping: Mapping): string {
+  const current = selectRowStatement(mapping.source.table, mapping.source.key, undefined).text;
+  return `SELECT id, op, old_row,
+                 CASE WHEN new_row IS NOT NULL THEN new_row
+                      WHEN lead(id) OVER w IS NULL THEN (${current})
+                      ELSE lead(old_row) OVER w END AS new_row
+            FROM ferry.database_trigger_log
+           WHERE row_key = $1::text AND mapping = $2 AND status = 'pending'
+          WINDOW w AS (ORDER BY id) ORDER BY id`;
+}
+
+/**
  * Two-way pairs: before this log writes the target row with this key, look
  * for pending changes of that same row on the other side (the reverse
  * mapping's logs) that alter mapped values. The mapping's conflict policy
@@ -39,11 +57,7 @@ export async function resolveConflict(
   const counterpart = await client.query<{ row: Row }>(selectRowStatement(mapping.target.table, mapping.target.key, targetKey));
   const row = counterpart.rows[0]?.row;
   if (!row) return undefined; // nothing on the other side yet: nothing to conflict with
-  const { rows } = await client.query<PendingChange>(
-    `SELECT id, op, old_row, new_row FROM ferry.database_trigger_log
-      WHERE mapping = $1 AND row_key = $2 AND status = 'pending' ORDER BY id`,
-    [reverse.name, String(row[reverse.source.key])],
-  );
+  const { rows } = await client.query<PendingChange>(pendingChangesStatement(reverse), [String(row[reverse.source.key]), reverse.name]);
   const rivals: number[] = [];
   for (const change of rows) if (await changesMappedValues(reverse, change)) rivals.push(change.id);
   if (rivals.length === 0) return undefined;
