@@ -269,11 +269,23 @@ export async function loadConfig(explicit?: string, env = process.env): Promise<
   const file = resolveConfigPath(explicit, env);
   let mod: any;
   try {
+    await typeScriptLoaderFor(file);
     mod = await import(pathToFileURL(file).href);
   } catch (err) {
     throw new ConfigError(`config: cannot load ${file}: ${(err as Error).message}`);
   }
   return parseConfig(mod.default ?? mod, env);
+}
+
+/**
+ * Compiled Ferry (dist/) runs on plain Node: a `.ts` config needs tsx's
+ * loader, registered only then (it costs a few hundred ms). From the sources
+ * (tsx, vitest) a loader is already there.
+ */
+async function typeScriptLoaderFor(file: string): Promise<void> {
+  if (!/\.[cm]?ts$/.test(file) || !import.meta.url.endsWith('.js')) return;
+  const { register } = await import('tsx/esm/api');
+  register();
 }
 
 export function mappingByName(config: FerryConfig, name: string): Mapping | undefined {
