@@ -3,7 +3,7 @@
 -- A row trigger paid, for every row, two to_jsonb() calls, a loop and its own
 -- INSERT into the log. These triggers fire once per statement, read the
 -- statement's transition tables and write all of its log rows with one
--- INSERT ... SELECT per mapping, then send at most one NOTIFY.
+-- INSERT ... SELECT per mapping, and send a NOTIFY only when nothing else waits.
 --
 -- Upgrade: dropping the old function drops its row triggers with it; `ferry
 -- migrate` creates the statement triggers in the same transaction (which holds
@@ -78,11 +78,19 @@ BEGIN
     logged := logged + n;
   END LOOP;
 
-  -- One empty notification per statement that logged anything, and Postgres
-  -- folds a transaction's identical notifications into one. Row data never
-  -- travels here (payloads are capped at 8000 bytes); the listener reads the log.
-  IF logged > 0 AND channel <> '' THEN
-    PERFORM pg_notify(channel, '');
+  -- Notify mode: a NOTIFY makes the commit take Postgres' cluster-wide notify
+  -- lock (held through the commit's WAL flush), so notifying commits run one
+  -- at a time. Only a transaction that finds the dispatcher idle sends one:
+  -- when another transaction's log still waits to be dispatched, the
+  -- dispatcher is awake and keeps looking every listener.pollInterval until
+  -- it finds nothing (README "Capture"). Decided once per transaction and
+  -- channel; the payload is empty (row data never travels here).
+  IF logged > 0 AND channel <> '' AND current_setting('ferry.woke', true) IS DISTINCT FROM channel THEN
+    PERFORM set_config('ferry.woke', channel, true);
+    IF NOT EXISTS (SELECT 1 FROM ferry.database_trigger_log
+                    WHERE status = 'pending' AND dispatched_at IS NULL AND txid <> txid_current()) THEN
+      PERFORM pg_notify(channel, '');
+    END IF;
   END IF;
   RETURN NULL;
 END
