@@ -12,7 +12,7 @@ import { createLogger, silentLogger } from '../src/logger.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
 import { WORKFLOWS_PATH } from '../src/worker.js';
 import { runBurst } from './burst.js';
-import { clearTables, measureCapture, WORKLOADS, type CaptureRatio } from './capture.js';
+import { clearTables, measureCapture, WORKLOADS } from './capture.js';
 import { quietBundlerLogger, runCeiling } from './ceiling.js';
 import { runEndToEnd } from './end-to-end.js';
 import { runChildFirstInOneTransaction, runLateParent } from './late-parent.js';
@@ -122,32 +122,31 @@ async function main() {
     { mode: 'notify', notify: true },
     { mode: 'poll', notify: false },
   ] as const;
-  const captured: Record<string, CaptureRatio[]> = {};
   for (const { mode, notify } of modes) {
     await migrateBench(benchConfig(db.url, server.address, { notify }));
     log(`capture (${mode} mode): ${WORKLOADS.map((w) => w.name).join(', ')}; mapped vs unmapped, 4 connections, ${ROUNDS} rounds`);
-    captured[mode] = await measureCapture(db.url, { clients: 4, rounds: ROUNDS });
+    for (const c of await measureCapture(db.url, { clients: 4, rounds: ROUNDS })) {
+      const mark = c.workload.startsWith('single') ? (notify ? 0.6 : 0.8) : 0.5;
+      row(`capture ${mode}: ${c.workload}, mapped / unmapped`, c.ratio.toFixed(2), `>= ${mark}`, c.ratio >= mark);
+      row(`  statements/s mapped / unmapped`, `${c.mappedPerSec.toFixed(0)} / ${c.unmappedPerSec.toFixed(0)}`, 'medians of blocks');
+    }
   }
-  const captureLatency: Record<string, Awaited<ReturnType<typeof runEndToEnd>>> = {};
   for (const { mode, notify } of modes) {
     const cfg = benchConfig(db.url, server.address, { notify });
     await migrateBench(cfg);
     const proc = await startFerry(cfg);
     log(`capture (${mode} mode): commit -> synced at ${RATE}/s for ${PACED_SEC} s`);
-    await runEndToEnd(db.pool, db.url, { count: 50, clients: 4, tag: `warm-${mode}` });
-    captureLatency[mode] = await runEndToEnd(db.pool, db.url, { count: Math.round(RATE * PACED_SEC), clients: 4, rate: RATE, tag: `lat-${mode}` });
-    await proc.stop();
-  }
-  await clearTables(db.pool);
-  for (const { mode, notify } of modes) {
-    for (const c of captured[mode]!) {
-      const mark = c.workload.startsWith('single') ? (notify ? 0.6 : 0.8) : 0.5;
-      row(`capture ${mode}: ${c.workload}, mapped / unmapped`, c.ratio.toFixed(2), `>= ${mark}`, c.ratio >= mark);
-      row(`  statements/s mapped / unmapped`, `${c.mappedPerSec.toFixed(0)} / ${c.unmappedPerSec.toFixed(0)}`, 'medians of blocks');
+    try {
+      await runEndToEnd(db.pool, db.url, { count: 50, clients: 4, tag: `warm-${mode}` });
+      const lat = await runEndToEnd(db.pool, db.url, { count: Math.round(RATE * PACED_SEC), clients: 4, rate: RATE, tag: `lat-${mode}` });
+      row(`capture ${mode}: commit -> synced at ${RATE}/s, p50 / p95`, `${ms(lat.p50)} / ${ms(lat.p95)}`);
+      row(`capture ${mode}: commit -> synced at ${RATE}/s, p99`, ms(lat.p99), '<= 500 ms', lat.p99 <= 500);
+    } catch (err) {
+      // A machine too busy to carry RATE/s: say so in the table, keep the other figures.
+      row(`capture ${mode}: commit -> synced at ${RATE}/s, p99`, `n/a: ${(err as Error).message}`, '<= 500 ms', false);
     }
-    const lat = captureLatency[mode]!;
-    row(`capture ${mode}: commit -> synced at ${RATE}/s, p50 / p95`, `${ms(lat.p50)} / ${ms(lat.p95)}`);
-    row(`capture ${mode}: commit -> synced at ${RATE}/s, p99`, ms(lat.p99), '<= 500 ms', lat.p99 <= 500);
+    await proc.stop();
+    await clearTables(db.pool);
   }
   if (args.only === 'capture') {
     printTable();
