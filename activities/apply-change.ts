@@ -6,9 +6,12 @@ import { lockIdentity, rowIdentity, withTransaction, type Client, type Pool } fr
 import { selectRowStatement } from '../src/statements.js';
 import { resolveConflict } from './conflict.js';
 import { loadLog, lookupParents, newestPendingOf, readSource, type LogRow } from './lookup.js';
-import { coverOlderChanges, markLog, markWaiting, waitersOf } from './mark.js';
+import { coverOlderChanges, isSecondPass, markLog, markWaiting, waitersOf } from './mark.js';
+import { recarryOptionalWaiters, recordOptionalWaits } from './optional-waits.js';
+import { loopMessage } from './parent-refs.js';
+import { failLogs, lockParentWaits, loopThrough, waitChain } from './parent-waits.js';
 import { runTransform } from './transform.js';
-import type { ApplyResult, FinalStatus, SyncLogInput } from './types.js';
+import type { ApplyResult, FinalStatus, MissingParent, SyncLogInput } from './types.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 
 export interface ApplyDeps {
@@ -28,6 +31,8 @@ export interface ApplyDeps {
  * always the transform of the latest source row.
  */
 export function createApplyChange({ pool, config }: ApplyDeps) {
+  // Mappings that some mapping names as an optional parent: their syncs look for children to carry again.
+  const optionalChildren = new Set(config.mappings.flatMap((m) => m.parents.filter((p) => p.optional).map((p) => p.mapping)));
   // Takes the workflow's input (ids and names) so interceptors can tell which sync this is.
   return async function applyChange({ logId }: SyncLogInput): Promise<ApplyResult> {
     return withTransaction(pool, async (client) => {
@@ -43,7 +48,8 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     if (log.status !== 'pending') {
       // A second dispatch of a finished log: nothing to write, but wake any
       // child that still waits for it.
-      return done(log.status as FinalStatus, `already ${log.status}`, true, await waitersOf(client, log.mapping, log.row_key));
+      const detail = log.status === 'failed' && log.error ? log.error : `already ${log.status}`;
+      return done(log.status as FinalStatus, detail, true, await waitersOf(client, log.mapping, log.row_key));
     }
     const mapping = mappingByName(config, log.mapping);
     if (!mapping) {
@@ -63,10 +69,8 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     if (source.row === null) return applyDelete(client, mapping, log);
 
     const lookup = await lookupParents(client, config, mapping, source.row);
-    if (lookup.missing) {
-      const attempts = await markWaiting(client, logId, lookup.missing);
-      return { status: 'waiting_parent', parent: lookup.missing, attempts, policy: config.missingParent };
-    }
+    if (lookup.missing) return waitForParent(client, mapping, log, lookup.missing);
+    if (hasOptionalParents(mapping)) await recordOptionalWaits(client, mapping, log.row_key, lookup.absent);
     const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
     const out = await runTransform(mapping, source.row, ctx);
     if (out === null) {
@@ -76,9 +80,9 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     // A change that alters no mapped value (a connector touching sfid or a
     // timestamp) has nothing to carry; writing the whole row anyway would
     // overwrite a concurrent edit on the other side with stale values.
-    if (earliest.op !== 'INSERT' && earliest.old_row && (await sameTransform(mapping, earliest.old_row, ctx, out))) {
+    if (earliest.op !== 'INSERT' && earliest.old_row && !isSecondPass(log) && (await sameTransform(mapping, earliest.old_row, ctx, out))) {
       await markLog(client, logId, 'skipped', { error: 'no mapped column changed' });
-      return done('skipped', 'no mapped column changed', false, await waitersOf(client, mapping.name, log.row_key));
+      return done('skipped', 'no mapped column changed', false, await parentDone(client, mapping, log.row_key));
     }
     const key = out[mapping.target.key];
     if (key === null || key === undefined) {
@@ -94,7 +98,43 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     await markOwnWrite(client, [mapping.source.table]);
     const changed = await upsertTarget(client, mapping, out);
     await markLog(client, logId, 'synced');
-    return done('synced', changed ? 'upserted' : 'target already equal', false, await waitersOf(client, mapping.name, log.row_key));
+    return done('synced', changed ? 'upserted' : 'target already equal', false, await parentDone(client, mapping, log.row_key));
+  }
+
+  /**
+   * A required parent is not in its target: record that this log waits for
+   * it, unless the chain of waits up from that parent comes back to this row.
+   * Such rows reference each other and can never sync: every log of the loop
+   * fails now, naming it, rather than after maximumAttempts.
+   */
+  async function waitForParent(client: Client, mapping: Mapping, log: LogRow, parent: MissingParent): Promise<ApplyResult> {
+    await lockParentWaits(client);
+    const chain = await waitChain(client, parent.mapping, parent.key);
+    const loop = loopThrough({ mapping: mapping.name, key: log.row_key }, chain);
+    if (loop) {
+      const error = loopMessage(config, loop);
+      await markLog(client, log.id, 'failed', { error });
+      const others = loop.slice(1, -1).flatMap((l) => (l.logId === null || l.logId === log.id ? [] : [l.logId]));
+      return done('failed', error, false, await failLogs(client, others, error));
+    }
+    const attempts = await markWaiting(client, log.id, parent);
+    const further = chain.slice(1);
+    return {
+      status: 'waiting_parent',
+      parent: further.length ? { ...parent, chain: further } : parent,
+      attempts,
+      policy: config.missingParent,
+    };
+  }
+
+  /**
+   * This row is in its target now: the logs waiting for it as a required
+   * parent (returned: their workflows get a wake-up), and the rows written
+   * without it as an optional parent (carried again: new logs).
+   */
+  async function parentDone(client: Client, mapping: Mapping, rowKey: string): Promise<number[]> {
+    if (optionalChildren.has(mapping.name)) await recarryOptionalWaiters(client, config, mapping, rowKey);
+    return waitersOf(client, mapping.name, rowKey);
   }
 
   /** Two-way pairs: a losing change steps aside (skipped) for the other side's winning one. */
@@ -138,6 +178,7 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     if (lost) return lost;
     await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
     await markOwnWrite(client, [mapping.source.table]);
+    if (hasOptionalParents(mapping)) await recordOptionalWaits(client, mapping, log.row_key, []);
     const changed = await deleteTarget(client, mapping, key);
     await markLog(client, log.id, 'synced');
     const detail = mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone';
@@ -157,6 +198,10 @@ async function sameTransform(mapping: Mapping, before: Row, ctx: TransformContex
   } catch {
     return false;
   }
+}
+
+function hasOptionalParents(mapping: Mapping): boolean {
+  return mapping.parents.some((p) => p.optional);
 }
 
 function done(status: FinalStatus, detail: string, already: boolean, waiters: number[]): ApplyResult {

@@ -1,8 +1,8 @@
 import type { Client } from '../src/db.js';
 import { lockIdentity, rowIdentity } from '../src/db.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
-import { mappingByName } from '../src/config.js';
 import { selectRowStatement } from '../src/statements.js';
+import { parentRefsOf, type ParentRef } from './parent-refs.js';
 import type { MissingParent } from './types.js';
 
 export interface LogRow {
@@ -14,6 +14,7 @@ export interface LogRow {
   old_row: Row | null;
   new_row: Row | null;
   status: string;
+  error: string | null;
   attempts: number;
   created_at: Date;
 }
@@ -21,7 +22,7 @@ export interface LogRow {
 /** The log row, locked for this transaction so two runs for one log cannot interleave. */
 export async function loadLog(client: Client, logId: number): Promise<LogRow | undefined> {
   const { rows } = await client.query<LogRow>(
-    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, attempts, created_at
+    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, error, attempts, created_at
        FROM ferry.database_trigger_log WHERE id = $1 FOR UPDATE`,
     [logId],
   );
@@ -57,24 +58,30 @@ export async function readSource(client: Client, mapping: Mapping, rowKey: strin
   return { row: rows[0]!.row, newestPending: rows[0]!.newest };
 }
 
-export type ParentLookup = { parents: Record<string, Row>; missing?: undefined } | { missing: MissingParent };
+export type ParentLookup =
+  | { parents: Record<string, Row>; absent: ParentRef[]; missing?: undefined }
+  | { missing: MissingParent };
 
 /**
  * Each parent's row in its mapping's target. A shared lock on the parent's
  * target identity orders this check against the parent's own upsert, so a
  * parent that lands right now either is seen here or sees this child waiting.
+ * A required parent that is missing stops the look-up; an optional one is
+ * listed in `absent` (the child is written without it, and again later).
  */
 export async function lookupParents(client: Client, config: FerryConfig, mapping: Mapping, row: Row): Promise<ParentLookup> {
   const parents: Record<string, Row> = {};
-  for (const ref of mapping.parents) {
-    const value = row[ref.column];
-    if (value === null || value === undefined) continue; // no parent to wait for
-    const parent = mappingByName(config, ref.mapping)!;
-    const key = String(value);
+  const absent: ParentRef[] = [];
+  for (const ref of parentRefsOf(config, mapping, row)) {
+    const { parent, key } = ref;
     await lockIdentity(client, rowIdentity(parent.target.table, parent.target.key, key), true);
     const found = await client.query<{ row: Row }>(selectRowStatement(parent.target.table, parent.target.key, key));
     if (found.rows[0]) {
       parents[ref.column] = found.rows[0].row;
+      continue;
+    }
+    if (ref.optional) {
+      absent.push(ref);
       continue;
     }
     const pending = await client.query<{ id: number | null }>(
@@ -86,5 +93,5 @@ export async function lookupParents(client: Client, config: FerryConfig, mapping
       missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending.rows[0]!.id },
     };
   }
-  return { parents };
+  return { parents, absent };
 }

@@ -59,5 +59,12 @@ export async function coverOlderChanges(client: Client, logId: number, mapping: 
       RETURNING id, op, old_row`,
     [logId, mapping, rowKey],
   );
-  return rows.sort((a, b) => a.id - b.id)[0];
+  const earliest = rows.sort((a, b) => a.id - b.id)[0];
+  // A second pass among them: what the target reflects is not known, so no old row.
+  return earliest && rows.some(isSecondPass) ? { ...earliest, old_row: null } : earliest;
+}
+
+/** A change Ferry logged itself to carry a row again (an optional parent arrived): an UPDATE with no old row. */
+export function isSecondPass(change: { op: string; old_row: unknown }): boolean {
+  return change.op === 'UPDATE' && change.old_row === null;
 }

@@ -1,6 +1,7 @@
 // Shapes that cross the activity/workflow boundary. Workflows import these as
 // types only, so no activity code reaches the workflow bundle.
 import type { BackoffPolicy } from '../workflows/backoff.js';
+import type { WaitLink } from './parent-waits.js';
 
 /** What a syncLog workflow is started with: ids and names, never row data. */
 export interface SyncLogInput {
@@ -19,6 +20,11 @@ export interface MissingParent {
   key: string;
   /** A pending log of that parent row, when there is one. */
   logId: number | null;
+  /**
+   * The parent's own wait, when it waits too: the row its pending log waits
+   * for, then that row's wait, and so on up the chain.
+   */
+  chain?: WaitLink[];
 }
 
 export type FinalStatus = 'synced' | 'skipped' | 'failed';

@@ -1,6 +1,7 @@
 import type { FerryConfig } from './config.js';
 import type { Pool } from './db.js';
 import { webUiLink } from './temporal.js';
+import { waitChain, type WaitLink } from '../activities/parent-waits.js';
 
 export interface MappingStatus {
   mapping: string;
@@ -24,8 +25,8 @@ export interface StuckLog {
   ageSeconds: number;
   workflowId: string;
   webUi: string;
-  /** waiting_parent: the parent the log waits for. */
-  waitingFor?: { mapping: string; key: string };
+  /** waiting_parent: the parent the log waits for, and `chain`: the parent's own wait, and so on up. */
+  waitingFor?: { mapping: string; key: string; chain?: WaitLink[] };
   /** failed: why. */
   error?: string;
 }
@@ -105,6 +106,11 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
       }),
     );
   const waiting = await list(`status = 'pending' AND waiting_key IS NOT NULL`);
+  // A parent that waits itself: show how far up the chain goes.
+  for (const l of waiting) {
+    const further = (await waitChain(pool, l.waitingFor!.mapping, l.waitingFor!.key)).slice(1);
+    if (further.length) l.waitingFor!.chain = further;
+  }
   const failed = await list(`status = 'failed'`);
 
   const problems: string[] = [];
@@ -145,6 +151,7 @@ export function formatStatus(report: StatusReport): string {
     for (const l of report.waiting)
       out.push(
         `  log ${l.logId}  ${l.mapping} ${l.op} key ${l.rowKey}  waits for ${l.waitingFor!.mapping} key ${l.waitingFor!.key}` +
+          (l.waitingFor!.chain ?? []).map((c) => `, which waits for ${c.mapping} key ${c.key}`).join('') +
           `  attempts ${l.attempts}  age ${formatAge(l.ageSeconds)}`,
         `    ${l.webUi}`,
       );

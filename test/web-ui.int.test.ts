@@ -6,7 +6,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';
@@ -24,7 +24,7 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   config = testConfig(FILE, db, {
-    mappings: exampleMappings.slice(0, 2),
+    mappings: exampleSubset('users_to_accounts', 'orders_to_orders'),
     missingParent: { initialInterval: '1m', maximumAttempts: 100 },
   });
   ferry = await startFerry(config);

@@ -61,6 +61,7 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
     }
 
     if (result.status !== 'waiting_parent') {
+      if (result.status === 'failed') view.error = result.detail;
       setState(view, result.status);
       await wakeWaiters(result.waiters);
       if (result.status === 'failed') throw ApplicationFailure.nonRetryable(result.detail, 'SyncFailed');
