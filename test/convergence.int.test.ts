@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { withTransaction } from '../src/db.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { DEPARTMENTS_SQL, departmentProblems, departmentsMapping } from './support/departments.js';
@@ -196,9 +197,7 @@ async function apply(o: Op): Promise<void> {
  * one or one of this statement's; the first under `top` (any existing, or none).
  */
 async function insertDepartments(parents: number[], top: number): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(db.pool, async (client) => {
     const existing = (await client.query('SELECT id FROM portal.departments ORDER BY id')).rows.map((r) => r.id as number);
     const ids = (await client.query(`SELECT nextval('portal.departments_id_seq')::int AS id FROM generate_series(1, $1)`, [parents.length])).rows.map(
       (r) => r.id as number,
@@ -213,13 +212,7 @@ async function insertDepartments(parents: number[], top: number): Promise<void> 
       `INSERT INTO portal.departments (id, parent_id, name) SELECT * FROM unnest($1::int[], $2::int[], $3::text[])`,
       [values.map((r) => r[0]), values.map((r) => r[1]), values.map((r) => r[2])],
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 describe('property: random writes on both sides converge', () => {

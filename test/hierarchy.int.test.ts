@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { withTransaction } from '../src/db.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { collectStatus, formatStatus } from '../src/status.js';
 import { stateQuery, workflowIdFor } from '../workflows/definitions.js';
@@ -39,19 +40,10 @@ const allSynced = (ids: number[]) =>
   });
 
 /** Runs the statements in one transaction, in order. */
-async function inOneTransaction(...statements: string[]): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('BEGIN');
-    for (const sql of statements) await client.query(sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+const inOneTransaction = (...statements: string[]) =>
+  withTransaction(db.pool, async (c) => {
+    for (const sql of statements) await c.query(sql);
+  });
 
 describe('a table that references itself (users.manager_id -> account.parentid)', () => {
   it('syncs a 4-level tree written in one transaction, children first, each after its parent', async () => {
