@@ -322,7 +322,9 @@ export async function loadConfig(explicit?: string, env = process.env): Promise<
   } catch (err) {
     throw new ConfigError(`config: cannot load ${file}: ${(err as Error).message}`);
   }
-  return parseConfig(mod.default ?? mod, env);
+  // A .ts compiled to CommonJS (no "type": "module" near it) arrives wrapped once more.
+  const exported = mod.default?.__esModule ? mod.default.default : (mod.default ?? mod);
+  return parseConfig(exported, env);
 }
 
 /**
@@ -332,8 +334,10 @@ export async function loadConfig(explicit?: string, env = process.env): Promise<
  */
 async function typeScriptLoaderFor(file: string): Promise<void> {
   if (!/\.[cm]?ts$/.test(file) || !import.meta.url.endsWith('.js')) return;
-  const { register } = await import('tsx/esm/api');
-  register();
+  // Both hooks, as the tsx command has: a .ts outside a "type": "module" package is CommonJS to Node.
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
 }
 
 export function mappingByName(config: FerryConfig, name: string): Mapping | undefined {

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { devDatabase, type DevDatabase } from '../dev-database.js';
 import { ensureDatabase } from '../migrate.js';
 import type { RunOptions } from '../runtime.js';
-import { defaultUiUrl } from '../temporal.js';
+import { defaultUiUrl } from '../web-ui.js';
 import { migrateCommand } from './migrate.js';
 import { serveUntilSignal } from './serve.js';
 
