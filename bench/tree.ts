@@ -1,4 +1,4 @@
-import type { Pool } from '../src/db.js';
+import type { Pool } from '../src/db/index.js';
 import { lastLogId, waitSettled } from './logs.js';
 
 export interface TreeResult {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
-import { withTransaction } from '../src/db.js';
+import { withTransaction } from '../src/db/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { DEPARTMENTS_SQL, departmentProblems, departmentsMapping } from './support/departments.js';

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
-import { withTransaction } from '../src/db.js';
+import { withTransaction } from '../src/db/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { collectStatus, formatStatus } from '../src/status.js';
-import { stateQuery, workflowIdFor } from '../workflows/definitions.js';
+import { stateQuery, syncLogWorkflowId } from '../src/contract/index.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -92,7 +92,7 @@ describe('a table that references itself (users.manager_id -> account.parentid)'
     expect(new Set(failed.map((l) => l.error)).size).toBe(1); // one message for the whole loop
     for (const id of [3001, 3002, 3003]) expect(await account(id)).toBeUndefined();
     // The workflows failed too, with that message.
-    const handle = ferry.client!.workflow.getHandle(workflowIdFor(failed[0]!.id));
+    const handle = ferry.client!.workflow.getHandle(syncLogWorkflowId(config.instance, failed[0]!.id));
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.query(stateQuery)).error).toMatch(loop);
   });
@@ -106,7 +106,7 @@ describe('a table that references itself (users.manager_id -> account.parentid)'
     await q(`INSERT INTO portal.users (id, full_name, manager_id) VALUES (4003, 'Leaf', 4002)`);
     const [leaf] = await userLogs(4003);
     const state = await waitFor('leaf waiting_parent', async () => {
-      const s = await ferry.client!.workflow.getHandle(workflowIdFor(leaf!.id)).query(stateQuery);
+      const s = await ferry.client!.workflow.getHandle(syncLogWorkflowId(config.instance, leaf!.id)).query(stateQuery);
       return s.state === 'waiting_parent' ? s : undefined;
     });
     expect(state.waitingFor).toEqual({

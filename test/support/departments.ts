@@ -1,5 +1,5 @@
 import type { FerryConfigInput } from '../../src/config.js';
-import type { Pool } from '../../src/db.js';
+import type { Pool } from '../../src/db/index.js';
 
 /** A table that references itself (departments.parent_id), carried one way. */
 export const DEPARTMENTS_SQL = `
