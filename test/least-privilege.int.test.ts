@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import { parseConfig, type FerryConfig } from '../src/config.js';
-import { createPool } from '../src/db.js';
+import { createPool } from '../src/db/index.js';
 import { silentLogger } from '../src/logger.js';
 import { migrate } from '../src/migrate.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
