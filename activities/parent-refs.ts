@@ -68,15 +68,21 @@ export function orderParentsFirst<T>(items: readonly T[], idOf: (t: T) => string
 
 /**
  * orderParentsFirst for logs carried together (a batch): a log's parents are
- * those its new row names (a delete names none).
+ * those its source row names; `rowOf` gives that row (the batch reads the
+ * current rows; the log keeps no row after the change). No row: no parents.
  */
-export function orderLogsParentsFirst<T extends { mapping: string; row_key: string; new_row: Row | null }>(config: FerryConfig, logs: readonly T[]): T[] {
+export function orderLogsParentsFirst<T extends { mapping: string; row_key: string }>(
+  config: FerryConfig,
+  logs: readonly T[],
+  rowOf: (log: T) => Row | null | undefined,
+): T[] {
   return orderParentsFirst(
     logs,
     (l) => rowId(l.mapping, l.row_key),
     (l) => {
       const mapping = mappingByName(config, l.mapping);
-      return mapping && l.new_row ? parentRefsOf(config, mapping, l.new_row).map((r) => rowId(r.parent.name, r.key)) : [];
+      const row = rowOf(l);
+      return mapping && row ? parentRefsOf(config, mapping, row).map((r) => rowId(r.parent.name, r.key)) : [];
     },
   );
 }

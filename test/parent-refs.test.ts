@@ -64,14 +64,19 @@ describe('orderParentsFirst', () => {
 });
 
 describe('orderLogsParentsFirst', () => {
-  it('reads parents from the new row, across mappings, optional ones included', () => {
+  it('reads parents from each log\'s row, across mappings, optional ones included', () => {
     const logs = [
       { mapping: 'contacts', row_key: '5', new_row: { id: 5, account_id: 2 } },
       { mapping: 'accounts', row_key: '2', new_row: { id: 2, parent_id: 1, primary_contact_id: null } },
       { mapping: 'accounts', row_key: '9', new_row: null }, // a delete
       { mapping: 'accounts', row_key: '1', new_row: { id: 1, parent_id: null } },
     ];
-    expect(orderLogsParentsFirst(config, logs).map((l) => `${l.mapping}:${l.row_key}`)).toEqual(['accounts:1', 'accounts:2', 'contacts:5', 'accounts:9']);
+    expect(orderLogsParentsFirst(config, logs, (l) => l.new_row).map((l) => `${l.mapping}:${l.row_key}`)).toEqual([
+      'accounts:1',
+      'accounts:2',
+      'contacts:5',
+      'accounts:9',
+    ]);
   });
 });
 
