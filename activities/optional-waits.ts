@@ -21,8 +21,8 @@ export function recordOptionalWaits(client: PgClient, mapping: Mapping, rowKey: 
 
 /**
  * The parent (mapping, key) is in its target now: every child written
- * without it gets a new pending log in this transaction, and the listener a
- * wake-up. Returns the new log ids.
+ * without it gets a new pending log in this transaction (and the listener a
+ * wake-up in notify mode). Returns the new log ids.
  */
 export async function recarryOptionalWaiters(client: PgClient, config: FerryConfig, parent: Mapping, parentKey: string): Promise<number[]> {
   const logIds: number[] = [];
@@ -40,6 +40,7 @@ export async function recarryOptionalWaiters(client: PgClient, config: FerryConf
     logIds.push(id);
     channels.add(channelFor(parseTable(child.source.table)!.schema));
   }
-  for (const channel of channels) await client.query(`SELECT pg_notify($1, '')`, [channel]);
+  // Poll mode: the listener finds them on its next look.
+  if (config.capture.notify) for (const channel of channels) await client.query(`SELECT pg_notify($1, '')`, [channel]);
   return logIds;
 }
