@@ -9,6 +9,7 @@ import { parseDuration } from './duration.js';
 import { createLogger } from './logger.js';
 import { printableDdl } from './migrate.js';
 import type { RunOptions } from './runtime.js';
+import { TemporalCliMissing } from './temporal-cli.js';
 
 // The worker side (the Temporal SDK's native worker, the bundler) takes
 // seconds to load: only the commands that run it import it (dynamically), so
@@ -150,6 +151,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
+    }
+    if (err instanceof TemporalCliMissing) {
+      console.error(err.message);
+      process.exit(1);
     }
     console.error(`ferry: ${(err as Error).stack ?? err}`);
     process.exit(1);
