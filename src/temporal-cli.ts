@@ -17,6 +17,7 @@ Any one of these works, then run the command again:
 
 /** No CLI and no download: the caller prints `message` alone, no stack. */
 export class TemporalCliMissing extends Error {
+  override name = 'TemporalCliMissing';
   constructor(readonly cause: unknown) {
     super(TEMPORAL_CLI_MISSING);
   }

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FerryConfig } from '../config.js';
-import { withPool } from '../db.js';
+import { withPool } from '../db/index.js';
 import type { DevServer } from '../dev-server.js';
 import type { Logger } from '../logger.js';
 import { devDatabase, type DevDatabase } from '../dev-database.js';
 import { ensureDatabase } from '../migrate.js';
 import type { RunOptions } from '../runtime.js';
-import { defaultUiUrl } from '../temporal.js';
+import { defaultUiUrl } from '../web-ui.js';
 import { migrateCommand } from './migrate.js';
 import { serveUntilSignal } from './serve.js';
 
