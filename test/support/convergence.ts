@@ -1,6 +1,6 @@
 import { exampleMappings } from '../../example/mappings.js';
 import type { Row } from '../../src/config.js';
-import type { Pool } from '../../src/db.js';
+import type { Pool } from '../../src/db/index.js';
 
 /**
  * Counts every committed write to salesforce.account, one row per write, in

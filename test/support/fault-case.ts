@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import type { Pool } from '../../src/db.js';
+import type { Pool } from '../../src/db/index.js';
 import { startBurst, type Burst, type BurstOptions, type BurstResult } from './burst.js';
 import { killHard, runCli, startServing, writeCliConfig, type ServingCli } from './cli.js';
 import { USERS_SOURCE } from './convergence.js';

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { inject } from 'vitest';
-import type { Pool } from '../../src/db.js';
+import type { Pool } from '../../src/db/index.js';
 
 /** How Ferry came back from one fault, read from the log table's own timestamps. */
 export interface Recovery {
