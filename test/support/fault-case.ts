@@ -1,8 +1,9 @@
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import type { Pool } from '../../src/db/index.js';
 import { startBurst, type Burst, type BurstOptions, type BurstResult } from './burst.js';
-import { killHard, runCli, startServing, writeCliConfig, type ServingCli } from './cli.js';
-import { USERS_SOURCE } from './convergence.js';
+import { killHard, runCli, startServing, writeCliConfig, type ServeCommand, type ServingCli } from './cli.js';
+import { CONVERGED, convergence, TARGET_WRITES_SQL, USERS_SOURCE } from './convergence.js';
+import { createTestDatabase, type TestDatabase } from './harness.js';
 import { fileSlug, namespaceForFile } from './names.js';
 import { recoveryAfter, report, type Recovery } from './recovery.js';
 import { waitFor } from './wait.js';
@@ -57,6 +58,46 @@ export class Processes {
     await Promise.all([...this.all].map(killHard));
     this.all.clear();
   }
+}
+
+export interface FaultDeployment {
+  db: TestDatabase;
+  configFile: string;
+  /** `ferry start|listen|worker` on this deployment, healthy; killed by close(). */
+  serve(command: ServeCommand): Promise<ServingCli>;
+  procs: Processes;
+  /** Kills every process it started and drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * One Ferry deployment for a fault test: a fresh database (the example's
+ * schema and the target-write counter), its config file, `ferry migrate`.
+ */
+export async function faultDeployment(
+  testFile: string,
+  opts: { suffix?: string; adminUrl?: string; temporal?: { address?: string; taskQueue?: string; namespace?: string } } = {},
+): Promise<FaultDeployment> {
+  const db = await createTestDatabase(testFile, TARGET_WRITES_SQL, { suffix: opts.suffix, adminUrl: opts.adminUrl });
+  const configFile = faultConfigFile(testFile, db.url, opts.temporal, opts.suffix ? `-${opts.suffix}` : '');
+  await migrateCli(configFile);
+  const procs = new Processes();
+  return {
+    db,
+    configFile,
+    procs,
+    serve: async (command) => procs.add(await startServing(command, configFile)),
+    async close() {
+      await procs.killAll();
+      await db.drop();
+    },
+  };
+}
+
+/** What every case asserts at its end: converged (see convergence()), and, after a fault, no long stall. */
+export async function expectRecovered(pool: Pool, recovery?: Recovery): Promise<void> {
+  expect(await convergence(pool)).toMatchObject(CONVERGED);
+  if (recovery) expect(recovery.stallMs).toBeLessThan(MAX_STALL_MS);
 }
 
 /** Polls until no log is pending; the burst has committed all it will by then. */
