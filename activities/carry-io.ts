@@ -1,9 +1,10 @@
-import type { MissingParent } from '../src/contract/index.js';
+import type { MissingParent, WaitLink } from '../src/contract/index.js';
 import type { Mapping, Row } from '../src/config.js';
 import { lockIdentity, logTable, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
 import { checkSourceUnchanged } from './conflict.js';
 import { readSource, type SourceState } from './lookup.js';
+import { lockParentWaits } from './parent-waits.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 
 /**
@@ -25,6 +26,12 @@ export interface CarryIO {
   selectRow(table: string, keyColumn: string, key: unknown): Promise<Row | undefined>;
   /** logTable.finish: a final status for these logs; returns the logs it changed, in id order. */
   finish(where: logTable.LogSet, outcome: logTable.Finish): Promise<logTable.FinishedLog[]>;
+  /**
+   * The chain of waits up from a missing parent (logTable.waitChain), read
+   * under the parent-waits lock held to the end of the transaction, so the
+   * wait recorded next cannot miss a loop.
+   */
+  waitChain(parent: MissingParent): Promise<WaitLink[]>;
   markWaiting(logId: number, parent: MissingParent, workflowId?: string): Promise<number>;
   /** Two-way pairs: throws (retryable) when the source row changed since it was read. */
   checkSourceUnchanged(mapping: Mapping, reverse: Mapping | undefined, rowKey: string, seen: Row): Promise<void>;
@@ -45,6 +52,10 @@ export function singleRowIO(client: PgClient): CarryIO {
     readSource: (mapping, rowKey) => readSource(client, mapping, rowKey),
     selectRow: async (table, keyColumn, key) => (await client.query<{ row: Row }>(selectRowStatement(table, keyColumn, key))).rows[0]?.row,
     finish: (where, outcome) => logTable.finish(client, where, outcome),
+    waitChain: async (parent) => {
+      await lockParentWaits(client);
+      return logTable.waitChain(client, parent.mapping, parent.key);
+    },
     markWaiting: (logId, parent, workflowId) => logTable.markWaiting(client, logId, parent, workflowId),
     checkSourceUnchanged: (mapping, reverse, rowKey, seen) => checkSourceUnchanged(client, mapping, reverse, rowKey, seen),
     markOwnWrite: (tables) => markOwnWrite(client, tables),

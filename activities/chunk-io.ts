@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName } from '../src/config.js';
 import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
@@ -173,7 +174,14 @@ export class ChunkIO implements CarryIO {
     return oldest && oldest.id < where.below ? [oldest] : [];
   }
 
-  /** A row that waits for its parent leaves the chunk for its own syncLog, which records the wait. */
+  /**
+   * A row that waits for its parent leaves the chunk for its own syncLog,
+   * which records the wait and looks for a loop (so no chain here).
+   */
+  async waitChain(): Promise<WaitLink[]> {
+    return [];
+  }
+
   async markWaiting(): Promise<number> {
     return 0;
   }

@@ -56,6 +56,7 @@ export class Dispatcher {
 
   /** Ask for a dispatch round soon; cheap and safe to call from any event. */
   kick(opts: { stale?: boolean } = {}): void {
+    if (this.stop.signal.aborted) return;
     if (opts.stale) this.includeStale = true;
     if (this.running) {
       this.again = true;
@@ -84,6 +85,7 @@ export class Dispatcher {
   }
 
   private async loop(): Promise<void> {
+    let claimed = 0;
     do {
       this.again = false;
       const stale = this.includeStale;
@@ -93,6 +95,7 @@ export class Dispatcher {
         for (;;) {
           const round = await this.round();
           held = round.held;
+          claimed += round.started;
           if (round.started === 0 || this.stop.signal.aborted) break;
         }
         // Children's batches wait for their parents' batches to finish: look again soon.
@@ -108,6 +111,10 @@ export class Dispatcher {
         await pause(delayMs, this.stop.signal);
       }
     } while (this.again && !this.stop.signal.aborted);
+    // Notify mode: a transaction that saw others' logs waiting sends no NOTIFY
+    // (sql/003), counting on this dispatcher to look again while it is busy.
+    const { capture, listener } = this.deps.config;
+    if (claimed > 0 && capture.notify && !this.stop.signal.aborted) setTimeout(() => this.kick(), listener.pollInterval).unref();
   }
 
   /**

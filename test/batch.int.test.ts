@@ -53,7 +53,7 @@ describe('a burst', () => {
     expect(settled.filter((l) => l.status !== 'synced')).toEqual([]);
     expect(await pairProblems(db.pool)).toEqual([]);
     const batches = await carriers('users_to_accounts');
-    expect(batches.every((b) => /^ferry-.+-batch-\d+-\d+$/.test(b.workflow_id) && b.n <= 200)).toBe(true);
+    expect(batches.filter((b) => !/^ferry-.+-batch-\d+-\d+$/.test(b.workflow_id) || b.n > 200)).toEqual([]);
     const history = await temporal.workflow.getHandle(batches[0]!.workflow_id).fetchHistory();
     expect(history.events!.length / batches[0]!.n).toBeLessThanOrEqual(0.1);
   });

@@ -1,6 +1,6 @@
 // A one-side-always-wins policy: portal (users_to_accounts' source) wins every conflict.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, LANES, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
@@ -16,9 +16,9 @@ const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sq
 
 describe.each(LANES)('%s lane', (lane) => {
   beforeAll(async () => {
-    db = await createTestDatabase(FILE, '', lane);
-    const [toAccounts, toUsers] = [exampleMappings[0]!, exampleMappings[2]!];
-    config = testConfig(FILE, db, { mappings: [{ ...toAccounts, conflict: 'source-wins' }, { ...toUsers, conflict: undefined }] }, lane);
+    db = await createTestDatabase(FILE, '', { lane });
+    const [toAccounts, toUsers] = exampleSubset('users_to_accounts', 'accounts_to_users');
+    config = testConfig(FILE, db, { mappings: [{ ...toAccounts!, conflict: 'source-wins' }, { ...toUsers!, conflict: undefined }] }, lane);
     expect(config.mappings.map((m) => m.conflict)).toEqual(['source-wins', 'target-wins']);
     ferry = await startFerry(config);
   });

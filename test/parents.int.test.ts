@@ -21,7 +21,7 @@ const logOf = async (mapping: string, key: number) => (await logs(db.pool, mappi
 
 describe.each(LANES)('%s lane', (lane) => {
   beforeAll(async () => {
-    db = await createTestDatabase(FILE, ORDER_LINES_SQL, lane);
+    db = await createTestDatabase(FILE, ORDER_LINES_SQL, { lane });
     config = testConfig(
       FILE,
       db,

@@ -18,6 +18,8 @@ declare module 'vitest' {
     adminUrl: string;
     /** Tells this run's databases from another run's on the same Postgres. */
     runId: string;
+    /** `npm run chaos`: the file each case appends its figures to (see recovery.ts). */
+    chaosReport?: string;
   }
 }
 
@@ -28,7 +30,8 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const testDir = path.resolve('test');
-  const files = readdirSync(testDir).filter((f) => f.endsWith('.test.ts'));
+  // test/ and its folders (test/chaos): every file gets its namespace, one per lane.
+  const files = readdirSync(testDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts'));
   const namespaces = files.flatMap((f) => [namespaceForFile(f), namespaceForFile(f, 'batch')]);
   const port = await freePort();
   const uiPort = await freePort();

@@ -20,6 +20,7 @@ export interface TestDatabase {
 }
 
 /**
+/**
  * How a scenario's logs are carried: one syncLog each, or in syncBatch
  * workflows (batchThreshold 0: every claimable log counts as a backlog).
  * Scenarios run on both with describe.each(LANES).
@@ -27,15 +28,25 @@ export interface TestDatabase {
 export type Lane = 'single' | 'batch';
 export const LANES: Lane[] = ['single', 'batch'];
 
-/** A fresh database for one test file (and lane) of this run, with the example's schema. */
-export async function createTestDatabase(testFile: string, extraSql = '', lane: Lane = 'single'): Promise<TestDatabase> {
-  const name = `ferry_t_${fileSlug(testFile)}${lane === 'batch' ? '_b' : ''}_${inject('runId')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
+/**
+ * A fresh database for one test file (and lane) of this run, with the
+ * example's schema. `suffix` tells a file's second database from its first;
+ * `adminUrl` puts it on another Postgres (a private cluster the test starts).
+ */
+export async function createTestDatabase(
+  testFile: string,
+  extraSql = '',
+  opts: { suffix?: string; adminUrl?: string; lane?: Lane } = {},
+): Promise<TestDatabase> {
+  const adminUrl = opts.adminUrl ?? ADMIN_URL;
+  const suffix = [opts.lane === 'batch' ? 'b' : '', opts.suffix ?? ''].filter(Boolean).join('_');
+  const name = `ferry_t_${fileSlug(testFile)}${suffix ? `_${suffix}` : ''}_${inject('runId')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = createPool(url.toString(), 5, 'ferry-test');
   await pool.query(EXAMPLE_SCHEMA + '\n' + extraSql);
@@ -44,12 +55,23 @@ export async function createTestDatabase(testFile: string, extraSql = '', lane: 
     pool,
     async drop() {
       await pool.end();
-      const c = new pg.Client({ connectionString: ADMIN_URL });
+      const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
   };
+}
+
+/**
+ * FERRY_TEST_CAPTURE=notify|poll runs a suite in that capture mode (README
+ * "Capture"); unset, the config's default applies.
+ */
+function captureMode(): Partial<FerryConfigInput> {
+  const mode = process.env.FERRY_TEST_CAPTURE;
+  if (mode === undefined || mode === '') return {};
+  if (mode !== 'notify' && mode !== 'poll') throw new Error(`FERRY_TEST_CAPTURE must be "notify" or "poll", not "${mode}"`);
+  return { capture: { notify: mode === 'notify' } };
 }
 
 /** A validated config for this test file: its database, the run's Temporal server, its own namespace (per lane). */
@@ -64,6 +86,7 @@ export function testConfig(
       database: { url: db.url, poolSize: 8 },
       temporal: { address: inject('temporalAddress'), namespace: namespaceForFile(testFile, lane), taskQueue: 'ferry-test' },
       listener: { sweepInterval: '1s', redispatchAfter: '1m', batchSize: 500, batchThreshold: lane === 'batch' ? 0 : 100 },
+      ...captureMode(),
       ...overrides,
     },
     {},
