@@ -53,11 +53,13 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     }
     // A burst of changes to one row: all but the newest step aside at once,
     // without queueing on the row's lock (each waiter would hold a connection).
+    // A backfill log steps aside for any pending change of its row: live changes win.
+    const stepsAside = (newer: number | null): newer is number => newer !== null && (newer > logId || log.kind === 'backfill');
     const newer = await newestPendingOf(client, mapping, log.row_key);
-    if (newer !== null && newer > logId) return superseded(client, logId, newer);
+    if (stepsAside(newer)) return superseded(client, logId, newer);
     await lockIdentity(client, rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
     const source = await readSource(client, mapping, log.row_key);
-    if (source.newestPending !== null && source.newestPending > logId) return superseded(client, logId, source.newestPending);
+    if (stepsAside(source.newestPending)) return superseded(client, logId, source.newestPending);
     // This log is the row's newest pending change: it carries the older ones.
     const earliest = (await coverOlderChanges(client, logId, mapping.name, log.row_key)) ?? log;
     if (source.row === null) return applyDelete(client, mapping, log);
@@ -101,7 +103,7 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
   async function settleConflict(client: Client, mapping: Mapping, log: LogRow, targetKey: unknown): Promise<ApplyResult | undefined> {
     const reverse = reverseOf(config.mappings, mapping);
     if (!reverse) return undefined;
-    const winner = await resolveConflict(client, mapping, reverse, log.id, targetKey);
+    const winner = await resolveConflict(client, mapping, reverse, log, targetKey);
     if (winner === undefined) return undefined;
     const why = `conflict: lost to ${winner} of ${reverse.name} (${reverse.conflict ?? 'latest'})`;
     await markLog(client, log.id, 'skipped', { supersededBy: winner, error: why });

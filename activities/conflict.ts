@@ -27,21 +27,22 @@ export async function changesMappedValues(mapping: Mapping, change: PendingChang
  * mapping's logs) that alter mapped values. The mapping's conflict policy
  * picks one winner, whole, never a mix of fields: returns the winning log's
  * id when this log loses; when it wins, the other side's changes are marked
- * skipped, superseded by it.
+ * skipped, superseded by it. Backfill logs are never rivals, and lose to any.
  */
 export async function resolveConflict(
   client: Client,
   mapping: Mapping,
   reverse: Mapping,
-  logId: number,
+  log: { id: number; kind: 'change' | 'backfill' },
   targetKey: unknown,
 ): Promise<number | undefined> {
+  const logId = log.id;
   const counterpart = await client.query<{ row: Row }>(selectRowStatement(mapping.target.table, mapping.target.key, targetKey));
   const row = counterpart.rows[0]?.row;
   if (!row) return undefined; // nothing on the other side yet: nothing to conflict with
   const { rows } = await client.query<PendingChange>(
     `SELECT id, op, old_row, new_row FROM ferry.database_trigger_log
-      WHERE mapping = $1 AND row_key = $2 AND status = 'pending' ORDER BY id`,
+      WHERE mapping = $1 AND row_key = $2 AND status = 'pending' AND kind = 'change' ORDER BY id`,
     [reverse.name, String(row[reverse.source.key])],
   );
   const rivals: number[] = [];
@@ -49,6 +50,8 @@ export async function resolveConflict(
   if (rivals.length === 0) return undefined;
 
   const newest = rivals[rivals.length - 1]!;
+  // A backfill carries no edit of its own: any live change on the other side wins.
+  if (log.kind === 'backfill') return newest;
   const policy = mapping.conflict ?? 'latest';
   if (policy === 'target-wins' || (policy === 'latest' && newest > logId)) return newest;
   await client.query(

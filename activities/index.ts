@@ -1,4 +1,5 @@
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
+import { createBackfillActivities } from './backfill.js';
 import type { SyncLogInput } from './types.js';
 
 /**
@@ -6,8 +7,10 @@ import type { SyncLogInput } from './types.js';
  * test or an embedding app can hand in its own.
  */
 export function createActivities(deps: ApplyDeps) {
+  const applyChange = createApplyChange(deps);
   return {
-    applyChange: createApplyChange(deps),
+    applyChange,
+    ...createBackfillActivities({ ...deps, applyChange }),
 
     /**
      * Fails a pending log with a message. `attempted`: this failure is an

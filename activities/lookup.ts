@@ -16,22 +16,25 @@ export interface LogRow {
   status: string;
   attempts: number;
   created_at: Date;
+  /** 'change' (a trigger captured it) or 'backfill' (written by `ferry backfill` for a row that exists). */
+  kind: 'change' | 'backfill';
 }
 
 /** The log row, locked for this transaction so two runs for one log cannot interleave. */
 export async function loadLog(client: Client, logId: number): Promise<LogRow | undefined> {
   const { rows } = await client.query<LogRow>(
-    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, attempts, created_at
+    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, attempts, created_at, kind
        FROM ferry.database_trigger_log WHERE id = $1 FOR UPDATE`,
     [logId],
   );
   return rows[0];
 }
 
+// Only captured changes supersede: a backfill log never makes a live change step aside.
 const NEWEST_PENDING = `SELECT max(id) FROM ferry.database_trigger_log
-                         WHERE mapping = $2 AND row_key = $1::text AND status = 'pending'`;
+                         WHERE mapping = $2 AND row_key = $1::text AND status = 'pending' AND kind = 'change'`;
 
-/** The newest pending log of a source row (no lock: a hint that this log is superseded). */
+/** The newest pending captured change of a source row (no lock: a hint that this log is superseded). */
 export async function newestPendingOf(client: Client, mapping: Mapping, rowKey: string): Promise<number | null> {
   const { rows } = await client.query<{ newest: number | null }>(`SELECT (${NEWEST_PENDING}) AS newest`, [rowKey, mapping.name]);
   return rows[0]!.newest;
@@ -40,7 +43,7 @@ export async function newestPendingOf(client: Client, mapping: Mapping, rowKey: 
 export interface SourceState {
   /** The source row as it is now, or null when it is gone. */
   row: Row | null;
-  /** The newest pending log of the same source row. */
+  /** The newest pending captured change of the same source row. */
   newestPending: number | null;
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { backfillCommand, BulkUsageError } from './commands/backfill.js';
 import { devCommand } from './commands/dev.js';
 import { pruneCommand, replayCommand, retryCommand, statusCommand } from './commands/logs.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -37,6 +38,13 @@ Commands:
   retry <logId...>        signal forceRetry to waiting workflows; restart failed logs
   retry --failed [--mapping NAME]
                           the same for every failed log (of one mapping)
+  backfill <mapping...>|--all [--where SQL] [--batch 1000] [--detach] [--cancel]
+                          carry the rows that exist now (workflow backfill, keyset chunks,
+                          resumable); waits with a progress bar unless --detach; --all goes
+                          parents first; --cancel stops a running backfill
+  verify <mapping...>|--all [--repair] [--json]
+                          compare transform(source) with the target; exit 1 when anything
+                          differs; --repair carries the differences, then verifies again
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.`;
 
@@ -59,6 +67,12 @@ async function main(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       'metrics-port': { type: 'string' },
       'shutdown-grace': { type: 'string' },
+      all: { type: 'boolean' },
+      where: { type: 'string' },
+      batch: { type: 'string' },
+      detach: { type: 'boolean' },
+      cancel: { type: 'boolean' },
+      repair: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -104,6 +118,25 @@ async function main(argv: string[]): Promise<number> {
       return replayCommand(await loadConfig(values.config), logger);
     case 'retry':
       return retryCommand(await loadConfig(values.config), logger, retryTarget(rest, values.failed ?? false, values.mapping));
+    case 'backfill': {
+      const batch = positiveIntFlag('--batch', values.batch ?? '1000');
+      return backfillCommand(await loadConfig(values.config), logger, {
+        mappings: mappingsArg('backfill', rest, values.all ?? false),
+        where: values.where,
+        batch,
+        detach: values.detach ?? false,
+        cancel: values.cancel ?? false,
+      });
+    }
+    case 'verify': {
+      const { verifyCommand } = await import('./commands/verify.js');
+      return verifyCommand(await loadConfig(values.config), logger, {
+        mappings: mappingsArg('verify', rest, values.all ?? false),
+        repair: values.repair ?? false,
+        json: values.json ?? false,
+        batch: positiveIntFlag('--batch', values.batch ?? '1000'),
+      });
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -118,6 +151,11 @@ function durationFlag(flag: string, value: string): number {
 function positiveIntFlag(flag: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag}: not a positive whole number: "${value}"`);
   return Number(value);
+}
+
+function mappingsArg(command: string, names: string[], all: boolean): string[] | 'all' {
+  if (all === names.length > 0) throw new UsageError(`${command} takes mapping names or --all`);
+  return all ? 'all' : names;
 }
 
 function retryTarget(ids: string[], failed: boolean, mapping?: string): number[] | { failed: true; mapping?: string } {
@@ -147,7 +185,7 @@ function servingOptions(config: FerryConfig, values: { 'metrics-port'?: string; 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof BulkUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }

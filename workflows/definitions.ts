@@ -2,6 +2,7 @@
 // share. Safe to import outside a workflow (definitions only, no I/O).
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { BackfillProgress } from '../activities/backfill-types.js';
 import type { MissingParent, SyncLogInput } from '../activities/types.js';
 
 export const WORKFLOW_TYPE = 'syncLog';
@@ -9,6 +10,16 @@ export const WORKFLOW_TYPE = 'syncLog';
 export function workflowIdFor(logId: number): string {
   return `ferry-log-${logId}`;
 }
+
+export const BACKFILL_WORKFLOW_TYPE = 'backfill';
+
+/** One backfill per mapping at a time: a second start attaches to the running one. */
+export function backfillWorkflowId(mapping: string): string {
+  return `ferry-backfill-${mapping}`;
+}
+
+/** Query `progress` of a backfill: rows done, rows total (estimated), rate, cursor. */
+export const progressQuery = defineQuery<BackfillProgress>('progress');
 
 /** Wake a workflow that waits for a parent and look again, now. */
 export const forceRetrySignal = defineSignal('forceRetry');

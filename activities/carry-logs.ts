@@ -1,0 +1,54 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ApplyResult, SyncLogInput } from './types.js';
+
+export interface CarriedLogs {
+  carried: number;
+  skipped: number;
+  /** Logs that must wait for a parent, or whose transform or write failed: each leaves for its own syncLog. */
+  handOff: number[];
+}
+
+/**
+ * Carries a set of pending logs of one mapping under the rules of
+ * apply-change.ts. The one seam between a backfill chunk and the rule code:
+ * for now each log is applied in its own transaction, a few at a time.
+ */
+export async function carryLogs(
+  applyChange: (input: SyncLogInput) => Promise<ApplyResult>,
+  logs: SyncLogInput[],
+  concurrency: number,
+): Promise<CarriedLogs> {
+  const out: CarriedLogs = { carried: 0, skipped: 0, handOff: [] };
+  let next = 0;
+  const lane = async () => {
+    while (next < logs.length) {
+      const input = logs[next++]!;
+      let result: ApplyResult;
+      try {
+        result = await applyChange(input);
+      } catch (err) {
+        // Bad data or a bad transform: its own syncLog fails it, visibly, once.
+        if (err instanceof ApplicationFailure && err.nonRetryable) {
+          out.handOff.push(input.logId);
+          continue;
+        }
+        throw err;
+      }
+      if (result.status === 'waiting_parent' || result.status === 'failed') out.handOff.push(input.logId);
+      else if (result.status === 'synced') out.carried++;
+      else out.skipped++;
+      if (next % 100 === 0) heartbeat(next);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, logs.length) }, lane));
+  return out;
+}
+
+function heartbeat(done: number): void {
+  try {
+    Context.current().heartbeat(done);
+  } catch {
+    /* not inside an activity (a test calling it directly) */
+  }
+}
