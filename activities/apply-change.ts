@@ -5,9 +5,9 @@ import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentity, rowIdentity, withTransaction, type Client, type Pool } from '../src/db.js';
 import { selectRowStatement } from '../src/statements.js';
 import { resolveConflict } from './conflict.js';
-import { loadLog, lookupParents, newestPendingOf, readSource, type LogRow } from './lookup.js';
+import { loadLog, logProblem, lookupParents, newestPendingOf, readSource, type LogRow } from './lookup.js';
 import { coverOlderChanges, markLog, markWaiting, waitersOf } from './mark.js';
-import { runTransform } from './transform.js';
+import { callTransform, runTransform } from './transform.js';
 import type { ApplyResult, FinalStatus, SyncLogInput } from './types.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 
@@ -46,8 +46,9 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       return done(log.status as FinalStatus, `already ${log.status}`, true, await waitersOf(client, log.mapping, log.row_key));
     }
     const mapping = mappingByName(config, log.mapping);
-    if (!mapping) {
-      const error = `mapping "${log.mapping}" is not in the config`;
+    const problem = mapping ? logProblem(log) : `mapping "${log.mapping}" is not in the config`;
+    if (!mapping || problem) {
+      const error = problem!;
       await markLog(client, logId, 'failed', { error });
       return done('failed', error, false, []);
     }
@@ -155,7 +156,7 @@ async function superseded(client: Client, logId: number, newer: number): Promise
 /** Whether the row before the change transforms to the same target row (a throw counts as different). */
 async function sameTransform(mapping: Mapping, before: Row, ctx: TransformContext, after: Row): Promise<boolean> {
   try {
-    return isDeepStrictEqual(await mapping.transform(before, ctx), after);
+    return isDeepStrictEqual(await callTransform(mapping, before, ctx), after);
   } catch {
     return false;
   }

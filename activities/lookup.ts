@@ -4,6 +4,7 @@ import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName } from '../src/config.js';
 import { selectRowStatement } from '../src/statements.js';
 import type { MissingParent } from './types.js';
+import { asDataFailure } from './upsert.js';
 
 export interface LogRow {
   id: number;
@@ -53,11 +54,26 @@ export interface SourceState {
  */
 export async function readSource(client: Client, mapping: Mapping, rowKey: string): Promise<SourceState> {
   const select = selectRowStatement(mapping.source.table, mapping.source.key, rowKey);
-  const { rows } = await client.query<{ row: Row | null; newest: number | null }>(
-    `SELECT (${select.text}) AS row, (${NEWEST_PENDING}) AS newest`,
-    [rowKey, mapping.name],
-  );
-  return { row: rows[0]!.row, newestPending: rows[0]!.newest };
+  try {
+    const { rows } = await client.query<{ row: Row | null; newest: number | null }>(
+      `SELECT (${select.text}) AS row, (${NEWEST_PENDING}) AS newest`,
+      [rowKey, mapping.name],
+    );
+    return { row: rows[0]!.row, newestPending: rows[0]!.newest };
+  } catch (err) {
+    // A source table dropped or altered under Ferry, or a key no row can have.
+    throw asDataFailure(err, `reading ${mapping.source.table} ${mapping.source.key} = ${JSON.stringify(rowKey)} for ${mapping.name}`);
+  }
+}
+
+/** What makes a log row unusable (edited by hand, say), or undefined when it is fine. */
+export function logProblem(log: LogRow): string | undefined {
+  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  for (const column of ['old_row', 'new_row'] as const) {
+    const k = kind(log[column]);
+    if (k !== 'null' && k !== 'object') return `log ${log.id} is malformed: ${column} is a JSON ${k}, not a row object`;
+  }
+  return undefined;
 }
 
 export type ParentLookup = { parents: Record<string, Row>; missing?: undefined } | { missing: MissingParent };

@@ -23,19 +23,24 @@ export async function markOwnWrite(client: Client, originTables: string[]): Prom
 // SQLSTATE classes that no retry can fix: the row itself does not fit the target.
 const DATA_ERROR_CLASSES = ['22', '23', '42'];
 
+/**
+ * A database error that no retry can fix (bad data, a missing table or
+ * column) as a non-retryable failure saying what was being done; any other
+ * error (connection trouble, deadlock, serialization) as it is, for Temporal
+ * to retry with backoff.
+ */
+export function asDataFailure(err: unknown, doing: string): unknown {
+  const code = (err as { code?: string }).code;
+  if (!code || !DATA_ERROR_CLASSES.includes(code.slice(0, 2))) return err;
+  return ApplicationFailure.nonRetryable(`${doing} failed: ${(err as Error).message} (SQLSTATE ${code})`, TARGET_WRITE_ERROR);
+}
+
 async function run(client: Client, mapping: Mapping, statement: Statement): Promise<{ rowCount: number; rows: Row[] }> {
   try {
     const result = await client.query(statement);
     return { rowCount: result.rowCount ?? 0, rows: result.rows };
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code && DATA_ERROR_CLASSES.includes(code.slice(0, 2))) {
-      throw ApplicationFailure.nonRetryable(
-        `writing ${mapping.target.table} for ${mapping.name} failed: ${(err as Error).message} (SQLSTATE ${code})`,
-        TARGET_WRITE_ERROR,
-      );
-    }
-    throw err; // connection trouble, deadlock, serialization: Temporal retries with backoff
+    throw asDataFailure(err, `writing ${mapping.target.table} for ${mapping.name}`);
   }
 }
 

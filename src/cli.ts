@@ -1,19 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { backfillCommand, BulkUsageError } from './commands/backfill.js';
-import { devCommand } from './commands/dev.js';
-import { pruneCommand, replayCommand, retryCommand, statusCommand } from './commands/logs.js';
-import { migrateCommand } from './commands/migrate.js';
-import { serveUntilSignal } from './commands/serve.js';
-import { ConfigError, loadConfig, type FerryConfig } from './config.js';
+import type { FerryConfig } from './config.js';
 import { parseDuration } from './duration.js';
-import { createLogger } from './logger.js';
-import { printableDdl } from './migrate.js';
 import type { RunOptions } from './runtime.js';
 
-// The worker side (the Temporal SDK's native worker, the bundler) takes
-// seconds to load: only the commands that run it import it (dynamically), so
-// `status`, `prune` and `retry` answer fast from cron.
+// Every command loads what it needs when it runs (dynamic imports): zod, pg,
+// pino and above all the Temporal SDK take most of a start-up, so `--help`
+// loads none of them and `status` and `prune` never load Temporal's.
 
 const USAGE = `Usage: ferry <command> [--config PATH] [--log-level LEVEL]
 
@@ -81,14 +74,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
   }
+  const [{ loadConfig }, { createLogger }] = await Promise.all([import('./config.js'), import('./logger.js')]);
   const logger = createLogger(values['log-level']);
   switch (command) {
     case 'migrate': {
       const config = await loadConfig(values.config);
       if (values.print) {
+        const { printableDdl } = await import('./migrate.js');
         process.stdout.write(printableDdl(config));
         return 0;
       }
+      const { migrateCommand } = await import('./commands/migrate.js');
       return migrateCommand(config, logger);
     }
     case 'start':
@@ -96,30 +92,38 @@ async function main(argv: string[]): Promise<number> {
     case 'worker': {
       const config = await loadConfig(values.config);
       const serving = servingOptions(config, values);
-      const { runFerry } = await import('./runtime.js');
+      const [{ runFerry }, { serveUntilSignal }] = await Promise.all([import('./runtime.js'), import('./commands/serve.js')]);
       return serveUntilSignal(await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving }), logger);
     }
     case 'dev': {
       const config = await loadConfig(values.config);
+      const { devCommand } = await import('./commands/dev.js');
       return devCommand(config, logger, servingOptions(config, values));
     }
     case 'status': {
       const maxPendingAgeMs = durationFlag('--max-pending-age', values['max-pending-age'] ?? '5m');
       const limit = positiveIntFlag('--limit', values.limit ?? '50');
+      const { statusCommand } = await import('./commands/logs.js');
       return statusCommand(await loadConfig(values.config), { maxPendingAgeMs, limit, json: values.json ?? false });
     }
     case 'prune': {
       if (!values['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 7d');
       const olderThanMs = durationFlag('--older-than', values['older-than']);
       const batchSize = positiveIntFlag('--batch-size', values['batch-size'] ?? '1000');
+      const { pruneCommand } = await import('./commands/logs.js');
       return pruneCommand(await loadConfig(values.config), logger, { olderThanMs, batchSize });
     }
-    case 'replay':
+    case 'replay': {
+      const { replayCommand } = await import('./commands/logs.js');
       return replayCommand(await loadConfig(values.config), logger);
-    case 'retry':
+    }
+    case 'retry': {
+      const { retryCommand } = await import('./commands/logs.js');
       return retryCommand(await loadConfig(values.config), logger, retryTarget(rest, values.failed ?? false, values.mapping));
+    }
     case 'backfill': {
       const batch = positiveIntFlag('--batch', values.batch ?? '1000');
+      const { backfillCommand } = await import('./commands/backfill.js');
       return backfillCommand(await loadConfig(values.config), logger, {
         mappings: mappingsArg('backfill', rest, values.all ?? false),
         where: values.where,
@@ -185,9 +189,14 @@ function servingOptions(config: FerryConfig, values: { 'metrics-port'?: string; 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    if (err instanceof ConfigError || err instanceof UsageError || err instanceof BulkUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // By name: the classes live in modules this file loads only when needed.
+    if ((err as Error).name === 'ConfigError' || (err as Error).name === 'BulkUsageError' || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
+    }
+    if ((err as Error).name === 'TemporalCliMissing') {
+      console.error(err.message);
+      process.exit(1);
     }
     console.error(`ferry: ${(err as Error).stack ?? err}`);
     process.exit(1);

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { findCycle } from './graph.js';
+import { formatTable, identifierProblem, MAX_IDENTIFIER_BYTES, parseTable } from './table-name.js';
 
 /** A row as Postgres hands it to Ferry (`to_jsonb(row)`): column name to value. */
 export type Row = Record<string, unknown>;
@@ -21,11 +22,32 @@ export interface TransformContext {
 /** Returns the target row's columns (including `target.key`), or null to skip the change. */
 export type Transform = (row: Row, ctx: TransformContext) => Row | null | Promise<Row | null>;
 
-const identifier = /^[A-Za-z_][A-Za-z0-9_$]*$/;
-const column = z.string().regex(identifier, 'must be a plain column name');
+/** A column name, taken literally (any spelling; Ferry quotes it in every statement). */
+const column = z.string().superRefine((v, ctx) => {
+  const problem = identifierProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: `column name ${problem}` });
+});
+
+const TABLE_HINT = 'must be a schema-qualified table, e.g. "portal.users", \'"My Schema"."Order Lines"\' or { schema, name }';
+
+/** A table as text ("portal.users", '"My Schema"."Tbl"') or { schema, name }; becomes the canonical text. */
 const qualifiedTable = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a schema-qualified table, e.g. "portal.users"');
+  .union([z.string(), z.object({ schema: z.string(), name: z.string() }).strict()], { error: TABLE_HINT })
+  .transform((v, ctx) => {
+    const table = typeof v === 'string' ? parseTable(v) : v;
+    if (!table) {
+      ctx.addIssue({ code: 'custom', message: TABLE_HINT });
+      return z.NEVER;
+    }
+    for (const [what, part] of [['schema', table.schema], ['table', table.name]] as const) {
+      const problem = identifierProblem(part) ?? (part.includes(',') ? 'contains ",", which Ferry cannot list in ferry.origin' : undefined);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `${what} name ${JSON.stringify(part)} ${problem}` });
+        return z.NEVER;
+      }
+    }
+    return formatTable(table);
+  });
 const duration = z
   .union([z.number(), z.string()])
   .refine((v) => parseDuration(v) !== undefined, 'must be a duration: milliseconds, or a string such as "1s" or "5m"')
@@ -57,6 +79,14 @@ const mappingSchema = z
      * write. @example link: { writeBack: 'portal_user_id__c' }
      */
     link: z.object({ writeBack: column }).strict().optional(),
+    /**
+     * How long one call of `transform` may take; a call that has not settled
+     * by then fails its log (it holds the row's lock and a connection meanwhile).
+     * @example transformTimeout: '30s'
+     */
+    transformTimeout: duration
+      .refine((ms) => ms > 0 && ms <= 25_000, 'must be more than 0 and at most 25s (a sync step times out after 30s)')
+      .default(10_000),
   })
   .strict();
 
@@ -183,6 +213,15 @@ function checkMappings(mappings: Mapping[]): void {
     if (byName.has(m.name)) throw new ConfigError(`config: mappings[${i}].name: "${m.name}" is used twice`);
     byName.set(m.name, i);
   });
+  mappings.forEach((m, i) => {
+    // The trigger notifies channel ferry_<schema>; Postgres refuses a longer channel name.
+    const schema = parseTable(m.source.table)!.schema;
+    if (Buffer.byteLength(`ferry_${schema}`) > MAX_IDENTIFIER_BYTES)
+      throw new ConfigError(
+        `config: mappings[${i}].source.table: schema name ${JSON.stringify(schema)} is too long for its NOTIFY channel ` +
+          `"ferry_<schema>" (${MAX_IDENTIFIER_BYTES} bytes at most)`,
+      );
+  });
   mappings.forEach((m, i) =>
     m.parents.forEach((p, j) => {
       if (!byName.has(p.mapping))
@@ -250,11 +289,27 @@ export async function loadConfig(explicit?: string, env = process.env): Promise<
   const file = resolveConfigPath(explicit, env);
   let mod: any;
   try {
+    await typeScriptLoaderFor(file);
     mod = await import(pathToFileURL(file).href);
   } catch (err) {
     throw new ConfigError(`config: cannot load ${file}: ${(err as Error).message}`);
   }
-  return parseConfig(mod.default ?? mod, env);
+  // A .ts compiled to CommonJS (no "type": "module" near it) arrives wrapped once more.
+  const exported = mod.default?.__esModule ? mod.default.default : (mod.default ?? mod);
+  return parseConfig(exported, env);
+}
+
+/**
+ * Compiled Ferry (dist/) runs on plain Node: a `.ts` config needs tsx's
+ * loader, registered only then (it costs a few hundred ms). From the sources
+ * (tsx, vitest) a loader is already there.
+ */
+async function typeScriptLoaderFor(file: string): Promise<void> {
+  if (!/\.[cm]?ts$/.test(file) || !import.meta.url.endsWith('.js')) return;
+  // Both hooks, as the tsx command has: a .ts outside a "type": "module" package is CommonJS to Node.
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
 }
 
 export function mappingByName(config: FerryConfig, name: string): Mapping | undefined {

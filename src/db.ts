@@ -1,8 +1,13 @@
 import pg from 'pg';
+import { parseExactJson, parseInt8 } from './exact-json.js';
 
-// bigint (int8) as a JS number: log ids stay far below 2^53, and numbers keep
-// workflow arguments and JSON output plain.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// bigint (int8) as a JS number while it is exact: log ids stay far below 2^53,
+// and numbers keep workflow arguments and JSON output plain. A larger value
+// (a row's key above 2^53) stays a string rather than being rounded; so do
+// such numbers inside json/jsonb (rows travel as to_jsonb).
+pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8);
+pg.types.setTypeParser(pg.types.builtins.JSONB, parseExactJson);
+pg.types.setTypeParser(pg.types.builtins.JSON, parseExactJson);
 
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;

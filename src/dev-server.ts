@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
-import { findTemporalCli } from './temporal-cli.js';
+import { findTemporalCli, TemporalCliMissing } from './temporal-cli.js';
 
 export interface DevServerOptions {
   ip?: string;
@@ -51,7 +51,8 @@ export async function temporalAnswers(address: string, timeoutMs = 2000): Promis
 
 /**
  * Starts `temporal server start-dev` with Ferry's search attributes, found as
- * findTemporalCli() says; without a CLI, the SDK downloads one.
+ * findTemporalCli() says; without a CLI, the SDK downloads one. Throws
+ * TemporalCliMissing when that fails too (offline, the host unreachable).
  */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const ip = opts.ip ?? '127.0.0.1';
@@ -120,6 +121,8 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string, uiU
         ...(opts.dbFilename ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : []),
       ],
     },
+  }).catch((err: unknown) => {
+    throw new TemporalCliMissing(err);
   });
   return { address, uiUrl, stop: () => env.teardown() };
 }

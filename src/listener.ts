@@ -4,6 +4,7 @@ import type { FerryConfig } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
+import { parseTable } from './table-name.js';
 
 // pg-listen is CommonJS with exports.default; under Node's ESM loader the
 // function sits on .default, under a bundler or vitest it may be the import itself.
@@ -15,7 +16,7 @@ export function channelFor(schema: string): string {
 }
 
 export function channelsFor(config: FerryConfig): string[] {
-  return [...new Set(config.mappings.map((m) => channelFor(m.source.table.split('.')[0]!)))];
+  return [...new Set(config.mappings.map((m) => channelFor(parseTable(m.source.table)!.schema)))];
 }
 
 export interface ListenerDeps {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type FerryConfig } from './config.js';
 import { withTransaction, type Client, type Pool } from './db.js';
+import { formatTable, type TableName } from './table-name.js';
 import { createTriggerStatement, dropTriggerStatement, type TriggerMapping } from './statements.js';
 
 export const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
@@ -50,6 +51,13 @@ async function schemaProblems(client: Client, config: FerryConfig): Promise<stri
         [table, column],
       )
     ).rowCount! > 0;
+  const notNull = async (table: string, column: string) =>
+    (
+      await client.query(
+        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnotnull`,
+        [table, column],
+      )
+    ).rowCount! > 0;
   const tableExists = async (table: string) => (await client.query(`SELECT to_regclass($1) AS t`, [table])).rows[0].t !== null;
   const uniqueOn = async (table: string, column: string) =>
     (
@@ -65,6 +73,11 @@ async function schemaProblems(client: Client, config: FerryConfig): Promise<stri
     if (!(await tableExists(m.source.table))) problems.push(`${where}: source table ${m.source.table} does not exist`);
     else if (!(await columnExists(m.source.table, m.source.key)))
       problems.push(`${where}: source table ${m.source.table} has no column ${m.source.key}`);
+    else if (!(await notNull(m.source.table, m.source.key)))
+      problems.push(
+        `${where}: source key ${m.source.table}.${m.source.key} may be NULL, and a row without a key cannot be logged ` +
+          `(its writes would fail); make it NOT NULL (a primary key is)`,
+      );
     if (!(await tableExists(m.target.table))) problems.push(`${where}: target table ${m.target.table} does not exist`);
     else if (!(await uniqueOn(m.target.table, m.target.key)))
       problems.push(
@@ -110,12 +123,12 @@ export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateR
     const plan = triggerPlan(config);
     for (const [table, mappings] of plan) await client.query(createTriggerStatement(table, mappings));
     // Triggers on tables that no mapping reads any more.
-    const { rows } = await client.query<{ table: string }>(
-      `SELECT n.nspname || '.' || c.relname AS table
+    const { rows } = await client.query<TableName>(
+      `SELECT n.nspname AS schema, c.relname AS name
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE t.tgname = 'ferry_log' AND t.tgfoid = 'ferry.log_change'::regproc`,
     );
-    const dropped = rows.map((r) => r.table).filter((t) => !plan.has(t));
+    const dropped = rows.map(formatTable).filter((t) => !plan.has(t));
     for (const table of dropped) await client.query(dropTriggerStatement(table));
     return { applied, triggers: [...plan.keys()], dropped };
   });

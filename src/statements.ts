@@ -1,5 +1,6 @@
 // SQL text that Ferry builds from config. Pure functions, unit-tested; values
 // always travel as parameters, names are always quoted.
+import { parseTable } from './table-name.js';
 
 export interface Statement {
   text: string;
@@ -10,21 +11,33 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** "portal.users" -> "portal"."users" */
+/** "portal.users" -> "portal"."users"; '"My Schema"."T"' (the canonical text, see table-name.ts) -> the same, quoted. */
 export function quoteTable(qualified: string): string {
-  const dot = qualified.indexOf('.');
-  return `${quoteIdent(qualified.slice(0, dot))}.${quoteIdent(qualified.slice(dot + 1))}`;
+  const table = parseTable(qualified);
+  if (!table) throw new Error(`not a schema-qualified table: ${JSON.stringify(qualified)}`);
+  return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
 
 export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** pg sends objects and arrays as JSON text, which suits json/jsonb columns. */
-function param(value: unknown): unknown {
-  return value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)
-    ? JSON.stringify(value)
-    : value;
+/**
+ * A row as one JSON document, for jsonb_populate_record: Postgres then reads
+ * each value as its column's type (arrays, jsonb, bytea, timestamps...).
+ * Bytes travel as bytea's hex text, bigints as their digits.
+ */
+export function rowJson(row: Record<string, unknown>): string {
+  return JSON.stringify(row, function (this: Record<string, unknown>, key, value) {
+    const raw = this[key];
+    if (raw instanceof Uint8Array) return `\\x${Buffer.from(raw).toString('hex')}`;
+    return typeof value === 'bigint' ? value.toString() : value;
+  });
+}
+
+/** `SELECT r."a", r."b" FROM jsonb_populate_record(NULL::table, $n) r`: the row's values, typed as the table's columns. */
+function typedRow(table: string, quotedColumns: string[], placeholder: string): string {
+  return `SELECT ${quotedColumns.map((c) => `r.${c}`).join(', ')} FROM jsonb_populate_record(NULL::${quoteTable(table)}, ${placeholder}::jsonb) r`;
 }
 
 /**
@@ -36,7 +49,6 @@ export function upsertStatement(table: string, key: string, row: Record<string, 
   const columns = Object.keys(row);
   if (!columns.includes(key)) throw new Error(`row has no value for the target key "${key}"`);
   const names = columns.map(quoteIdent);
-  const placeholders = columns.map((_, i) => `$${i + 1}`);
   const rest = columns.filter((c) => c !== key).map(quoteIdent);
   const onConflict = rest.length
     ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` +
@@ -44,9 +56,9 @@ export function upsertStatement(table: string, key: string, row: Record<string, 
     : 'DO NOTHING';
   return {
     text:
-      `INSERT INTO ${quoteTable(table)} AS t (${names.join(', ')}) VALUES (${placeholders.join(', ')}) ` +
+      `INSERT INTO ${quoteTable(table)} AS t (${names.join(', ')}) ${typedRow(table, names, '$1')} ` +
       `ON CONFLICT (${quoteIdent(key)}) ${onConflict}`,
-    values: columns.map((c) => param(row[c])),
+    values: [rowJson(row)],
   };
 }
 
@@ -88,12 +100,12 @@ export function dropTriggerStatement(table: string): string {
 /** Linking: insert a target row without its key, letting the database generate it. */
 export function insertReturningKeyStatement(table: string, key: string, row: Record<string, unknown>): Statement {
   const columns = Object.keys(row).filter((c) => c !== key);
-  const list = columns.length ? `(${columns.map(quoteIdent).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})` : 'DEFAULT VALUES';
+  const names = columns.map(quoteIdent);
   return {
-    text:
-      `INSERT INTO ${quoteTable(table)} ${list} ` +
-      `RETURNING ${quoteIdent(key)} AS key`,
-    values: columns.map((c) => param(row[c])),
+    text: columns.length
+      ? `INSERT INTO ${quoteTable(table)} (${names.join(', ')}) ${typedRow(table, names, '$1')} RETURNING ${quoteIdent(key)} AS key`
+      : `INSERT INTO ${quoteTable(table)} DEFAULT VALUES RETURNING ${quoteIdent(key)} AS key`,
+    values: columns.length ? [rowJson(row)] : [],
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FerryConfig } from './config.js';
 import type { Pool } from './db.js';
-import { webUiLink } from './temporal.js';
+import { webUiLink } from './web-ui.js';
 
 export interface MappingStatus {
   mapping: string;

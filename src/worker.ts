@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
@@ -10,7 +12,10 @@ import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
 import { observeActivities } from './observe.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${path.extname(SELF)}`, import.meta.url));
+/** Built with compiled Ferry (bin/build.mjs → dist/): no bundling at start. From the sources there is none. */
+const PREBUILT_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
 export interface WorkerDeps {
   config: FerryConfig;
@@ -18,7 +23,7 @@ export interface WorkerDeps {
   logger: Logger;
   /** Where the activity interceptor reports each sync's outcome (logs and metrics listen). */
   events: FerryEvents;
-  /** A prebuilt workflow bundle (tests build one for all files); else workflows/ is bundled at start. */
+  /** A prebuilt workflow bundle (tests build one for all files); else dist's, else workflows/ is bundled at start. */
   workflowBundle?: { codePath: string };
   /** How long SIGTERM waits for in-flight activities before cancelling them. */
   shutdownGraceTime?: Duration;
@@ -75,7 +80,7 @@ export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Prom
     activities: createActivities({ pool: deps.pool, config }),
     // Local activities go through activity interceptors too: one place sees every sync's outcome.
     interceptors: { activity: [observeActivities({ events: deps.events })] },
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowCode(deps.workflowBundle),
     // Each sync is one local activity holding one pooled connection.
     maxConcurrentLocalActivityExecutions: config.database.poolSize,
     shutdownGraceTime: deps.shutdownGraceTime ?? '10s',
@@ -101,4 +106,10 @@ class SdkLogger {
   info(m: string, meta?: Record<string, unknown>) { this.log('info', m, meta); }
   warn(m: string, meta?: Record<string, unknown>) { this.log('warn', m, meta); }
   error(m: string, meta?: Record<string, unknown>) { this.log('error', m, meta); }
+}
+
+function workflowCode(given: WorkerDeps['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (given) return { workflowBundle: given };
+  if (SELF.endsWith('.js') && existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
+  return { workflowsPath: WORKFLOWS_PATH };
 }

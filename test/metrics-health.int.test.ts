@@ -2,7 +2,7 @@
 // real Temporal dev server, including a database outage and a Temporal
 // server that does not answer.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { freePort } from '../src/dev-server.js';
@@ -13,7 +13,7 @@ import { createTestDatabase, startFerry, testConfig, type TestDatabase } from '.
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
-const ADMIN_URL = process.env.FERRY_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = inject('adminUrl');
 
 let db: TestDatabase;
 let config: FerryConfig;

@@ -14,21 +14,24 @@ describe('upsertStatement', () => {
   it('writes exactly the returned columns, matched on the key, and skips no-op updates', () => {
     const s = upsertStatement('salesforce.account', 'portal_user_id__c', { portal_user_id__c: '7', name: 'Ada', email__c: null });
     expect(s.text).toBe(
-      'INSERT INTO "salesforce"."account" AS t ("portal_user_id__c", "name", "email__c") VALUES ($1, $2, $3) ' +
+      'INSERT INTO "salesforce"."account" AS t ("portal_user_id__c", "name", "email__c") ' +
+        'SELECT r."portal_user_id__c", r."name", r."email__c" FROM jsonb_populate_record(NULL::"salesforce"."account", $1::jsonb) r ' +
         'ON CONFLICT ("portal_user_id__c") DO UPDATE SET "name" = EXCLUDED."name", "email__c" = EXCLUDED."email__c" ' +
         'WHERE ROW(t."name", t."email__c") IS DISTINCT FROM ROW(EXCLUDED."name", EXCLUDED."email__c")',
     );
-    expect(s.values).toEqual(['7', 'Ada', null]);
+    expect(s.values).toEqual(['{"portal_user_id__c":"7","name":"Ada","email__c":null}']);
   });
 
   it('does nothing on conflict when only the key is returned', () => {
-    expect(upsertStatement('s.t', 'k', { k: 1 }).text).toBe('INSERT INTO "s"."t" AS t ("k") VALUES ($1) ON CONFLICT ("k") DO NOTHING');
+    expect(upsertStatement('s.t', 'k', { k: 1 }).text).toBe(
+      'INSERT INTO "s"."t" AS t ("k") SELECT r."k" FROM jsonb_populate_record(NULL::"s"."t", $1::jsonb) r ON CONFLICT ("k") DO NOTHING',
+    );
   });
 
-  it('sends objects as JSON and quotes odd names', () => {
-    const s = upsertStatement('s.t', 'k', { k: 1, 'we"ird': { a: [1] } });
+  it('sends the row as one JSON document (bytes as bytea hex, bigints as digits) and quotes odd names', () => {
+    const s = upsertStatement('s.t', 'k', { k: 10n ** 20n, 'we"ird': { a: [1] }, b: Buffer.from([1, 255]) });
     expect(s.text).toContain('"we""ird"');
-    expect(s.values).toEqual([1, '{"a":[1]}']);
+    expect(s.values).toEqual(['{"k":"100000000000000000000","we\\"ird":{"a":[1]},"b":"\\\\x01ff"}']);
   });
 
   it('refuses a row without the key', () => {
@@ -50,8 +53,10 @@ describe('delete statements', () => {
 describe('linking statements', () => {
   it('inserts without the key and returns the generated one', () => {
     expect(insertReturningKeyStatement('portal.users', 'id', { id: null, full_name: 'A', email: { x: 1 } })).toEqual({
-      text: 'INSERT INTO "portal"."users" ("full_name", "email") VALUES ($1, $2) RETURNING "id" AS key',
-      values: ['A', '{"x":1}'],
+      text:
+        'INSERT INTO "portal"."users" ("full_name", "email") SELECT r."full_name", r."email" ' +
+        'FROM jsonb_populate_record(NULL::"portal"."users", $1::jsonb) r RETURNING "id" AS key',
+      values: ['{"id":null,"full_name":"A","email":{"x":1}}'],
     });
     expect(insertReturningKeyStatement('s.t', 'id', { id: null }).text).toBe('INSERT INTO "s"."t" DEFAULT VALUES RETURNING "id" AS key');
   });
@@ -77,6 +82,7 @@ describe('createTriggerStatement', () => {
   });
   it('quotes schema and table apart', () => {
     expect(quoteTable('Sales.Account')).toBe('"Sales"."Account"');
+    expect(quoteTable('"My Schema"."a.b""c"')).toBe('"My Schema"."a.b""c"');
   });
 });
 

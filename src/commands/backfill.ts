@@ -19,7 +19,9 @@ export interface BackfillOptions {
 }
 
 /** A usage problem the command found itself (unknown mapping, bad --where): exit 2. */
-export class BulkUsageError extends Error {}
+export class BulkUsageError extends Error {
+  override name = 'BulkUsageError';
+}
 
 /** The mappings a bulk command names, parents first for --all; throws BulkUsageError for an unknown name. */
 export function selectMappings(config: FerryConfig, names: string[] | 'all'): Mapping[] {

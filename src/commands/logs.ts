@@ -4,9 +4,7 @@ import type { FerryConfig } from '../config.js';
 import { withPool, type Pool } from '../db.js';
 import type { Logger } from '../logger.js';
 import { pruneLogs } from '../prune.js';
-import { failedLogIds, retryLog } from '../retry.js';
 import { collectStatus, formatStatus } from '../status.js';
-import { connectClient } from '../temporal.js';
 
 /** `ferry status`: exit 1 when something is failed or too old, for cron and health checks. */
 export function statusCommand(config: FerryConfig, opts: { maxPendingAgeMs: number; limit: number; json: boolean }): Promise<number> {
@@ -40,6 +38,7 @@ export function replayCommand(config: FerryConfig, logger: Logger): Promise<numb
 /** `ferry retry`: log ids, or every failed log (of one mapping). Exit 1 when an id does not exist. */
 export function retryCommand(config: FerryConfig, logger: Logger, target: number[] | { failed: true; mapping?: string }): Promise<number> {
   return withTemporal(config, logger, async (pool, client) => {
+    const { failedLogIds, retryLog } = await import('../retry.js');
     const ids = Array.isArray(target) ? target : await failedLogIds(pool, target.mapping);
     if (!Array.isArray(target) && ids.length === 0) console.log('no failed logs');
     let code = 0;
@@ -55,6 +54,8 @@ export function retryCommand(config: FerryConfig, logger: Logger, target: number
 }
 
 async function withTemporal<T>(config: FerryConfig, logger: Logger, fn: (pool: Pool, client: Client) => Promise<T>): Promise<T> {
+  // The Temporal client loads here, not with the module: `ferry status` never needs it.
+  const { connectClient } = await import('../temporal.js');
   return withPool(config.database.url, 2, async (pool) => {
     const client = await connectClient(config, logger);
     try {

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { freePort, startDevServer } from '../../src/dev-server.js';
+import { TemporalCliMissing } from '../../src/temporal-cli.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { testPostgres } from './postgres.js';
 import { namespaceForFile } from './names.js';
 
 declare module 'vitest' {
@@ -12,18 +14,34 @@ declare module 'vitest' {
     temporalAddress: string;
     temporalUiUrl: string;
     workflowBundlePath: string;
+    /** The Postgres the tests create their databases in (see test/support/postgres.ts). */
+    adminUrl: string;
     /** Tells this run's databases from another run's on the same Postgres. */
     runId: string;
   }
 }
 
-/** Starts the run's Temporal dev server (a namespace per test file) and bundles the workflows once. */
+/**
+ * Starts the run's Temporal dev server (a namespace per test file), picks the
+ * run's Postgres (an embedded one when none is given or answers), and bundles
+ * the workflows once.
+ */
 export default async function setup(project: TestProject) {
   const testDir = path.resolve('test');
   const namespaces = readdirSync(testDir).filter((f) => f.endsWith('.test.ts')).map(namespaceForFile);
   const port = await freePort();
   const uiPort = await freePort();
-  const server = await startDevServer({ ip: '127.0.0.1', port, uiPort, namespaces });
+  const server = await startDevServer({ ip: '127.0.0.1', port, uiPort, namespaces }).catch((err: unknown) => {
+    if (!(err instanceof TemporalCliMissing)) throw err;
+    // What to do, alone: no stack trace, no DNS error, no "No test files found".
+    console.error(err.message);
+    process.exit(1);
+  });
+  const postgres = await testPostgres().catch(async (err: unknown) => {
+    await server.stop();
+    throw err;
+  });
+  console.log(`ferry tests: ${postgres.description}`);
 
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
   const dir = path.join(os.tmpdir(), `ferry-test-${process.pid}`);
@@ -35,7 +53,11 @@ export default async function setup(project: TestProject) {
   project.provide('temporalUiUrl', server.uiUrl!);
   project.provide('workflowBundlePath', bundlePath);
   project.provide('runId', process.pid.toString(36));
-  return async () => server.stop();
+  project.provide('adminUrl', postgres.adminUrl);
+  return async () => {
+    await server.stop();
+    await postgres.stop();
+  };
 }
 
 const noop = () => {};

@@ -10,7 +10,7 @@ import { runFerry, type FerryProcess } from '../../src/runtime.js';
 import { fileSlug, namespaceForFile } from './names.js';
 import { waitFor } from './wait.js';
 
-const ADMIN_URL = process.env.FERRY_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = inject('adminUrl');
 export const EXAMPLE_SCHEMA = readFileSync(fileURLToPath(new URL('../../example/schema.sql', import.meta.url)), 'utf8');
 
 export interface TestDatabase {
