@@ -2,11 +2,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { backfillChunkStatement } from '../src/bulk/backfill-sql.js';
 import { countSourceRows } from '../src/bulk/count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
-import { lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db.js';
-import { workflowIdFor } from '../workflows/definitions.js';
-import type { ChunkInput, ChunkResult } from './backfill-types.js';
+import { syncLogWorkflowId, type ApplyResult, type BackfillActivities, type ChunkInput, type ChunkResult, type SyncLogInput } from '../src/contract/index.js';
+import { lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';
 import { carryLogs } from './carry-logs.js';
-import type { ApplyResult, SyncLogInput } from './types.js';
 import { deleteTarget, markOwnWrite } from './upsert.js';
 
 export interface BackfillDeps {
@@ -16,7 +14,7 @@ export interface BackfillDeps {
 }
 
 /** The activities of the backfill workflow: count, carry a chunk, remove orphans. */
-export function createBackfillActivities({ pool, config, applyChange }: BackfillDeps) {
+export function createBackfillActivities({ pool, config, applyChange }: BackfillDeps): BackfillActivities {
   const mappingNamed = (name: string): Mapping => {
     const mapping = mappingByName(config, name);
     if (!mapping) throw ApplicationFailure.nonRetryable(`mapping "${name}" is not in the worker's config`, 'UnknownMapping');
@@ -42,7 +40,8 @@ export function createBackfillActivities({ pool, config, applyChange }: Backfill
       const { read, last_key: lastKey } = rows[0]!;
       const ids = rows[0]!.ids.map(Number);
       Context.current().heartbeat(0);
-      const logs = ids.map((logId): SyncLogInput => ({ logId, mapping: mapping.name, table: mapping.source.table }));
+      const toInput = (logId: number): SyncLogInput => ({ instance: input.instance, logId, mapping: mapping.name, table: mapping.source.table });
+      const logs = ids.map(toInput);
       const concurrency = Math.max(1, Math.min(4, config.database.poolSize - 1));
       const carried = await carryLogs(applyChange, logs, concurrency);
       if (carried.handOff.length) {
@@ -50,7 +49,7 @@ export function createBackfillActivities({ pool, config, applyChange }: Backfill
         await pool.query(
           `UPDATE ferry.database_trigger_log AS l SET workflow_id = w.id
              FROM unnest($1::bigint[], $2::text[]) AS w(log_id, id) WHERE l.id = w.log_id`,
-          [carried.handOff, carried.handOff.map(workflowIdFor)],
+          [carried.handOff, carried.handOff.map((id) => syncLogWorkflowId(input.instance, id))],
         );
       }
       return {
@@ -58,7 +57,8 @@ export function createBackfillActivities({ pool, config, applyChange }: Backfill
         lastKey,
         carried: carried.carried,
         skipped: carried.skipped + (read - ids.length),
-        handOff: carried.handOff.map((logId) => ({ logId, mapping: mapping.name, table: mapping.source.table })),
+        handOff: carried.handOff.map(toInput),
+        waiters: carried.waiters,
       };
     },
 

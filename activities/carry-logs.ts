@@ -1,12 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ApplyResult, SyncLogInput } from './types.js';
+import type { ApplyResult, SyncLogInput } from '../src/contract/index.js';
 
 export interface CarriedLogs {
   carried: number;
   skipped: number;
   /** Logs that must wait for a parent, or whose transform or write failed: each leaves for its own syncLog. */
   handOff: number[];
+  /** Logs waiting for a carried row as their parent. */
+  waiters: number[];
 }
 
 /**
@@ -19,7 +21,7 @@ export async function carryLogs(
   logs: SyncLogInput[],
   concurrency: number,
 ): Promise<CarriedLogs> {
-  const out: CarriedLogs = { carried: 0, skipped: 0, handOff: [] };
+  const out: CarriedLogs = { carried: 0, skipped: 0, handOff: [], waiters: [] };
   let next = 0;
   const lane = async () => {
     while (next < logs.length) {
@@ -36,8 +38,11 @@ export async function carryLogs(
         throw err;
       }
       if (result.status === 'waiting_parent' || result.status === 'failed') out.handOff.push(input.logId);
-      else if (result.status === 'synced') out.carried++;
-      else out.skipped++;
+      else {
+        if (result.status === 'synced') out.carried++;
+        else out.skipped++;
+        out.waiters.push(...result.waiters);
+      }
       if (next % 100 === 0) heartbeat(next);
     }
   };

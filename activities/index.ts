@@ -1,6 +1,9 @@
+import { Context } from '@temporalio/activity';
+import type { SyncActivities, SyncLogInput } from '../src/contract/index.js';
+import { logTable } from '../src/db/index.js';
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
 import { createBackfillActivities } from './backfill.js';
-import type { SyncLogInput } from './types.js';
+import { checkInstance } from './instance.js';
 
 /**
  * The worker's activities, built from their dependencies (pool, config) so a
@@ -12,21 +15,16 @@ export function createActivities(deps: ApplyDeps) {
     applyChange,
     ...createBackfillActivities({ ...deps, applyChange }),
 
-    /**
-     * Fails a pending log with a message. `attempted`: this failure is an
-     * attempt of its own (a transform that threw rolled back its attempt's
-     * bookkeeping); a parent that never came has counted its attempts already.
-     */
-    async markFailed({ logId }: SyncLogInput, error: string, attempted: boolean): Promise<void> {
-      await deps.pool.query(
-        `UPDATE ferry.database_trigger_log
-            SET status = 'failed', error = $2, attempts = attempts + $3::int, synced_at = now(),
-                waiting_mapping = NULL, waiting_key = NULL
-          WHERE id = $1 AND status = 'pending'`,
-        [logId, error, attempted ? 1 : 0],
-      );
+    async markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void> {
+      checkInstance(deps.config, input);
+      await logTable.finish(deps.pool, { ids: [input.logId] }, {
+        status: 'failed',
+        error,
+        countAttempt: attempted,
+        workflowId: Context.current().info.workflowExecution?.workflowId,
+      });
     },
-  };
+  } satisfies SyncActivities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,50 +1,14 @@
-import type { Client } from '../src/db.js';
-import { lockIdentity, rowIdentity } from '../src/db.js';
+import type { MissingParent } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName } from '../src/config.js';
+import { lockIdentity, logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
-import type { MissingParent } from './types.js';
 import { asDataFailure } from './upsert.js';
-
-export interface LogRow {
-  id: number;
-  mapping: string;
-  table_name: string;
-  op: 'INSERT' | 'UPDATE' | 'DELETE';
-  row_key: string;
-  old_row: Row | null;
-  new_row: Row | null;
-  status: string;
-  attempts: number;
-  created_at: Date;
-  /** 'change' (a trigger captured it) or 'backfill' (written by `ferry backfill` for a row that exists). */
-  kind: 'change' | 'backfill';
-}
-
-/** The log row, locked for this transaction so two runs for one log cannot interleave. */
-export async function loadLog(client: Client, logId: number): Promise<LogRow | undefined> {
-  const { rows } = await client.query<LogRow>(
-    `SELECT id, mapping, table_name, op, row_key, old_row, new_row, status, attempts, created_at, kind
-       FROM ferry.database_trigger_log WHERE id = $1 FOR UPDATE`,
-    [logId],
-  );
-  return rows[0];
-}
-
-// Only captured changes supersede: a backfill log never makes a live change step aside.
-const NEWEST_PENDING = `SELECT max(id) FROM ferry.database_trigger_log
-                         WHERE mapping = $2 AND row_key = $1::text AND status = 'pending' AND kind = 'change'`;
-
-/** The newest pending captured change of a source row (no lock: a hint that this log is superseded). */
-export async function newestPendingOf(client: Client, mapping: Mapping, rowKey: string): Promise<number | null> {
-  const { rows } = await client.query<{ newest: number | null }>(`SELECT (${NEWEST_PENDING}) AS newest`, [rowKey, mapping.name]);
-  return rows[0]!.newest;
-}
 
 export interface SourceState {
   /** The source row as it is now, or null when it is gone. */
   row: Row | null;
-  /** The newest pending captured change of the same source row. */
+  /** The newest pending log of the same source row. */
   newestPending: number | null;
 }
 
@@ -52,14 +16,11 @@ export interface SourceState {
  * The current source row and the newest pending log for it, read in one
  * statement (one snapshot), so "newest" is exactly what the row reflects.
  */
-export async function readSource(client: Client, mapping: Mapping, rowKey: string): Promise<SourceState> {
+export async function readSource(client: PgClient, mapping: Mapping, rowKey: string): Promise<SourceState> {
   const select = selectRowStatement(mapping.source.table, mapping.source.key, rowKey);
   try {
-    const { rows } = await client.query<{ row: Row | null; newest: number | null }>(
-      `SELECT (${select.text}) AS row, (${NEWEST_PENDING}) AS newest`,
-      [rowKey, mapping.name],
-    );
-    return { row: rows[0]!.row, newestPending: rows[0]!.newest };
+    const { row, newest } = await logTable.readWithNewestPending(client, select, mapping.name, rowKey);
+    return { row, newestPending: newest };
   } catch (err) {
     // A source table dropped or altered under Ferry, or a key no row can have.
     throw asDataFailure(err, `reading ${mapping.source.table} ${mapping.source.key} = ${JSON.stringify(rowKey)} for ${mapping.name}`);
@@ -83,7 +44,7 @@ export type ParentLookup = { parents: Record<string, Row>; missing?: undefined }
  * target identity orders this check against the parent's own upsert, so a
  * parent that lands right now either is seen here or sees this child waiting.
  */
-export async function lookupParents(client: Client, config: FerryConfig, mapping: Mapping, row: Row): Promise<ParentLookup> {
+export async function lookupParents(client: PgClient, config: FerryConfig, mapping: Mapping, row: Row): Promise<ParentLookup> {
   const parents: Record<string, Row> = {};
   for (const ref of mapping.parents) {
     const value = row[ref.column];
@@ -96,14 +57,8 @@ export async function lookupParents(client: Client, config: FerryConfig, mapping
       parents[ref.column] = found.rows[0].row;
       continue;
     }
-    const pending = await client.query<{ id: number | null }>(
-      `SELECT max(id) AS id FROM ferry.database_trigger_log
-        WHERE mapping = $1 AND row_key = $2 AND status = 'pending'`,
-      [parent.name, key],
-    );
-    return {
-      missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending.rows[0]!.id },
-    };
+    const pending = (await logTable.newestPending(client, parent.name, [key])).get(key) ?? null;
+    return { missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending } };
   }
   return { parents };
 }

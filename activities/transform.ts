@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
-import { TRANSFORM_ERROR } from './types.js';
+import { TRANSFORM_ERROR } from '../src/contract/index.js';
 
 /**
  * Runs the mapping's user code. Whatever it throws is a property of the data,

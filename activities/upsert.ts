@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Client } from '../src/db.js';
+import type { PgClient } from '../src/db/index.js';
 import type { Mapping, Row } from '../src/config.js';
 import {
   deleteStatement,
@@ -9,14 +9,14 @@ import {
   writeBackStatement,
   type Statement,
 } from '../src/statements.js';
-import { TARGET_WRITE_ERROR } from './types.js';
+import { TARGET_WRITE_ERROR } from '../src/contract/index.js';
 
 /**
  * Marks the rest of this transaction as Ferry's own write, copied from the
  * given tables: the log trigger then skips mappings that would carry the
  * values straight back (no echo).
  */
-export async function markOwnWrite(client: Client, originTables: string[]): Promise<void> {
+export async function markOwnWrite(client: PgClient, originTables: string[]): Promise<void> {
   await client.query(`SELECT set_config('ferry.origin', $1, true)`, [originTables.join(',')]);
 }
 
@@ -35,7 +35,7 @@ export function asDataFailure(err: unknown, doing: string): unknown {
   return ApplicationFailure.nonRetryable(`${doing} failed: ${(err as Error).message} (SQLSTATE ${code})`, TARGET_WRITE_ERROR);
 }
 
-async function run(client: Client, mapping: Mapping, statement: Statement): Promise<{ rowCount: number; rows: Row[] }> {
+async function run(client: PgClient, mapping: Mapping, statement: Statement): Promise<{ rowCount: number; rows: Row[] }> {
   try {
     const result = await client.query(statement);
     return { rowCount: result.rowCount ?? 0, rows: result.rows };
@@ -45,12 +45,12 @@ async function run(client: Client, mapping: Mapping, statement: Statement): Prom
 }
 
 /** Writes exactly the columns the transform returned; returns rows changed (0 when already equal). */
-export async function upsertTarget(client: Client, mapping: Mapping, row: Row): Promise<number> {
+export async function upsertTarget(client: PgClient, mapping: Mapping, row: Row): Promise<number> {
   return (await run(client, mapping, upsertStatement(mapping.target.table, mapping.target.key, row))).rowCount;
 }
 
 /** Applies the mapping's onDelete policy to the target row with this key. */
-export async function deleteTarget(client: Client, mapping: Mapping, key: unknown): Promise<number> {
+export async function deleteTarget(client: PgClient, mapping: Mapping, key: unknown): Promise<number> {
   const policy = mapping.onDelete;
   if (policy === 'ignore') return 0;
   const statement =
@@ -65,7 +65,7 @@ export async function deleteTarget(client: Client, mapping: Mapping, key: unknow
  * its generated key back into the origin row. Both writes are Ferry's own,
  * copied between the two tables, so neither is logged again.
  */
-export async function linkTarget(client: Client, mapping: Mapping, row: Row, sourceKey: string): Promise<unknown> {
+export async function linkTarget(client: PgClient, mapping: Mapping, row: Row, sourceKey: string): Promise<unknown> {
   const { writeBack } = mapping.link!;
   await markOwnWrite(client, [mapping.source.table, mapping.target.table]);
   const inserted = await run(client, mapping, insertReturningKeyStatement(mapping.target.table, mapping.target.key, row));

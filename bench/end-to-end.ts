@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Pool } from '../src/db.js';
+import type { Pool } from '../src/db/index.js';
 import { lastLogId, phaseLogs, waitSettled } from './logs.js';
 import { percentile, sampleRss } from './stats.js';
 

@@ -1,4 +1,4 @@
-import type { Pool } from '../src/db.js';
+import type { Pool } from '../src/db/index.js';
 
 /** The newest log id now: a phase's logs are those above it. */
 export async function lastLogId(pool: Pool): Promise<number> {

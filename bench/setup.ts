@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parseConfig, type FerryConfig } from '../src/config.js';
-import { createPool, type Pool } from '../src/db.js';
+import { createPool, type Pool } from '../src/db/index.js';
 import { migrate } from '../src/migrate.js';
 import { exampleMappings } from '../example/mappings.js';
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { channelFor } from './contract/index.js';
 import { parseDuration } from './duration.js';
 import { findCycle } from './graph.js';
 import { formatTable, identifierProblem, MAX_IDENTIFIER_BYTES, parseTable } from './table-name.js';
@@ -90,8 +91,17 @@ const mappingSchema = z
   })
   .strict();
 
+/** A deployment's name: it goes into workflow ids and the FerryInstance search attribute. */
+const instanceName = z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, "_" or "-"');
+
 const configSchema = z
   .object({
+    /**
+     * Names the deployment, so two databases served by one Temporal namespace
+     * never share a workflow id. Default: the database name, lower-cased, other
+     * characters as "-". @example instance: 'shop-eu'
+     */
+    instance: instanceName.optional(),
     database: z
       .object({
         url: z.string({ error: 'is required (or set DATABASE_URL)' }).min(1, 'is required (or set DATABASE_URL)'),
@@ -158,7 +168,7 @@ const configSchema = z
   .strict();
 
 export type FerryConfigInput = z.input<typeof configSchema>;
-export type FerryConfig = z.output<typeof configSchema>;
+export type FerryConfig = Omit<z.output<typeof configSchema>, 'instance'> & { instance: string };
 export type Mapping = FerryConfig['mappings'][number];
 
 /**
@@ -184,12 +194,13 @@ function keyPath(segments: readonly PropertyKey[]): string {
 
 /** Applies the environment overrides the contract names; they win over the file. */
 function withEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
-  const out = { ...raw, database: { ...(raw.database ?? {}) }, temporal: { ...(raw.temporal ?? {}) } };
+  const out: Record<string, any> = { ...raw, database: { ...(raw.database ?? {}) }, temporal: { ...(raw.temporal ?? {}) } };
   if (env.DATABASE_URL) out.database.url = env.DATABASE_URL;
   if (env.TEMPORAL_ADDRESS) out.temporal.address = env.TEMPORAL_ADDRESS;
   if (env.TEMPORAL_NAMESPACE) out.temporal.namespace = env.TEMPORAL_NAMESPACE;
   if (env.FERRY_TASK_QUEUE) out.temporal.taskQueue = env.FERRY_TASK_QUEUE;
   if (env.TEMPORAL_UI_URL) out.temporal.uiUrl = env.TEMPORAL_UI_URL;
+  if (env.FERRY_INSTANCE) out.instance = env.FERRY_INSTANCE;
   return out;
 }
 
@@ -202,9 +213,21 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     const where = issue.path.length ? keyPath(issue.path) : '(top level)';
     throw new ConfigError(`config: ${where}: ${issue.message}`);
   }
-  const config = result.data;
+  const config = { ...result.data, instance: result.data.instance ?? instanceOf(result.data.database.url) };
   checkMappings(config.mappings);
   return config;
+}
+
+/** The default instance: the database's name, lower-cased, other characters as "-". */
+export function instanceOf(databaseUrl: string): string {
+  let name: string;
+  try {
+    const url = new URL(databaseUrl);
+    name = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username) || 'postgres';
+  } catch {
+    throw new ConfigError('config: instance: cannot tell the database name from database.url; set instance');
+  }
+  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
 }
 
 function checkMappings(mappings: Mapping[]): void {
@@ -216,7 +239,7 @@ function checkMappings(mappings: Mapping[]): void {
   mappings.forEach((m, i) => {
     // The trigger notifies channel ferry_<schema>; Postgres refuses a longer channel name.
     const schema = parseTable(m.source.table)!.schema;
-    if (Buffer.byteLength(`ferry_${schema}`) > MAX_IDENTIFIER_BYTES)
+    if (Buffer.byteLength(channelFor(schema)) > MAX_IDENTIFIER_BYTES)
       throw new ConfigError(
         `config: mappings[${i}].source.table: schema name ${JSON.stringify(schema)} is too long for its NOTIFY channel ` +
           `"ferry_<schema>" (${MAX_IDENTIFIER_BYTES} bytes at most)`,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { SEARCH_ATTRIBUTES } from './contract/index.js';
 import { findTemporalCli, TemporalCliMissing } from './temporal-cli.js';
 
 export interface DevServerOptions {

@@ -1,38 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SyncLogInput } from '../activities/types.js';
-import { startSearchAttributes, WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions.js';
+import { startSearchAttributes, SYNC_LOG_WORKFLOW, syncLogWorkflowId, type SyncLogInput } from './contract/index.js';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig } from './config.js';
-import type { Pool } from './db.js';
+import { logTable, type Pool } from './db/index.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
-
-interface Claimed {
-  id: number;
-  mapping: string;
-  table_name: string;
-}
-
-// Claims a batch of pending logs by stamping dispatched_at. SKIP LOCKED lets
-// several listeners share the work without waiting on each other.
-const CLAIM_NEW = `
-  UPDATE ferry.database_trigger_log l
-     SET dispatched_at = now(), workflow_id = 'ferry-log-' || l.id
-   WHERE l.id IN (SELECT id FROM ferry.database_trigger_log
-                   WHERE status = 'pending' AND dispatched_at IS NULL
-                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-  RETURNING l.id, l.mapping, l.table_name`;
-
-// Pending logs dispatched long ago: their workflow may be gone (terminated,
-// or the dispatching process died before starting it). Starting again is a
-// no-op when it still runs.
-const CLAIM_STALE = `
-  UPDATE ferry.database_trigger_log l
-     SET dispatched_at = now(), workflow_id = 'ferry-log-' || l.id
-   WHERE l.id IN (SELECT id FROM ferry.database_trigger_log
-                   WHERE status = 'pending' AND dispatched_at < now() - make_interval(secs => $2::float8 / 1000)
-                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-  RETURNING l.id, l.mapping, l.table_name`;
 
 /** Workflow starts in flight per dispatcher round (the bench reuses it for its ceiling). */
 export const START_CONCURRENCY = 32;
@@ -76,7 +48,7 @@ export class Dispatcher {
     await this.running;
     let total = 0;
     for (;;) {
-      const n = (await this.claimAndStart(CLAIM_NEW)) + (await this.claimAndStart(CLAIM_STALE, true));
+      const n = (await this.claimAndStart(false)) + (await this.claimAndStart(true));
       total += n;
       if (n === 0) return total;
     }
@@ -93,8 +65,8 @@ export class Dispatcher {
       const stale = this.includeStale;
       this.includeStale = false;
       try {
-        while ((await this.claimAndStart(CLAIM_NEW)) > 0 && !this.stop.signal.aborted);
-        if (stale) while ((await this.claimAndStart(CLAIM_STALE, true)) > 0 && !this.stop.signal.aborted);
+        while ((await this.claimAndStart(false)) > 0 && !this.stop.signal.aborted);
+        if (stale) while ((await this.claimAndStart(true)) > 0 && !this.stop.signal.aborted);
         this.failures = 0;
       } catch (err) {
         this.failures++;
@@ -107,15 +79,21 @@ export class Dispatcher {
     } while (this.again && !this.stop.signal.aborted);
   }
 
-  private async claimAndStart(sql: string, stale = false): Promise<number> {
+  /**
+   * Claims a batch of pending logs (new ones, or with `stale` those
+   * dispatched more than redispatchAfter ago: their workflow may be gone,
+   * terminated or never started by a process that died; starting again is a
+   * no-op while it runs) and starts their workflows.
+   */
+  private async claimAndStart(stale: boolean): Promise<number> {
     const { batchSize, redispatchAfter } = this.deps.config.listener;
-    const { rows } = await this.deps.pool.query<Claimed>(sql, stale ? [batchSize, redispatchAfter] : [batchSize]);
+    const rows = await logTable.claim(this.deps.pool, { limit: batchSize, staleAfterMs: stale ? redispatchAfter : undefined });
     if (rows.length === 0) return 0;
     const failed: number[] = [];
     let firstError: Error | undefined;
     await forEachLimited(rows, START_CONCURRENCY, async (row) => {
       try {
-        await this.start({ logId: row.id, mapping: row.mapping, table: row.table_name });
+        await this.start({ instance: this.deps.config.instance, logId: row.id, mapping: row.mapping, table: row.table_name });
       } catch (err) {
         failed.push(row.id);
         firstError ??= err as Error;
@@ -123,7 +101,7 @@ export class Dispatcher {
     });
     if (failed.length) {
       // Back to the queue: the next round (or another listener) takes them.
-      await this.deps.pool.query(`UPDATE ferry.database_trigger_log SET dispatched_at = NULL WHERE id = ANY($1)`, [failed]);
+      await logTable.unclaim(this.deps.pool, failed);
       this.deps.events.emit('dispatchFailed', { error: firstError!, count: failed.length });
       throw firstError;
     }
@@ -139,9 +117,9 @@ export class Dispatcher {
 /** Starts syncLog for a log; a no-op when that log's workflow already runs. */
 export async function startSyncWorkflow(client: Client, config: FerryConfig, input: SyncLogInput, eager = false): Promise<'started' | 'running'> {
   try {
-    await client.workflow.start(WORKFLOW_TYPE, {
+    await client.workflow.start(SYNC_LOG_WORKFLOW, {
       taskQueue: config.temporal.taskQueue,
-      workflowId: workflowIdFor(input.logId),
+      workflowId: syncLogWorkflowId(input.instance, input.logId),
       args: [input],
       typedSearchAttributes: startSearchAttributes(input),
       requestEagerStart: eager,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { MissingParent } from '../activities/types.js';
+import type { MissingParent } from './contract/index.js';
 
 /** Names every line and metric about one sync carries. */
 export interface SyncRef {

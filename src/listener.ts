@@ -1,6 +1,7 @@
 import pgListen, { type Subscriber } from 'pg-listen';
 import { jitteredDelay, retryUntilDone } from './backoff.js';
 import type { FerryConfig } from './config.js';
+import { channelFor } from './contract/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
@@ -9,11 +10,6 @@ import { parseTable } from './table-name.js';
 // pg-listen is CommonJS with exports.default; under Node's ESM loader the
 // function sits on .default, under a bundler or vitest it may be the import itself.
 const createSubscriber: typeof pgListen.default = (pgListen as any).default ?? pgListen;
-
-/** The NOTIFY channel of a source schema. */
-export function channelFor(schema: string): string {
-  return `ferry_${schema}`;
-}
 
 export function channelsFor(config: FerryConfig): string[] {
   return [...new Set(config.mappings.map((m) => channelFor(parseTable(m.source.table)!.schema)))];

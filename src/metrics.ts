@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Pool } from './db.js';
+import { logTable, type Pool } from './db/index.js';
 import type { FerryEvents } from './events.js';
 
 export interface MetricsDeps {
@@ -35,11 +35,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     async collect() {
       this.reset();
       // Reads the partial index of pending logs; a database outage shows as no samples, and in /healthz.
-      const { rows } = await deps.pool
-        .query<{ mapping: string; n: number }>(
-          `SELECT mapping, count(*)::int AS n FROM ferry.database_trigger_log WHERE status = 'pending' GROUP BY mapping`,
-        )
-        .catch(() => ({ rows: [] as { mapping: string; n: number }[] }));
+      const rows = await logTable.pendingByMapping(deps.pool).catch(() => []);
       for (const r of rows) this.set({ mapping: r.mapping }, r.n);
     },
   });

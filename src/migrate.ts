@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type FerryConfig } from './config.js';
-import { withTransaction, type Client, type Pool } from './db.js';
+import { withTransaction, type PgClient, type Pool } from './db/index.js';
 import { formatTable, type TableName } from './table-name.js';
 import { createTriggerStatement, dropTriggerStatement, type TriggerMapping } from './statements.js';
 
@@ -42,7 +42,7 @@ export function printableDdl(config: FerryConfig): string {
 }
 
 /** Problems that make the config unusable against this database, each said plainly. */
-async function schemaProblems(client: Client, config: FerryConfig): Promise<string[]> {
+async function schemaProblems(client: PgClient, config: FerryConfig): Promise<string[]> {
   const problems: string[] = [];
   const columnExists = async (table: string, column: string) =>
     (

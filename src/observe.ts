@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { ApplyResult, SyncLogInput } from '../activities/types.js';
+import type { ApplyResult, SyncLogInput } from './contract/index.js';
 import type { FerryEvents, SyncRef } from './events.js';
 
 export interface ObserveDeps {

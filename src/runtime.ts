@@ -3,7 +3,7 @@ import type { Duration } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig } from './config.js';
-import { createPool, type Pool } from './db.js';
+import { createPool, type Pool } from './db/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { logEvents } from './event-log.js';
 import { FerryEvents } from './events.js';

@@ -1,5 +1,6 @@
+import { syncLogWorkflowId } from './contract/index.js';
 import type { FerryConfig } from './config.js';
-import type { Pool } from './db.js';
+import { logTable, type Pool } from './db/index.js';
 import { webUiLink } from './web-ui.js';
 
 export interface MappingStatus {
@@ -32,6 +33,8 @@ export interface StuckLog {
 
 export interface StatusReport {
   healthy: boolean;
+  /** The deployment (config `instance`) whose logs these are. */
+  instance: string;
   /** Why not healthy, one line each. */
   problems: string[];
   maxPendingAgeSeconds: number;
@@ -47,31 +50,10 @@ export interface StatusOptions {
   limit: number;
 }
 
-// One pass over the log table for all counts: status is a command, not a hot path.
-const COUNTS = `
-  SELECT mapping,
-         count(*) FILTER (WHERE status = 'pending')::int                               AS pending,
-         count(*) FILTER (WHERE status = 'pending' AND waiting_key IS NOT NULL)::int   AS waiting,
-         count(*) FILTER (WHERE status = 'synced')::int                                AS synced,
-         count(*) FILTER (WHERE status = 'skipped')::int                               AS skipped,
-         count(*) FILTER (WHERE status = 'failed')::int                                AS failed,
-         extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest_pending,
-         count(*) FILTER (WHERE status = 'synced' AND synced_at > now() - interval '1 minute')::int AS synced_last_minute
-    FROM ferry.database_trigger_log
-   GROUP BY mapping`;
-
-const LIST = `
-  SELECT id, mapping, op, row_key, attempts, error, waiting_mapping, waiting_key,
-         extract(epoch FROM now() - created_at)::float8 AS age
-    FROM ferry.database_trigger_log
-   WHERE %WHERE%
-   ORDER BY id
-   LIMIT $1`;
-
 /** `ferry status`: what the log table says about every mapping, and the logs that need a person. */
 export async function collectStatus(pool: Pool, config: FerryConfig, opts: StatusOptions): Promise<StatusReport> {
-  const counts = (await pool.query(COUNTS)).rows;
-  const byName = new Map(counts.map((r) => [r.mapping as string, r]));
+  const counts = await logTable.countsByMapping(pool);
+  const byName = new Map(counts.map((r) => [r.mapping, r]));
   // Every configured mapping shows, with zeros when it has no logs; a mapping
   // that left the config but still has logs shows too.
   const names = [...new Set([...config.mappings.map((m) => m.name), ...byName.keys()])];
@@ -89,23 +71,25 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
     };
   });
 
-  const list = async (where: string) =>
-    (await pool.query(LIST.replace('%WHERE%', where), [opts.limit])).rows.map(
-      (r): StuckLog => ({
+  const list = async (which: 'waiting' | 'failed') =>
+    (await logTable.listLogs(pool, which, opts.limit)).map((r): StuckLog => {
+      // The workflow that carried the log, as recorded; its own syncLog before any run.
+      const workflowId = r.workflow_id ?? syncLogWorkflowId(config.instance, r.id);
+      return {
         logId: r.id,
         mapping: r.mapping,
         op: r.op,
         rowKey: r.row_key,
         attempts: r.attempts,
         ageSeconds: Math.round(r.age),
-        workflowId: `ferry-log-${r.id}`,
-        webUi: webUiLink(config, `ferry-log-${r.id}`),
-        ...(r.waiting_key !== null ? { waitingFor: { mapping: r.waiting_mapping, key: r.waiting_key } } : {}),
+        workflowId,
+        webUi: webUiLink(config, workflowId),
+        ...(r.waiting_key !== null ? { waitingFor: { mapping: r.waiting_mapping!, key: r.waiting_key } } : {}),
         ...(r.error !== null ? { error: r.error } : {}),
-      }),
-    );
-  const waiting = await list(`status = 'pending' AND waiting_key IS NOT NULL`);
-  const failed = await list(`status = 'failed'`);
+      };
+    });
+  const waiting = await list('waiting');
+  const failed = await list('failed');
 
   const problems: string[] = [];
   const failedTotal = mappings.reduce((n, m) => n + m.failed, 0);
@@ -115,7 +99,7 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
     if (m.oldestPendingAgeSeconds !== null && m.oldestPendingAgeSeconds > maxPendingAgeSeconds)
       problems.push(`${m.mapping}: oldest pending log is ${formatAge(m.oldestPendingAgeSeconds)} old (limit ${formatAge(maxPendingAgeSeconds)})`);
   }
-  return { healthy: problems.length === 0, problems, maxPendingAgeSeconds, mappings, waiting, failed };
+  return { healthy: problems.length === 0, instance: config.instance, problems, maxPendingAgeSeconds, mappings, waiting, failed };
 }
 
 export function formatAge(seconds: number): string {
@@ -157,7 +141,7 @@ export function formatStatus(report: StatusReport): string {
   if (totalWaiting > 0 || totalFailed > 0)
     out.push(
       '',
-      'Retry one:  ferry retry <logId>      (same as: temporal workflow signal --workflow-id ferry-log-<logId> --name forceRetry,',
+      `Retry one:  ferry retry <logId>      (same as: temporal workflow signal --workflow-id ${syncLogWorkflowId(report.instance, '<logId>')} --name forceRetry,`,
       '                                      for a waiting log; a failed log needs ferry retry)',
       'Retry all failed:  ferry retry --failed [--mapping NAME]',
     );

@@ -3,7 +3,7 @@ import proto from '@temporalio/proto';
 import { retryUntilDone } from './backoff.js';
 import type { FerryConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { SEARCH_ATTRIBUTES } from './contract/index.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 

@@ -6,7 +6,7 @@ import type { Duration } from '@temporalio/common';
 import { createActivities } from '../activities/index.js';
 import { retryUntilDone } from './backoff.js';
 import type { FerryConfig } from './config.js';
-import type { Pool } from './db.js';
+import type { Pool } from './db/index.js';
 import { freePort } from './dev-server.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';

@@ -2,13 +2,12 @@
 // workflow in keyset chunks, under the same rules as captured changes.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackfillProgress } from '../activities/backfill-types.js';
 import { exampleMappings } from '../example/mappings.js';
 import { startBackfill, waitForBackfill } from '../src/bulk/backfill-run.js';
 import { verifyMapping } from '../src/bulk/verify.js';
 import { mappingByName, type FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { progressQuery } from '../workflows/definitions.js';
+import { backfillWorkflowId, progressQuery, type BackfillProgress } from '../src/contract/index.js';
 import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { pairProblems } from './support/pairs.js';
@@ -126,7 +125,7 @@ describe('ferry backfill (CLI)', () => {
     expect(detached.stdout).toContain('backfill started');
     const cancelled = await runCli(['backfill', 'users_to_accounts', '--cancel', '--config', configFile]);
     expect(cancelled.code).toBe(0);
-    const handle = client.workflow.getHandle('ferry-backfill-users_to_accounts');
+    const handle = client.workflow.getHandle(backfillWorkflowId(config.instance, 'users_to_accounts'));
     await waitFor('cancelled', async () => (await handle.describe()).status.name === 'CANCELLED');
     expect((await handle.query(progressQuery).catch(() => undefined))?.rowsDone ?? 0).toBeLessThan(310);
   }, 120_000);

@@ -77,6 +77,23 @@ describe('parseConfig', () => {
   });
 });
 
+describe('instance', () => {
+  it('defaults to the database name, lower-cased, other characters as "-"', () => {
+    expect(parseConfig(valid({ database: { url: 'postgres://u@h:5432/Shop.EU%20db' } }), {}).instance).toBe('shop-eu-db');
+    expect(parseConfig(valid({ database: { url: 'postgres://u@h/ferry_t_1' } }), {}).instance).toBe('ferry_t_1');
+  });
+
+  it('takes an explicit value, and FERRY_INSTANCE over it', () => {
+    expect(parseConfig(valid({ instance: 'staging' }), {}).instance).toBe('staging');
+    expect(parseConfig(valid({ instance: 'staging' }), { FERRY_INSTANCE: 'prod-2' }).instance).toBe('prod-2');
+  });
+
+  it('refuses a value outside [a-z0-9_-], naming instance', () => {
+    expect(errorOf(valid({ instance: 'Prod EU' }))).toContain('config: instance: must be lower-case letters, digits, "_" or "-"');
+    expect(errorOf(valid(), { FERRY_INSTANCE: 'a/b' })).toContain('config: instance:');
+  });
+});
+
 describe('two-way pairs', () => {
   const back = (over: Record<string, unknown> = {}) =>
     mapping({

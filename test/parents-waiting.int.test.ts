@@ -8,7 +8,7 @@ import { silentLogger } from '../src/logger.js';
 import { retryLog } from '../src/retry.js';
 import { connectClient } from '../src/temporal.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { stateQuery, workflowIdFor } from '../workflows/definitions.js';
+import { stateQuery, syncLogWorkflowId } from '../src/contract/index.js';
 import { chainMappings, insertOrderThenUser, ORDER_LINES_SQL } from './support/chain.js';
 import { spawnCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
@@ -47,7 +47,7 @@ describe('a child waiting for its parent', () => {
   it('shows where it is: query state, search attribute FerryState, attempts on the log row', async () => {
     const orderId = await newOrder(8001);
     const log = await waiting(orderId);
-    const handle = ferry!.client!.workflow.getHandle(workflowIdFor(log.id));
+    const handle = ferry!.client!.workflow.getHandle(syncLogWorkflowId(config.instance, log.id));
     const state = await waitFor('state waiting_parent', async () => {
       const s = await handle.query(stateQuery);
       return s.state === 'waiting_parent' ? s : undefined;
@@ -60,9 +60,9 @@ describe('a child waiting for its parent', () => {
       const ids: string[] = [];
       for await (const wf of ferry!.client!.workflow.list({ query: `FerryState = "waiting_parent" AND FerryMapping = "orders_to_orders"` }))
         ids.push(wf.workflowId);
-      return ids.includes(workflowIdFor(log.id)) ? ids : undefined;
+      return ids.includes(syncLogWorkflowId(config.instance, log.id)) ? ids : undefined;
     });
-    expect(found).toContain(workflowIdFor(log.id));
+    expect(found).toContain(syncLogWorkflowId(config.instance, log.id));
   });
 
   it('follows a late parent within about a second, though its timer is an hour', async () => {
@@ -106,7 +106,7 @@ describe('a child waiting for its parent', () => {
       await q(`INSERT INTO portal.orders (id, user_id, amount, status) VALUES (9001, 8020, 1, 'new')`);
       await q(`INSERT INTO portal.order_lines (id, order_id, sku) VALUES (9101, 9001, 'SKU')`);
       const line = (await logs(db.pool, 'lines_to_lines')).find((l) => l.row_key === '9101')!;
-      await startSyncWorkflow(client, config, { logId: line.id, mapping: 'lines_to_lines', table: 'portal.order_lines' });
+      await startSyncWorkflow(client, config, { instance: config.instance, logId: line.id, mapping: 'lines_to_lines', table: 'portal.order_lines' });
       await waiting(9001);
       await waitFor('line waiting', async () => (await logs(db.pool, 'lines_to_lines')).find((l) => l.id === line.id)!.attempts >= 1);
       // The order reaches Salesforce another way; the line is told to look again.

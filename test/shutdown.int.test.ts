@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { syncLogWorkflowId } from '../src/contract/index.js';
 import { migrate } from '../src/migrate.js';
 import { jsonLines, spawnCli, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
@@ -81,7 +82,7 @@ it('SIGTERM finishes in-flight syncs, exits 0, and a restart carries every remai
   // Every line about a sync names its log, mapping and workflow.
   const syncLines = lines.filter((l) => l.logId !== undefined);
   expect(syncLines.length).toBeGreaterThan(0);
-  for (const l of syncLines) expect(l).toMatchObject({ logId: expect.any(Number), mapping: 'users_to_accounts', workflowId: `ferry-log-${l.logId}` });
+  for (const l of syncLines) expect(l).toMatchObject({ logId: expect.any(Number), mapping: 'users_to_accounts', workflowId: syncLogWorkflowId(config.instance, l.logId) });
 
   // Work was left for the next start (else this test proves nothing about it).
   const afterFirst = await logs(db.pool);

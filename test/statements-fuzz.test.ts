@@ -2,7 +2,7 @@
 // generated hostile names and values never reach the SQL text unquoted.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exactAsNumber, parseExactJson, parseInt8 } from '../src/exact-json.js';
+import { exactAsNumber, parseExactJson, parseInt8 } from '../src/db/exact-json.js';
 import {
   deleteStatement,
   insertReturningKeyStatement,

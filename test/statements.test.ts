@@ -8,7 +8,7 @@ import {
   softDeleteStatement,
   upsertStatement,
 } from '../src/statements.js';
-import { backoffDelay } from '../workflows/backoff.js';
+import { backoffDelay } from '../src/contract/index.js';
 
 describe('upsertStatement', () => {
   it('writes exactly the returned columns, matched on the key, and skips no-op updates', () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import type { StatusReport } from '../src/status.js';
 import { runCli, writeCliConfig } from './support/cli.js';
@@ -52,7 +53,7 @@ async function status(...args: string[]): Promise<{ code: number | null; report:
   return { code, report: JSON.parse(stdout) };
 }
 
-const link = (logId: number) => `${inject('temporalUiUrl')}/namespaces/${config.temporal.namespace}/workflows/ferry-log-${logId}`;
+const link = (logId: number) => `${inject('temporalUiUrl')}/namespaces/${config.temporal.namespace}/workflows/${syncLogWorkflowId(config.instance, logId)}`;
 
 describe('ferry status', () => {
   it('counts per mapping and exits 0 when nothing is failed or old', async () => {
@@ -82,7 +83,7 @@ describe('ferry status', () => {
       expect.objectContaining({
         logId: order.id,
         mapping: 'orders_to_orders',
-        workflowId: `ferry-log-${order.id}`,
+        workflowId: syncLogWorkflowId(config.instance, order.id),
         waitingFor: { mapping: 'users_to_accounts', key: '424242' },
         webUi: link(order.id),
       }),
@@ -118,7 +119,7 @@ describe('ferry status', () => {
     expect(text.stdout).toContain('waits for users_to_accounts key 424242');
     expect(text.stdout).toContain(`Failed (1):\n  log ${failedLog.id}  users_to_accounts INSERT key ${rows[0].id}  attempts 1  `);
     expect(text.stdout).toContain(link(failedLog.id));
-    expect(text.stdout).toContain('temporal workflow signal --workflow-id ferry-log-<logId> --name forceRetry');
+    expect(text.stdout).toContain(`temporal workflow signal --workflow-id ${syncLogWorkflowId(config.instance, '<logId>')} --name forceRetry`);
     expect(text.stdout).toContain('PROBLEM: 1 failed log(s)');
   });
 

@@ -5,7 +5,7 @@ import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { startSyncWorkflow } from '../src/dispatcher.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { workflowIdFor } from '../workflows/definitions.js';
+import { syncLogWorkflowId } from '../src/contract/index.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -150,14 +150,14 @@ describe('a change in portal.users reaches salesforce.account', () => {
     const id = rows[0].id as number;
     await waitFor('account inserted', async () => (await account(id))?.name === 'Twice');
     const [log] = (await logs(db.pool, 'users_to_accounts')).filter((l) => l.row_key === String(id));
-    const handle = ferry!.client!.workflow.getHandle(workflowIdFor(log!.id));
+    const handle = ferry!.client!.workflow.getHandle(syncLogWorkflowId(config.instance, log!.id));
     expect(await handle.result()).toMatchObject({ status: 'synced', detail: 'upserted' });
     const writes = await accountWrites();
     // Dispatch the finished log again, twice: a new run finds it synced and writes nothing.
-    const input = { logId: log!.id, mapping: log!.mapping, table: 'portal.users' };
+    const input = { instance: config.instance, logId: log!.id, mapping: log!.mapping, table: 'portal.users' };
     await startSyncWorkflow(ferry!.client!, config, input);
     await startSyncWorkflow(ferry!.client!, config, input);
-    const result = await ferry!.client!.workflow.getHandle(workflowIdFor(log!.id)).result();
+    const result = await ferry!.client!.workflow.getHandle(syncLogWorkflowId(config.instance, log!.id)).result();
     expect(result).toMatchObject({ status: 'synced', detail: 'already synced' });
     expect(await accountWrites()).toBe(writes);
   });

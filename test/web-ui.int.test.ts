@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -47,7 +48,7 @@ it('shows a sync waiting for its parent under the query FerryState = "waiting_pa
     (await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts' AND row_key = $1 AND status = 'synced'`, [String(user.id)])).rows[0],
   );
   await waitFor('the synced workflow is visible as synced', async () => {
-    for await (const w of ferry!.client!.workflow.list({ query: `WorkflowId = "ferry-log-${synced.id}" AND FerryState = "synced"` })) return w;
+    for await (const w of ferry!.client!.workflow.list({ query: `WorkflowId = "${syncLogWorkflowId(config.instance, synced.id)}" AND FerryState = "synced"` })) return w;
     return undefined;
   }, { timeoutMs: 45_000, intervalMs: 250 }); // visibility lags more when the machine is busy
   // An order of a user that never arrives: its workflow waits on a durable timer.
@@ -55,7 +56,7 @@ it('shows a sync waiting for its parent under the query FerryState = "waiting_pa
   const { id } = await waitFor('order waiting for its parent', async () =>
     (await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'orders_to_orders' AND waiting_key IS NOT NULL`)).rows[0],
   );
-  const workflowId = `ferry-log-${id}`;
+  const workflowId = syncLogWorkflowId(config.instance, id);
   const query = 'FerryState = "waiting_parent"';
   const url = `${inject('temporalUiUrl')}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(query)}`;
 
@@ -74,7 +75,7 @@ it('shows a sync waiting for its parent under the query FerryState = "waiting_pa
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-waiting-parent.png'), fullPage: true });
     // The filter really applied: the synced user's workflow is not listed.
-    expect(await page.getByText(`ferry-log-${synced.id}`, { exact: true }).count()).toBe(0);
+    expect(await page.getByText(syncLogWorkflowId(config.instance, synced.id), { exact: true }).count()).toBe(0);
     expect(await page.getByText(workflowId, { exact: true }).count()).toBeGreaterThanOrEqual(1);
   } finally {
     await page.close();

@@ -1,6 +1,8 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   CancelledFailure,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
@@ -9,16 +11,24 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities/index.js';
-import type { BackfillInput, BackfillProgress, ChunkResult } from '../activities/backfill-types.js';
-import type { SyncLogInput } from '../activities/types.js';
-import { FerryState, progressQuery, startSearchAttributes, workflowIdFor } from './definitions.js';
+import {
+  FerryState,
+  parentSyncedSignal,
+  progressQuery,
+  startSearchAttributes,
+  SYNC_LOG_WORKFLOW,
+  syncLogWorkflowId,
+  type BackfillActivities,
+  type BackfillInput,
+  type BackfillProgress,
+  type ChunkResult,
+  type SyncLogInput,
+} from '../src/contract/index.js';
 
 // Regular activities, one per chunk: a chunk shows in the Web UI while it
 // runs, and a worker killed mid-chunk is noticed by the heartbeat timeout and
 // the chunk runs again elsewhere (a chunk is safe to repeat).
-const { countBackfillRows, backfillChunk, removeOrphans } = proxyActivities<Activities>({
+const { countBackfillRows, backfillChunk, removeOrphans } = proxyActivities<BackfillActivities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -31,7 +41,7 @@ const CHUNKS_PER_RUN = 100;
 /**
  * Carries the rows of one mapping's source table that exist now: a keyset
  * walk in chunks of `batch` rows, each chunk carried under the rules of any
- * change. Workflow id: ferry-backfill-<mapping>; query `progress`.
+ * change. Workflow id: ferry-<instance>-backfill-<mapping>; query `progress`.
  */
 export async function backfill(input: BackfillInput): Promise<BackfillProgress> {
   const now = () => new Date().toISOString();
@@ -62,6 +72,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       const keys = input.keys && sliceFrom(input.keys, progress.cursor, input.batch);
       if (keys && keys.length === 0) break;
       const result = await backfillChunk({
+        instance: input.instance,
         mapping: input.mapping,
         batch: input.batch,
         where: input.where,
@@ -71,7 +82,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       });
       record(progress, result, now());
       if (keys) progress.cursor = String(Number(progress.cursor ?? 0) + keys.length);
-      await handOff(result.handOff);
+      await handOff(input.instance, result.handOff);
+      await wake(input.instance, result.waiters);
       if (!keys && result.read < input.batch) break;
     }
     if (input.orphans?.length) progress.orphansRemoved = await removeOrphans({ mapping: input.mapping, keys: input.orphans });
@@ -111,11 +123,11 @@ function sliceFrom(keys: string[], cursor: string | null, batch: number): string
  * syncLog workflow, exactly as a captured change would: the Web UI, `ferry
  * status` and `ferry retry` find it there.
  */
-async function handOff(logs: SyncLogInput[]): Promise<void> {
+async function handOff(instance: string, logs: SyncLogInput[]): Promise<void> {
   for (const log of logs) {
     try {
-      await startChild('syncLog', {
-        workflowId: workflowIdFor(log.logId),
+      await startChild(SYNC_LOG_WORKFLOW, {
+        workflowId: syncLogWorkflowId(instance, log.logId),
         args: [log],
         typedSearchAttributes: startSearchAttributes(log),
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -124,4 +136,11 @@ async function handOff(logs: SyncLogInput[]): Promise<void> {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
   }
+}
+
+/** Children that waited for a row this chunk carried look again now. */
+async function wake(instance: string, logIds: number[]): Promise<void> {
+  await Promise.all(
+    logIds.map((id) => getExternalWorkflowHandle(syncLogWorkflowId(instance, id)).signal(parentSyncedSignal).catch(() => undefined)),
+  );
 }

@@ -10,25 +10,29 @@ import {
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { TARGET_WRITE_ERROR, TRANSFORM_ERROR, type FinalStatus, type MissingParent, type SyncLogInput } from '../activities/types.js';
-import { backoffDelay } from './backoff.js';
 import {
+  backoffDelay,
+  DATA_FAILURES,
   FerryState,
   forceRetrySignal,
   parentSyncedSignal,
   startSearchAttributes,
   stateQuery,
-  workflowIdFor,
+  SYNC_FAILED,
+  syncLogWorkflowId,
+  type FinalStatus,
+  type MissingParent,
+  type SyncActivities,
+  type SyncLogInput,
   type SyncState,
   type SyncStateName,
-} from './definitions.js';
+} from '../src/contract/index.js';
 
 // Local activities: each step is a short database transaction, and running it
 // inside the workflow task keeps a sync to one task and a handful of history
 // events. Transient errors (database down, deadlock) retry with backoff for as
 // long as it takes; data errors are non-retryable and fail the log once.
-const { applyChange, markFailed } = proxyLocalActivities<Activities>({
+const { applyChange, markFailed } = proxyLocalActivities<SyncActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
@@ -38,7 +42,7 @@ export interface SyncLogResult {
   detail: string;
 }
 
-/** Carries one DatabaseTriggerLog row to its target. Workflow id: ferry-log-<logId>. */
+/** Carries one DatabaseTriggerLog row to its target. Workflow id: syncLogWorkflowId(instance, logId). */
 export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
   const view: SyncState = { state: 'syncing', logId: input.logId, mapping: input.mapping, table: input.table, attempts: 0 };
   // A counter, not a flag: a wake-up that lands while an attempt runs must
@@ -57,13 +61,13 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
     } catch (err) {
       const message = dataFailureMessage(err);
       if (message === undefined) throw err;
-      return fail(view, message, true);
+      return fail(input, view, message, true);
     }
 
     if (result.status !== 'waiting_parent') {
       setState(view, result.status);
-      await wakeWaiters(result.waiters);
-      if (result.status === 'failed') throw ApplicationFailure.nonRetryable(result.detail, 'SyncFailed');
+      await wakeWaiters(input.instance, result.waiters);
+      if (result.status === 'failed') throw ApplicationFailure.nonRetryable(result.detail, SYNC_FAILED);
       return { status: result.status, detail: result.detail };
     }
 
@@ -75,10 +79,11 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
     // child workflow under the parent log's own id, so it is never synced twice.
     if (parent.logId !== null && !parentsStarted.has(parent.logId)) {
       parentsStarted.add(parent.logId);
-      if (await syncParent(parent, () => wakeUps > seen)) continue;
+      if (await syncParent(input.instance, parent, () => wakeUps > seen)) continue;
     }
     if (attempts >= policy.maximumAttempts) {
       return fail(
+        input,
         view,
         `${input.mapping}: parent ${parent.mapping} with key ${parent.key} (column ${parent.column}) ` +
           `is not in its target after ${attempts} attempts`,
@@ -101,12 +106,12 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
  * own (it wakes us when it is done, since our log is recorded as its waiter),
  * or it failed.
  */
-async function syncParent(parent: MissingParent, woken: () => boolean): Promise<boolean> {
-  const input: SyncLogInput = { logId: parent.logId!, mapping: parent.mapping, table: parent.table };
+async function syncParent(instance: string, parent: MissingParent, woken: () => boolean): Promise<boolean> {
+  const input: SyncLogInput = { instance, logId: parent.logId!, mapping: parent.mapping, table: parent.table };
   let child;
   try {
     child = await startChild(syncLog, {
-      workflowId: workflowIdFor(input.logId),
+      workflowId: syncLogWorkflowId(instance, input.logId),
       args: [input],
       typedSearchAttributes: startSearchAttributes(input),
       // The parent row's sync stands on its own: it must finish even if this
@@ -126,20 +131,20 @@ async function syncParent(parent: MissingParent, woken: () => boolean): Promise<
   return outcome !== 'failed';
 }
 
-async function wakeWaiters(logIds: number[]): Promise<void> {
+async function wakeWaiters(instance: string, logIds: number[]): Promise<void> {
   await Promise.all(
     logIds.map((id) =>
       // A waiter may have finished meanwhile; then there is no one to wake.
-      getExternalWorkflowHandle(workflowIdFor(id)).signal(parentSyncedSignal).catch(() => undefined),
+      getExternalWorkflowHandle(syncLogWorkflowId(instance, id)).signal(parentSyncedSignal).catch(() => undefined),
     ),
   );
 }
 
-async function fail(view: SyncState, message: string, attempted: boolean): Promise<never> {
-  await markFailed({ logId: view.logId, mapping: view.mapping, table: view.table }, message, attempted);
+async function fail(input: SyncLogInput, view: SyncState, message: string, attempted: boolean): Promise<never> {
+  await markFailed(input, message, attempted);
   view.error = message;
   setState(view, 'failed');
-  throw ApplicationFailure.nonRetryable(message, 'SyncFailed');
+  throw ApplicationFailure.nonRetryable(message, SYNC_FAILED);
 }
 
 /** The message of a failure that no retry can fix (bad data, bad transform), else undefined. */
@@ -147,7 +152,7 @@ function dataFailureMessage(err: unknown): string | undefined {
   // A local activity's failure may arrive wrapped in ActivityFailure or bare.
   const failure = err instanceof ActivityFailure ? err.cause : err;
   if (!(failure instanceof ApplicationFailure)) return undefined;
-  return failure.type === TRANSFORM_ERROR || failure.type === TARGET_WRITE_ERROR ? failure.message : undefined;
+  return failure.type && DATA_FAILURES.includes(failure.type) ? failure.message : undefined;
 }
 
 function setState(view: SyncState, state: SyncStateName): void {

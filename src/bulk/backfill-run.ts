@@ -1,30 +1,33 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { BackfillInput, BackfillProgress } from '../../activities/backfill-types.js';
 import {
-  BACKFILL_WORKFLOW_TYPE,
+  BACKFILL_WORKFLOW,
   backfillWorkflowId,
+  FerryInstance,
   FerryMapping,
   FerryState,
   FerryTable,
   progressQuery,
-} from '../../workflows/definitions.js';
+  type BackfillInput,
+  type BackfillProgress,
+} from '../contract/index.js';
 import type { FerryConfig, Mapping } from '../config.js';
 import { progressWriter } from './progress-bar.js';
 
-export type BackfillRequest = Omit<BackfillInput, 'mapping' | 'table' | 'progress'>;
+export type BackfillRequest = Omit<BackfillInput, 'instance' | 'mapping' | 'table' | 'progress'>;
 
 /**
  * Starts the backfill of one mapping, or attaches to the one that runs
  * (one per mapping at a time: its workflow id names the mapping).
  */
 export async function startBackfill(client: Client, config: FerryConfig, mapping: Mapping, request: BackfillRequest): Promise<WorkflowHandle> {
-  const input: BackfillInput = { mapping: mapping.name, table: mapping.source.table, ...request };
-  return client.workflow.start(BACKFILL_WORKFLOW_TYPE, {
+  const input: BackfillInput = { instance: config.instance, mapping: mapping.name, table: mapping.source.table, ...request };
+  return client.workflow.start(BACKFILL_WORKFLOW, {
     taskQueue: config.temporal.taskQueue,
-    workflowId: backfillWorkflowId(mapping.name),
+    workflowId: backfillWorkflowId(config.instance, mapping.name),
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [
+      { key: FerryInstance, value: config.instance },
       { key: FerryMapping, value: mapping.name },
       { key: FerryTable, value: mapping.source.table },
       { key: FerryState, value: 'backfilling' },
@@ -33,9 +36,9 @@ export async function startBackfill(client: Client, config: FerryConfig, mapping
 }
 
 /** Cancels a mapping's running backfill; false when none runs. */
-export async function cancelBackfill(client: Client, mapping: string): Promise<boolean> {
+export async function cancelBackfill(client: Client, config: FerryConfig, mapping: string): Promise<boolean> {
   try {
-    const handle = client.workflow.getHandle(backfillWorkflowId(mapping));
+    const handle = client.workflow.getHandle(backfillWorkflowId(config.instance, mapping));
     const { status } = await handle.describe();
     if (status.name !== 'RUNNING') return false;
     await handle.cancel();

@@ -1,5 +1,5 @@
 import type { Mapping } from '../config.js';
-import type { Pool } from '../db.js';
+import type { Pool } from '../db/index.js';
 import { quoteTable } from '../statements.js';
 
 // From this size on, the planner's estimate is close enough for a progress bar.

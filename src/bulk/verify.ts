@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FerryConfig, Mapping, Row } from '../config.js';
 import { mappingByName } from '../config.js';
-import type { Pool } from '../db.js';
+import type { Pool } from '../db/index.js';
 import { countSourceRows } from './count-rows.js';
 import { compareStatement, rowsByKeysStatement, sourceChunkStatement, targetChunkStatement } from './verify-sql.js';
 

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { backfillWorkflowId } from '../../workflows/definitions.js';
 import { cancelBackfill, startBackfill, waitForBackfill } from '../bulk/backfill-run.js';
 import { parentsFirst } from '../bulk/order.js';
 import { formatSeconds } from '../bulk/progress-bar.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../config.js';
-import { withPool } from '../db.js';
+import { backfillWorkflowId } from '../contract/index.js';
+import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { quoteTable } from '../statements.js';
 import { connectClient, webUiLink } from '../temporal.js';
@@ -43,16 +43,16 @@ export async function backfillCommand(config: FerryConfig, logger: Logger, opts:
   if (opts.where) await checkWhere(config, mappings, opts.where);
   const client = await connectClient(config, logger);
   try {
-    return opts.cancel ? await cancelAll(client, mappings) : await runAll(client, config, mappings, opts);
+    return opts.cancel ? await cancelAll(client, config, mappings) : await runAll(client, config, mappings, opts);
   } finally {
     await client.connection.close();
   }
 }
 
-async function cancelAll(client: Client, mappings: Mapping[]): Promise<number> {
+async function cancelAll(client: Client, config: FerryConfig, mappings: Mapping[]): Promise<number> {
   let code = 0;
   for (const m of mappings) {
-    if (await cancelBackfill(client, m.name)) console.log(`${m.name}: backfill cancelled (${backfillWorkflowId(m.name)})`);
+    if (await cancelBackfill(client, config, m.name)) console.log(`${m.name}: backfill cancelled (${backfillWorkflowId(config.instance, m.name)})`);
     else {
       console.log(`${m.name}: no backfill running`);
       code = 1;

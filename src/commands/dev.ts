@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FerryConfig } from '../config.js';
-import { withPool } from '../db.js';
+import { withPool } from '../db/index.js';
 import type { DevServer } from '../dev-server.js';
 import type { Logger } from '../logger.js';
 import { devDatabase, type DevDatabase } from '../dev-database.js';

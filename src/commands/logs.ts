@@ -1,7 +1,7 @@
 // The commands that read or act on the log table: status, prune, replay, retry.
 import type { Client } from '@temporalio/client';
 import type { FerryConfig } from '../config.js';
-import { withPool, type Pool } from '../db.js';
+import { withPool, type Pool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { pruneLogs } from '../prune.js';
 import { collectStatus, formatStatus } from '../status.js';

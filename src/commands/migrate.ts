@@ -1,5 +1,5 @@
 import type { FerryConfig } from '../config.js';
-import { withPool } from '../db.js';
+import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { migrate } from '../migrate.js';
 import { connectClient, registerSearchAttributes } from '../temporal.js';

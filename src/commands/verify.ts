@@ -1,5 +1,5 @@
 import type { FerryConfig, Mapping } from '../config.js';
-import { withPool, type Pool } from '../db.js';
+import { withPool, type Pool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { startBackfill, waitForBackfill } from '../bulk/backfill-run.js';
 import { formatProgress } from '../bulk/progress-bar.js';

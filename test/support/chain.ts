@@ -1,5 +1,5 @@
 import type { FerryConfigInput } from '../../src/config.js';
-import type { Pool } from '../../src/db.js';
+import type { Pool } from '../../src/db/index.js';
 import { exampleMappings } from '../../example/mappings.js';
 
 /** A third level under the example's orders: order lines, whose parent is the order. */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { parseConfig, type FerryConfig, type FerryConfigInput } from '../../src/config.js';
-import { createPool, type Pool } from '../../src/db.js';
+import { createPool, type Pool } from '../../src/db/index.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { migrate } from '../../src/migrate.js';
 import { runFerry, type FerryProcess } from '../../src/runtime.js';

@@ -1,4 +1,4 @@
-import type { Pool } from '../../src/db.js';
+import type { Pool } from '../../src/db/index.js';
 
 /**
  * Every user <-> account pair of the example, checked both ways: each portal

@@ -10,7 +10,10 @@ pg.types.setTypeParser(pg.types.builtins.JSONB, parseExactJson);
 pg.types.setTypeParser(pg.types.builtins.JSON, parseExactJson);
 
 export type Pool = pg.Pool;
-export type Client = pg.PoolClient;
+/** One pooled Postgres connection (not Temporal's Client). */
+export type PgClient = pg.PoolClient;
+/** Anything that runs a query: the pool, or one connection inside a transaction. */
+export type Queryable = pg.Pool | pg.PoolClient;
 
 export function createPool(url: string, max = 10, applicationName = 'ferry'): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
@@ -34,20 +37,6 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   } finally {
     client.release();
   }
-}
-
-/**
- * Transaction-scoped advisory lock on a named thing (a row identity such as
- * "salesforce.account|portal_user_id__c|42"). Shared locks let readers that
- * only need the thing to stay put run together.
- */
-export async function lockIdentity(client: pg.PoolClient, identity: string, shared = false): Promise<void> {
-  const fn = shared ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  await client.query(`SELECT ${fn}(hashtextextended($1, 0))`, [identity]);
-}
-
-export function rowIdentity(table: string, column: string, value: unknown): string {
-  return `${table}|${column}|${String(value)}`;
 }
 
 /** A short-lived pool for one CLI command: closed when fn is done. */

@@ -1,8 +1,14 @@
-// Shapes that cross the boundary between the backfill workflow and its
-// activities. Ids, names and counts only: row data never enters history.
-import type { SyncLogInput } from './types.js';
+// The backfill workflow's surface: its input, its query `progress`, and the
+// activities it calls. Ids, names and counts only: row data never enters history.
+import { defineQuery } from '@temporalio/workflow';
+import type { SyncLogInput } from './sync-types.js';
+
+/** Workflow type of a mapping's backfill (id: backfillWorkflowId). */
+export const BACKFILL_WORKFLOW = 'backfill';
 
 export interface BackfillInput {
+  /** The deployment (config `instance`): names the workflow and the syncLogs it hands rows to. */
+  instance: string;
   mapping: string;
   /** The mapping's source table (for the FerryTable search attribute). */
   table: string;
@@ -42,6 +48,7 @@ export interface BackfillProgress {
 }
 
 export interface ChunkInput {
+  instance: string;
   mapping: string;
   batch: number;
   where?: string;
@@ -61,4 +68,18 @@ export interface ChunkResult {
   skipped: number;
   /** Logs that must wait for a parent or failed: each gets its own syncLog. */
   handOff: SyncLogInput[];
+  /** Logs that waited for a row this chunk carried: their workflows get a wake-up. */
+  waiters: number[];
+}
+
+/** Query `progress` of a backfill: rows done, rows total (estimated), rate, cursor. */
+export const progressQuery = defineQuery<BackfillProgress>('progress');
+
+export interface BackfillActivities {
+  /** Source rows a backfill will read (estimated for big tables without --where). */
+  countBackfillRows(input: { mapping: string; where?: string; keys?: string[] }): Promise<number>;
+  /** Reads the next chunk, writes a backfill log per row, carries them under the sync rules. */
+  backfillChunk(input: ChunkInput): Promise<ChunkResult>;
+  /** Repair: applies onDelete to target rows whose source is gone; returns rows changed. */
+  removeOrphans(input: { mapping: string; keys: string[] }): Promise<number>;
 }

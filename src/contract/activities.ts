@@ -1,0 +1,14 @@
+// The activities a workflow may call, as an interface: workflows/ proxies
+// these without importing activities/ (not even as types), and
+// activities/createActivities is checked against it.
+import type { ApplyResult, SyncLogInput } from './sync-types.js';
+
+export interface SyncActivities {
+  /** Carries one log in one transaction; see activities/apply-change.ts. */
+  applyChange(input: SyncLogInput): Promise<ApplyResult>;
+  /**
+   * Fails a pending log with a message. `attempted`: this failure is an
+   * attempt of its own; a parent that never came has counted its attempts already.
+   */
+  markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void>;
+}

@@ -1,0 +1,16 @@
+// ApplicationFailure types. The workflow tells a data failure (fails the log
+// once) from trouble that retrying fixes by these names.
+
+/** The mapping's transform threw or returned something unusable. */
+export const TRANSFORM_ERROR = 'TransformError';
+/** The target rejected the row (SQLSTATE classes 22, 23, 42). */
+export const TARGET_WRITE_ERROR = 'TargetWriteError';
+/** A sync that failed for good: the workflow's own failure. */
+export const SYNC_FAILED = 'SyncFailed';
+/** The log id does not exist in this database. */
+export const UNKNOWN_LOG = 'UnknownLog';
+/** A log of another deployment reached this worker: refused, nothing written. */
+export const WRONG_INSTANCE = 'WrongInstance';
+
+/** Failures that mean "this row cannot be carried": the log is marked failed with the message. */
+export const DATA_FAILURES: readonly string[] = [TRANSFORM_ERROR, TARGET_WRITE_ERROR];

@@ -1,0 +1,30 @@
+// The one place that names Ferry's workflows and NOTIFY channels. Everything
+// else (dispatcher, child workflows, wake-ups, retry, status links, SQL that
+// needs a name) takes the name from here, so both sides always agree.
+
+/** Workflow type of the per-log sync. */
+export const SYNC_LOG_WORKFLOW = 'syncLog';
+
+/**
+ * The workflow that carries one log: `ferry-<instance>-log-<logId>`. The
+ * instance keeps two deployments that share a namespace apart (every
+ * database's log ids start at 1); the log id makes a second start a no-op.
+ */
+export function syncLogWorkflowId(instance: string, logId: number | '<logId>'): string {
+  return `ferry-${instance}-log-${logId}`;
+}
+
+/** The workflow that carries a backlog of logs `first`..`last` at once. */
+export function syncBatchWorkflowId(instance: string, first: number, last: number): string {
+  return `ferry-${instance}-batch-${first}-${last}`;
+}
+
+/** The workflow that backfills a mapping's existing rows. */
+export function backfillWorkflowId(instance: string, mapping: string): string {
+  return `ferry-${instance}-backfill-${mapping}`;
+}
+
+/** The NOTIFY channel a source schema's trigger wakes the listener on. */
+export function channelFor(schema: string): string {
+  return `ferry_${schema}`;
+}

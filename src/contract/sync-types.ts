@@ -1,0 +1,50 @@
+// Shapes that cross the activity/workflow boundary: ids and names, never row data.
+import type { BackoffPolicy } from './backoff.js';
+
+/** What a syncLog workflow is started with. */
+export interface SyncLogInput {
+  /** The deployment the log belongs to (config `instance`); a worker of another instance refuses it. */
+  instance: string;
+  logId: number;
+  mapping: string;
+  table: string;
+}
+
+/** The parent a child row is waiting for. */
+export interface MissingParent {
+  mapping: string;
+  /** The parent mapping's source table. */
+  table: string;
+  /** The child's column that holds the parent's key. */
+  column: string;
+  key: string;
+  /** A pending log of that parent row, when there is one. */
+  logId: number | null;
+}
+
+export type FinalStatus = 'synced' | 'skipped' | 'failed';
+
+/** A log that reached a final status. */
+export interface FinalResult {
+  status: FinalStatus;
+  /** What happened, in a few words ("upserted", "superseded by 42", ...). */
+  detail: string;
+  /** The log was already final when this run looked (a second dispatch). */
+  already: boolean;
+  /** Logs waiting for this row as their parent: their workflows get a wake-up. */
+  waiters: number[];
+  /** When the change was captured (ISO), for commit-to-synced latency. */
+  createdAt?: string;
+}
+
+/** A log whose parent is not in its target yet. */
+export interface WaitingResult {
+  status: 'waiting_parent';
+  parent: MissingParent;
+  /** Attempts so far, including this one. */
+  attempts: number;
+  /** `missingParent` from the config as it is now. */
+  policy: BackoffPolicy;
+}
+
+export type ApplyResult = FinalResult | WaitingResult;

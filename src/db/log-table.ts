@@ -1,0 +1,303 @@
+// ferry.database_trigger_log: every statement Ferry runs on it, one function
+// per state change, typed against one LogRow. Set-based where the bulk lane
+// needs it (many ids, many row keys). Names (workflow ids) come in as
+// parameters, never spelled in SQL.
+import type { FinalStatus } from '../contract/index.js';
+import type { Queryable } from './pool.js';
+
+const LOG = 'ferry.database_trigger_log';
+
+export type LogStatus = 'pending' | FinalStatus;
+export type LogOp = 'INSERT' | 'UPDATE' | 'DELETE';
+type JsonRow = Record<string, unknown>;
+
+/** A row of the log table (sql/001_log_table.sql). */
+export interface LogRow {
+  id: number;
+  created_at: Date;
+  txid: number;
+  mapping: string;
+  /** Schema-qualified source table. */
+  table_name: string;
+  op: LogOp;
+  /** The source row's key, as text. */
+  row_key: string;
+  old_row: JsonRow | null;
+  new_row: JsonRow | null;
+  status: LogStatus;
+  attempts: number;
+  error: string | null;
+  synced_at: Date | null;
+  /** The workflow that carried (or carries) the log. */
+  workflow_id: string | null;
+  dispatched_at: Date | null;
+  superseded_by: number | null;
+  waiting_mapping: string | null;
+  waiting_key: string | null;
+  /** 'change' (a trigger captured it) or 'backfill' (written by `ferry backfill` for a row that exists; sql/005). */
+  kind: 'change' | 'backfill';
+}
+
+/** The log row, or undefined. `lock`: FOR UPDATE, so two runs for one log cannot interleave. */
+export async function findLog(db: Queryable, id: number, opts: { lock?: boolean } = {}): Promise<LogRow | undefined> {
+  const { rows } = await db.query<LogRow>(`SELECT * FROM ${LOG} WHERE id = $1${opts.lock ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0];
+}
+
+// ---- dispatch ---------------------------------------------------------------
+
+export type ClaimedLog = Pick<LogRow, 'id' | 'mapping' | 'table_name'>;
+
+/**
+ * Claims up to `limit` pending logs for dispatch by stamping dispatched_at:
+ * those no one dispatched yet, or with `staleAfterMs`, those dispatched that
+ * long ago. SKIP LOCKED lets several dispatchers share the work.
+ */
+export async function claim(db: Queryable, opts: { limit: number; staleAfterMs?: number }): Promise<ClaimedLog[]> {
+  const which =
+    opts.staleAfterMs === undefined
+      ? 'dispatched_at IS NULL'
+      : `dispatched_at < now() - make_interval(secs => $2::float8 / 1000)`;
+  const { rows } = await db.query<ClaimedLog>(
+    `UPDATE ${LOG} l SET dispatched_at = now()
+      WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND ${which}
+                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING l.id, l.mapping, l.table_name`,
+    opts.staleAfterMs === undefined ? [opts.limit] : [opts.limit, opts.staleAfterMs],
+  );
+  return rows;
+}
+
+/** Returns claimed logs whose workflows could not be started to the queue. */
+export async function unclaim(db: Queryable, ids: readonly number[]): Promise<void> {
+  await db.query(`UPDATE ${LOG} SET dispatched_at = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [ids]);
+}
+
+// ---- carrying ---------------------------------------------------------------
+
+/** Which pending logs a state change applies to. */
+export type LogSet =
+  | { ids: readonly number[] }
+  /** A row's pending logs older than `below`: the changes a newer one carries. */
+  | { mapping: string; rowKey: string; below: number };
+
+export interface Finish {
+  status: FinalStatus;
+  error?: string | null;
+  /** For skipped: the log that carried a newer state, or won a conflict. */
+  supersededBy?: number | null;
+  /** The workflow that carried it; unchanged when undefined. */
+  workflowId?: string;
+  /** Whether this counts as an attempt (default yes; a parent that never came counted its own). */
+  countAttempt?: boolean;
+}
+
+export type FinishedLog = Pick<LogRow, 'id' | 'op' | 'old_row'>;
+
+/**
+ * Gives pending logs their final status and clears the waiting columns:
+ * marking, superseding, conflict loss and failure all go through here.
+ * Returns the logs it changed, in id order.
+ */
+export async function finish(db: Queryable, where: LogSet, outcome: Finish): Promise<FinishedLog[]> {
+  const values: unknown[] = [
+    outcome.status,
+    outcome.error ?? null,
+    outcome.supersededBy ?? null,
+    outcome.countAttempt === false ? 0 : 1,
+    outcome.workflowId ?? null,
+  ];
+  let match: string;
+  if ('ids' in where) {
+    values.push(where.ids);
+    match = `id = ANY($6::bigint[])`;
+  } else {
+    values.push(where.mapping, where.rowKey, where.below);
+    match = `mapping = $6 AND row_key = $7 AND id < $8`;
+  }
+  const { rows } = await db.query<FinishedLog>(
+    `UPDATE ${LOG}
+        SET status = $1, error = $2, superseded_by = $3, attempts = attempts + $4::int, synced_at = now(),
+            workflow_id = coalesce($5, workflow_id), waiting_mapping = NULL, waiting_key = NULL
+      WHERE ${match} AND status = 'pending'
+      RETURNING id, op, old_row`,
+    values,
+  );
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+/** Records that a log waits for a parent row; returns its attempt count. */
+export async function markWaiting(
+  db: Queryable,
+  id: number,
+  parent: { mapping: string; key: string },
+  workflowId?: string,
+): Promise<number> {
+  const { rows } = await db.query<{ attempts: number }>(
+    `UPDATE ${LOG}
+        SET attempts = attempts + 1, waiting_mapping = $2, waiting_key = $3, workflow_id = coalesce($4, workflow_id)
+      WHERE id = $1 RETURNING attempts`,
+    [id, parent.mapping, parent.key, workflowId ?? null],
+  );
+  return rows[0]!.attempts;
+}
+
+// Only captured changes supersede, rival or stand for a row's next state: a
+// backfill log never makes a live change step aside (live changes win).
+const CHANGE = `kind = 'change'`;
+
+/** The newest pending captured change of each of a mapping's rows, by row key (rows with none are absent). */
+export async function newestPending(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ row_key: string; id: number }>(
+    `SELECT row_key, max(id) AS id FROM ${LOG}
+      WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${CHANGE} GROUP BY row_key`,
+    [mapping, rowKeys],
+  );
+  return new Map(rows.map((r) => [r.row_key, r.id]));
+}
+
+/**
+ * A row read by `select` (a statement returning one `row` column) and the
+ * newest pending log of that row, in one statement: one snapshot, so
+ * "newest" is exactly what the row reflects.
+ */
+export async function readWithNewestPending(
+  db: Queryable,
+  select: { text: string; values: unknown[] },
+  mapping: string,
+  rowKey: string,
+): Promise<{ row: JsonRow | null; newest: number | null }> {
+  const n = select.values.length;
+  const { rows } = await db.query<{ row: JsonRow | null; newest: number | null }>(
+    `SELECT (${select.text}) AS row,
+            (SELECT max(id) FROM ${LOG} WHERE mapping = $${n + 1} AND row_key = $${n + 2} AND status = 'pending' AND ${CHANGE}) AS newest`,
+    [...select.values, mapping, rowKey],
+  );
+  return rows[0]!;
+}
+
+export type PendingChange = Pick<LogRow, 'id' | 'op' | 'old_row' | 'new_row'>;
+
+/** A row's pending captured changes, oldest first. */
+export async function pendingChanges(db: Queryable, mapping: string, rowKey: string): Promise<PendingChange[]> {
+  const { rows } = await db.query<PendingChange>(
+    `SELECT id, op, old_row, new_row FROM ${LOG} WHERE mapping = $1 AND row_key = $2 AND status = 'pending' AND ${CHANGE} ORDER BY id`,
+    [mapping, rowKey],
+  );
+  return rows;
+}
+
+/** Pending logs that wait for any of these rows (a mapping's source keys) as their parent. */
+export async function waitersOf(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT id FROM ${LOG} WHERE waiting_mapping = $1 AND waiting_key = ANY($2::text[]) AND status = 'pending' ORDER BY id`,
+    [mapping, rowKeys],
+  );
+  return rows.map((r) => r.id);
+}
+
+// ---- retry ------------------------------------------------------------------
+
+/** The failed logs (of one mapping), for `retry --failed`. */
+export async function failedIds(db: Queryable, mapping?: string): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT id FROM ${LOG} WHERE status = 'failed' AND ($1::text IS NULL OR mapping = $1) ORDER BY id`,
+    [mapping ?? null],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Failed logs become pending again with a clean slate, claimed (the caller
+ * starts their workflows). Returns the ids it reset.
+ */
+export async function resetFailed(db: Queryable, ids: readonly number[]): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `UPDATE ${LOG} SET status = 'pending', error = NULL, attempts = 0, synced_at = NULL, dispatched_at = now()
+      WHERE id = ANY($1::bigint[]) AND status = 'failed' RETURNING id`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+// ---- operating --------------------------------------------------------------
+
+export interface MappingCounts {
+  mapping: string;
+  pending: number;
+  waiting: number;
+  synced: number;
+  skipped: number;
+  failed: number;
+  /** Seconds since the oldest pending log was captured; null when none is pending. */
+  oldest_pending: number | null;
+  synced_last_minute: number;
+}
+
+/** One pass over the table for all counts: status is a command, not a hot path. */
+export async function countsByMapping(db: Queryable): Promise<MappingCounts[]> {
+  const { rows } = await db.query<MappingCounts>(
+    `SELECT mapping,
+            count(*) FILTER (WHERE status = 'pending')::int                               AS pending,
+            count(*) FILTER (WHERE status = 'pending' AND waiting_key IS NOT NULL)::int   AS waiting,
+            count(*) FILTER (WHERE status = 'synced')::int                                AS synced,
+            count(*) FILTER (WHERE status = 'skipped')::int                               AS skipped,
+            count(*) FILTER (WHERE status = 'failed')::int                                AS failed,
+            extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest_pending,
+            count(*) FILTER (WHERE status = 'synced' AND synced_at > now() - interval '1 minute')::int AS synced_last_minute
+       FROM ${LOG}
+      GROUP BY mapping`,
+  );
+  return rows;
+}
+
+/** Pending logs per mapping (the partial index of pending logs answers it). */
+export async function pendingByMapping(db: Queryable): Promise<{ mapping: string; n: number }[]> {
+  const { rows } = await db.query<{ mapping: string; n: number }>(
+    `SELECT mapping, count(*)::int AS n FROM ${LOG} WHERE status = 'pending' GROUP BY mapping`,
+  );
+  return rows;
+}
+
+export type ListedLog = LogRow & { age: number };
+
+/** The logs that need a person: waiting for a parent, or failed; oldest first, with their age in seconds. */
+export async function listLogs(db: Queryable, which: 'waiting' | 'failed', limit: number): Promise<ListedLog[]> {
+  const where = which === 'waiting' ? `status = 'pending' AND waiting_key IS NOT NULL` : `status = 'failed'`;
+  const { rows } = await db.query<ListedLog>(
+    `SELECT *, extract(epoch FROM now() - created_at)::float8 AS age FROM ${LOG} WHERE ${where} ORDER BY id LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+// One prune batch: walk the primary key from where the last batch stopped, delete
+// the finished logs among the next `limit` rows. Keyset over the primary key
+// needs no extra index and each statement touches at most `limit` rows, so
+// no lock is held long; SKIP LOCKED leaves rows a worker holds right now alone.
+// Pending and failed logs are never deleted: they are work or evidence.
+const PRUNE_BATCH = `
+  WITH batch AS (
+    SELECT id, created_at FROM ${LOG}
+     WHERE id > $1 ORDER BY id LIMIT $2
+  ), doomed AS (
+    SELECT l.id FROM ${LOG} l JOIN batch b ON b.id = l.id
+     WHERE l.status IN ('synced', 'skipped') AND l.created_at < $3
+       FOR UPDATE OF l SKIP LOCKED
+  ), gone AS (
+    DELETE FROM ${LOG} l USING doomed d WHERE l.id = d.id RETURNING l.id
+  )
+  SELECT (SELECT count(*) FROM gone)::int AS deleted,
+         (SELECT max(id) FROM batch)       AS last_id,
+         (SELECT bool_or(created_at < $3) FROM batch) AS any_old`;
+
+/** Deletes synced and skipped logs captured before `cutoff` among the `limit` ids after `after`. */
+export async function pruneBatch(
+  db: Queryable,
+  after: number,
+  limit: number,
+  cutoff: Date,
+): Promise<{ deleted: number; last_id: number | null; any_old: boolean | null }> {
+  const { rows } = await db.query<{ deleted: number; last_id: number | null; any_old: boolean | null }>(PRUNE_BATCH, [after, limit, cutoff]);
+  return rows[0]!;
+}
