@@ -28,14 +28,16 @@ export async function carryLogs(
       const input = logs[next++]!;
       let result: ApplyResult;
       try {
-        result = await applyChange(input);
-      } catch (err) {
-        // Bad data or a bad transform: its own syncLog fails it, visibly, once.
-        if (err instanceof ApplicationFailure && err.nonRetryable) {
-          out.handOff.push(input.logId);
-          continue;
-        }
-        throw err;
+        result = await applyChange(input).catch((err) => {
+          // A row that changed under the carry (a live edit) is tried once more in place.
+          if (err instanceof ApplicationFailure && err.nonRetryable) throw err;
+          return applyChange(input);
+        });
+      } catch {
+        // Bad data or a bad transform, or trouble twice in a row: its own
+        // syncLog carries it (or fails it, visibly, once), retrying as a sync does.
+        out.handOff.push(input.logId);
+        continue;
       }
       if (result.status === 'waiting_parent' || result.status === 'failed') out.handOff.push(input.logId);
       else {

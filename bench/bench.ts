@@ -11,6 +11,8 @@ import { START_CONCURRENCY } from '../src/dispatcher.js';
 import { createLogger, silentLogger } from '../src/logger.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
 import { WORKFLOWS_PATH } from '../src/worker.js';
+import type { FerryConfig } from '../src/config.js';
+import { runBackfillBench } from './backfill.js';
 import { runBurst } from './burst.js';
 import { measureCapture } from './capture.js';
 import { quietBundlerLogger, runCeiling } from './ceiling.js';
@@ -27,6 +29,9 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '50' },
     paced: { type: 'string', default: '10' },
     'server-db': { type: 'string', default: 'file' },
+    /** Run only one part: `backfill` (backfill and verify of --backfill-rows existing rows). */
+    only: { type: 'string' },
+    'backfill-rows': { type: 'string', default: '100000' },
   },
 });
 const N = Number(args.n);
@@ -34,6 +39,9 @@ const M = Number(args.burst);
 const PAIRS = Number(args.pairs);
 const RATE = Number(args.rate);
 const PACED_SEC = Number(args.paced);
+const ONLY = args.only;
+if (ONLY !== undefined && ONLY !== 'backfill') throw new Error(`--only: unknown part "${ONLY}" (known: backfill)`);
+const BACKFILL_ROWS = Number(args['backfill-rows']);
 const SERVER_DB = args['server-db'] === 'memory' ? 'memory' : 'file';
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const WATCHDOG_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 15 * 60_000);
@@ -77,8 +85,8 @@ async function main() {
   await migrateBench(config);
 
   // Capture overhead, with no Ferry running (its work would be noise here).
-  log('capture overhead: single-row inserts, mapped vs unmapped, alternating');
-  const capture = await measureCapture(db.url, Math.min(N, 2000));
+  if (!ONLY) log('capture overhead: single-row inserts, mapped vs unmapped, alternating');
+  const capture = ONLY ? undefined : await measureCapture(db.url, Math.min(N, 2000));
   await db.pool.query(`TRUNCATE portal.users, bench.users_unmapped, ferry.database_trigger_log RESTART IDENTITY`);
 
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
@@ -96,6 +104,14 @@ async function main() {
   let ferryStopped = false;
   cleanups.push(async () => !ferryStopped && ferry.stop());
   await ferry.workerReady;
+
+  if (ONLY === 'backfill') {
+    await backfillRows(db, ferry, config, rssBefore);
+    await ferry.stop();
+    ferryStopped = true;
+    printTable(`backfill rows=${BACKFILL_ROWS}  Temporal dev server SQLite ${SERVER_DB === 'file' ? 'on disk' : 'in memory'}`);
+    return;
+  }
 
   log('warm-up: 100 changes');
   await runEndToEnd(db.pool, db.url, { count: 100, clients: 4, tag: 'warm' });
@@ -124,6 +140,7 @@ async function main() {
   log(`child first in one transaction: ${PAIRS} pairs`);
   const oneTx = await runChildFirstInOneTransaction(db.pool, db.url, PAIRS, 2_000_000);
 
+  await backfillRows(db, ferry, config, rssBefore);
   await ferry.stop();
   ferryStopped = true;
 
@@ -136,18 +153,35 @@ async function main() {
   row('ceiling: empty workflow, same server', `${ceiling.perSec.toFixed(1)} workflows/s`);
   row('  CPU: bench process / Temporal server / rest', cpuLine(ceilingCpu));
   row('Ferry / ceiling', `${(e2e.eventsPerSec / ceiling.perSec).toFixed(2)}`);
-  row('capture: mapped / unmapped insert rate', `${capture.ratio.toFixed(2)}`, '>= 0.5', capture.ratio >= 0.5);
-  row('  rows/s mapped / unmapped (totals)', `${capture.mappedPerSec.toFixed(0)} / ${capture.unmappedPerSec.toFixed(0)}`, `${capture.rows} each, median of blocks`);
+  row('capture: mapped / unmapped insert rate', `${capture!.ratio.toFixed(2)}`, '>= 0.5', capture!.ratio >= 0.5);
+  row('  rows/s mapped / unmapped (totals)', `${capture!.mappedPerSec.toFixed(0)} / ${capture!.unmappedPerSec.toFixed(0)}`, `${capture!.rows} each, median of blocks`);
   row(`burst: target writes / ${M} updates`, `${burst.writes} / ${M} = ${burst.ratio.toFixed(3)}`, '< 1', burst.ratio < 1);
   row('  burst converged to the last update', String(burst.converged), '', burst.converged);
   row('late parent: parent capture -> child synced p50 / p95', `${ms(late.p50)} / ${ms(late.p95)}`, `max ${ms(late.max)}`);
   row('child first, one tx: commit -> child synced p50 / p95', `${ms(oneTx.p50)} / ${ms(oneTx.p95)}`, `max ${ms(oneTx.max)}`);
 
   const statusLine = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ');
+  printTable(
+    `N=${N}  burst=${M}  pairs=${PAIRS}  paced=${RATE}/s x ${PACED_SEC}s  Temporal dev server SQLite ${SERVER_DB === 'file' ? 'on disk' : 'in memory'}\n` +
+      `statuses: e2e {${statusLine(e2e.statuses)}} paced {${statusLine(paced.statuses)}} burst {${statusLine(burst.statuses)}} ` +
+      `late {${statusLine(late.statuses)}} one-tx {${statusLine(oneTx.statuses)}}`,
+  );
+}
+
+/** Backfill of BACKFILL_ROWS existing rows, then verify of them: the figures and their marks. */
+async function backfillRows(db: BenchDatabase, ferry: FerryProcess, config: FerryConfig, rssBefore: number): Promise<void> {
+  log(`backfill: ${BACKFILL_ROWS} existing rows of portal.users, then verify`);
+  const b = await runBackfillBench(db.pool, ferry.client!, config, BACKFILL_ROWS);
+  row(`backfill of ${BACKFILL_ROWS} existing rows`, `${b.backfillPerSec.toFixed(0)} rows/s`, '>= 2,000 rows/s', b.backfillPerSec >= 2000);
+  row('  progress shown (updates while waiting)', String(b.progressUpdates), '> 0', b.progressUpdates > 0);
+  row(`verify of ${BACKFILL_ROWS} rows`, `${b.verifyPerSec.toFixed(0)} rows/s`, '>= 5,000 rows/s', b.verifyPerSec >= 5000);
+  row('  verify after backfill: equal', String(b.equal), '', b.equal);
+  row('  worker peak RSS during backfill', mib(b.peakRss), `<= 300 MiB (before start ${mib(rssBefore)})`, b.peakRss <= 300 * 2 ** 20);
+}
+
+function printTable(header: string): void {
   console.log(`\nFerry bench  ${new Date().toISOString()}  ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-  console.log(`N=${N}  burst=${M}  pairs=${PAIRS}  paced=${RATE}/s x ${PACED_SEC}s  Temporal dev server SQLite ${SERVER_DB === 'file' ? 'on disk' : 'in memory'}`);
-  console.log(`statuses: e2e {${statusLine(e2e.statuses)}} paced {${statusLine(paced.statuses)}} burst {${statusLine(burst.statuses)}} ` +
-    `late {${statusLine(late.statuses)}} one-tx {${statusLine(oneTx.statuses)}}\n`);
+  console.log(header + '\n');
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['figure', 'value', 'mark', ''][i]!.length));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   console.log(line(['figure', 'value', 'mark', '']));

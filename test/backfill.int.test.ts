@@ -66,7 +66,7 @@ describe('backfill', () => {
     // Each backfill log was carried or stepped aside; none is left pending.
     const backfillLogs = (await db.pool.query(`SELECT status, count(*)::int AS n FROM ferry.database_trigger_log WHERE kind = 'backfill' GROUP BY status`)).rows;
     expect(backfillLogs.map((r) => r.status).sort()).not.toContain('pending');
-  });
+  }, 120_000);
 
   it('links records that exist only on the other side, and never duplicates them', async () => {
     for (let round = 0; round < 2; round++) {
@@ -77,18 +77,18 @@ describe('backfill', () => {
     const users = (await db.pool.query(`SELECT count(*)::int AS n FROM portal.users`)).rows[0].n;
     expect(users).toBe(310);
     expect(await pairProblems(db.pool)).toEqual([]);
-  });
+  }, 120_000);
 
   it('carries children after their parents, and shows progress in the query', async () => {
     const handle = await startBackfill(client, config, mapping('orders_to_orders'), { batch: 40 });
-    const seen = await waitFor('progress query answers', () => handle.query(progressQuery).catch(() => undefined));
+    const seen = await waitFor('progress query answers', () => handle.query(progressQuery).catch(() => undefined), { timeoutMs: 60_000 });
     expect(seen.mapping).toBe('orders_to_orders');
     const outcome = await waitForBackfill(handle, quiet);
     expect(outcome.ok).toBe(true);
     await waitForSettled(db.pool);
     const report = await verifyMapping(db.pool, config, mapping('orders_to_orders'), { batch: 500 });
     expect(report.equal).toBe(100);
-  });
+  }, 180_000);
 });
 
 describe('ferry backfill (CLI)', () => {
@@ -103,7 +103,7 @@ describe('ferry backfill (CLI)', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.at(-1)).toMatchObject({ label: 'users_to_accounts', done: 310, total: 310, state: 'done' });
-  });
+  }, 120_000);
 
   it('says what is wrong with usage and exits 2', async () => {
     const [unknown, where, neither] = await Promise.all([
@@ -116,7 +116,7 @@ describe('ferry backfill (CLI)', () => {
     expect(where.code).toBe(2);
     expect(where.stderr).toContain('--where');
     expect(neither.code).toBe(2);
-  });
+  }, 120_000);
 
   it('--detach returns once started; --cancel stops it', async () => {
     // One row a chunk: long enough to cancel midway.
@@ -126,7 +126,7 @@ describe('ferry backfill (CLI)', () => {
     const cancelled = await runCli(['backfill', 'users_to_accounts', '--cancel', '--config', configFile]);
     expect(cancelled.code).toBe(0);
     const handle = client.workflow.getHandle(backfillWorkflowId(config.instance, 'users_to_accounts'));
-    await waitFor('cancelled', async () => (await handle.describe()).status.name === 'CANCELLED');
+    await waitFor('cancelled', async () => (await handle.describe()).status.name === 'CANCELLED', { timeoutMs: 60_000 });
     expect((await handle.query(progressQuery).catch(() => undefined))?.rowsDone ?? 0).toBeLessThan(310);
-  }, 120_000);
+  }, 180_000);
 });
