@@ -36,7 +36,7 @@ describe('ferry verify', () => {
     const run = await runCli(['verify', 'users_to_accounts', '--config', configFile]);
     expect(run.stdout).toContain('EQUAL');
     expect(run.code).toBe(0);
-  });
+  }, 120_000);
 
   it('finds a row that differs, one missing in the target and an orphan; --repair fixes them', async () => {
     await db.pool.query(`UPDATE salesforce.account SET name = 'hand edited' WHERE portal_user_id__c = '7'`);
@@ -67,7 +67,7 @@ describe('ferry verify', () => {
     expect(await account('9')).toEqual({ name: 'user 9', isdeleted: false });
     // onDelete: softDelete flags the orphan rather than deleting it.
     expect(await account('4242')).toEqual({ name: 'no such user', isdeleted: true });
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('differingColumns', () => {
