@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from './contract/index.js';
+import { portAnswers } from './net.js';
 import { findTemporalCli, TemporalCliMissing } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -19,6 +20,8 @@ export interface DevServer {
   address: string;
   uiUrl: string | undefined;
   stop(): Promise<void>;
+  /** kill -9: a crash, for fault tests (a server with dbFilename keeps what it had committed). */
+  kill(): Promise<void>;
 }
 
 /** A TCP port that was free a moment ago. */
@@ -103,10 +106,16 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       await exited;
       clearTimeout(timer);
     },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
 async function startWithSdkDownload(opts: DevServerOptions, address: string, uiUrl: string | undefined): Promise<DevServer> {
+  // Where the SDK downloads from: unreachable (offline, no DNS) means no CLI, said at once.
+  if (!(await portAnswers('temporal.download', 443, 3000))) throw new TemporalCliMissing(new Error('temporal.download:443 unreachable'));
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -124,5 +133,7 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string, uiU
   }).catch((err: unknown) => {
     throw new TemporalCliMissing(err);
   });
-  return { address, uiUrl, stop: () => env.teardown() };
+  const stop = () => env.teardown();
+  return { address, uiUrl, stop, kill: stop };
 }
+

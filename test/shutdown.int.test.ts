@@ -1,11 +1,11 @@
 // SIGTERM on `ferry start` while syncs are in flight: the process finishes
 // what it holds, exits 0, and a second start carries the rest; nothing is lost.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import { migrate } from '../src/migrate.js';
-import { jsonLines, spawnCli, writeCliConfig, type CliRun } from './support/cli.js';
+import { jsonLines, startServing, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -19,14 +19,14 @@ const running: CliRun[] = [];
 
 // Every transform takes 400 ms and four run at once, so SIGTERM lands while
 // syncs are in flight.
-const SLOW_USERS = `[{ ...exampleMappings[0], transform: async (row) => {
+const SLOW_USERS = `[{ ...exampleMappings[0], parents: [], transform: async (row) => {
   await new Promise((r) => setTimeout(r, 400));
   return { portal_user_id__c: String(row.id), name: row.full_name, email__c: row.email, isdeleted: false };
 } }]`;
 
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
-  config = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 1) });
+  config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts') });
   await migrate(db.pool, config);
   configFile = writeCliConfig(
     'shutdown.config.ts',
@@ -48,17 +48,8 @@ afterAll(async () => {
 /** `ferry start`, once its /healthz says all is up. */
 async function start(): Promise<CliRun> {
   // A short grace, so SIGTERM cannot wait for the whole backlog: what is left must survive the restart.
-  const run = spawnCli(['start', '--config', configFile, '--log-level', 'info', '--shutdown-grace', '1s']);
+  const run = await startServing('start', configFile, ['--log-level', 'info', '--shutdown-grace', '1s']);
   running.push(run);
-  const url = await waitFor(
-    'ferry start serving health',
-    () => {
-      if (run.child.exitCode !== null) throw new Error(`ferry start exited ${run.child.exitCode}: ${run.stderr()}`);
-      return jsonLines(run.stdout()).find((l) => l.msg === 'serving metrics and health')?.health as string | undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
-  await waitFor('healthy', async () => (await fetch(url)).status === 200, { timeoutMs: 60_000 });
   return run;
 }
 
