@@ -2,7 +2,7 @@
 // once a worker runs again, and ends equal.
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import { startBackfill } from '../src/bulk/backfill-run.js';
 import { verifyMapping } from '../src/bulk/verify.js';
 import type { FerryConfig } from '../src/config.js';
@@ -16,7 +16,7 @@ const FILE = import.meta.url;
 const ROWS = 200;
 
 // 20 ms a row, so a chunk is in flight when the worker dies.
-const SLOW_USERS = `[{ ...exampleMappings[0], transform: async (row) => {
+const SLOW_USERS = `[{ ...exampleSubset('users_to_accounts')[0], transform: async (row) => {
   await new Promise((r) => setTimeout(r, 20));
   return { portal_user_id__c: String(row.id), name: row.full_name, email__c: row.email, isdeleted: false };
 } }]`;
@@ -30,7 +30,7 @@ const running: CliRun[] = [];
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   await db.pool.query(`INSERT INTO portal.users (full_name, email) SELECT 'user ' || i, 'u' || i || '@example.com' FROM generate_series(1, ${ROWS}) i`);
-  config = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 1) });
+  config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts') });
   await migrate(db.pool, config);
   configFile = writeCliConfig('resume.config.ts', { database: { url: db.url, poolSize: 4 }, temporal: config.temporal, metrics: false }, SLOW_USERS);
   client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });

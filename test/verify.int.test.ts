@@ -1,7 +1,7 @@
 // `ferry verify`: finds each kind of difference by hand-made example, exits 1
 // on any; `--repair` carries them through the backfill path and ends equal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import { differingColumns } from '../src/bulk/verify.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
@@ -18,12 +18,12 @@ let configFile: string;
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   // One way only: hand edits to salesforce.account are not carried back.
-  config = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 1) });
+  config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts') });
   await db.pool.query(`INSERT INTO portal.users (full_name, email) SELECT 'user ' || i, 'u' || i || '@example.com' FROM generate_series(1, 50) i`);
   // The target as a carry would have left it: transform(source), column for column.
   await db.pool.query(`INSERT INTO salesforce.account (portal_user_id__c, name, email__c) SELECT id::text, full_name, email FROM portal.users`);
   ferry = await startFerry(config, { listen: false });
-  configFile = writeCliConfig('verify.config.ts', { database: { url: db.url }, temporal: config.temporal }, 'exampleMappings.slice(0, 1)');
+  configFile = writeCliConfig('verify.config.ts', { database: { url: db.url }, temporal: config.temporal }, "exampleSubset('users_to_accounts')");
 });
 
 afterAll(async () => {
