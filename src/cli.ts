@@ -38,6 +38,9 @@ Commands:
   verify <mapping...>|--all [--repair] [--json]
                           compare transform(source) with the target; exit 1 when anything
                           differs; --repair carries the differences, then verifies again
+  init --from SCHEMA --to SCHEMA [--pair SOURCE=TARGET ...] [--out FILE] [--force]
+                          write a starter config from the database's own schema
+                          (DATABASE_URL names the database; --out ferry.config.ts)
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.`;
 
@@ -67,6 +70,11 @@ async function main(argv: string[]): Promise<number> {
       cancel: { type: 'boolean' },
       repair: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      pair: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -92,8 +100,10 @@ async function main(argv: string[]): Promise<number> {
     case 'worker': {
       const config = await loadConfig(values.config);
       const serving = servingOptions(config, values);
-      const [{ runFerry }, { serveUntilSignal }] = await Promise.all([import('./runtime.js'), import('./commands/serve.js')]);
-      return serveUntilSignal(await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving }), logger);
+      const [{ runFerry }, { serveUntilSignal, showStatusIfInteractive }] = await Promise.all([import('./runtime.js'), import('./commands/serve.js')]);
+      const proc = await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving });
+      const stopDisplay = command === 'start' ? await showStatusIfInteractive(proc, config) : undefined;
+      return serveUntilSignal(proc, logger, async () => stopDisplay?.());
     }
     case 'dev': {
       const config = await loadConfig(values.config);
@@ -140,6 +150,13 @@ async function main(argv: string[]): Promise<number> {
         json: values.json ?? false,
         batch: positiveIntFlag('--batch', values.batch ?? '1000'),
       });
+    }
+    case 'init': {
+      if (!values.from || !values.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
+      const databaseUrl = process.env.DATABASE_URL;
+      if (!databaseUrl) throw new UsageError('init reads the database that DATABASE_URL names: set it');
+      const { initCommand } = await import('./commands/init.js');
+      return initCommand({ databaseUrl, from: values.from, to: values.to, pairs: values.pair ?? [], out: values.out ?? 'ferry.config.ts', force: values.force ?? false });
     }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
@@ -190,7 +207,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     // By name: the classes live in modules this file loads only when needed.
-    if ((err as Error).name === 'ConfigError' || (err as Error).name === 'BulkUsageError' || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (['ConfigError', 'UsageError', 'BulkUsageError'].includes((err as Error).name) || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }
