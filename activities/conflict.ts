@@ -59,7 +59,8 @@ export async function settleConflict(
   const counterpart = await client.query<{ row: Row }>(selectRowStatement(mapping.target.table, mapping.target.key, targetKey));
   const row = counterpart.rows[0]?.row;
   if (!row) return undefined; // nothing on the other side yet: nothing to conflict with
-  const changes = await logTable.pendingChanges(client, reverse.name, String(row[reverse.source.key]));
+  const current = selectRowStatement(reverse.source.table, reverse.source.key, undefined).text;
+  const changes = await logTable.pendingChanges(client, reverse.name, String(row[reverse.source.key]), current);
   const rivals: number[] = [];
   for (const change of changes) if (await changesMappedValues(reverse, change)) rivals.push(change.id);
   if (rivals.length === 0) return undefined;

@@ -58,11 +58,12 @@ async function admin(adminUrl: string, sql: string): Promise<void> {
   }
 }
 
-/** Ferry's config for the bench: the example's mappings, missingParent as in the example. */
-export function benchConfig(url: string, address: string): FerryConfig {
+/** Ferry's config for the bench: the example's mappings, missingParent as in the example; the default capture mode unless given. */
+export function benchConfig(url: string, address: string, capture?: { notify: boolean }): FerryConfig {
   return parseConfig(
     {
       database: { url },
+      ...(capture ? { capture } : {}),
       temporal: { address, namespace: 'default', taskQueue: 'ferry-bench' },
       missingParent: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
       mappings: exampleMappings,

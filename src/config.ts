@@ -23,6 +23,9 @@ export interface TransformContext {
 /** Returns the target row's columns (including `target.key`), or null to skip the change. */
 export type Transform = (row: Row, ctx: TransformContext) => Row | null | Promise<Row | null>;
 
+/** Default of `capture.notify` (README "Capture" has the measurements behind it). */
+const NOTIFY_DEFAULT = false;
+
 /** A column name, taken literally (any spelling; Ferry quotes it in every statement). */
 const column = z.string().superRefine((v, ctx) => {
   const problem = identifierProblem(v);
@@ -137,9 +140,25 @@ const configSchema = z
         redispatchAfter: duration.default(300_000),
         /** Logs claimed per dispatcher round. */
         batchSize: z.number().int().positive().default(500),
+        /** Poll mode (`capture.notify: false`): how often the listener looks for new pending logs. */
+        pollInterval: duration.default(100),
       })
       .strict()
-      .default({ sweepInterval: 5000, redispatchAfter: 300_000, batchSize: 500 }),
+      .default({ sweepInterval: 5000, redispatchAfter: 300_000, batchSize: 500, pollInterval: 100 }),
+    capture: z
+      .object({
+        /**
+         * true: each capturing statement sends one NOTIFY, which wakes the
+         * listener at once but serializes every notifying commit of the
+         * cluster on Postgres' notify lock. false (poll mode): no NOTIFY; the
+         * listener polls every `listener.pollInterval`. Baked into the
+         * triggers: run `ferry migrate` after changing it. See README "Capture".
+         * @example capture: { notify: false }
+         */
+        notify: z.boolean().default(NOTIFY_DEFAULT),
+      })
+      .strict()
+      .default({ notify: NOTIFY_DEFAULT }),
     /**
      * Prometheus `/metrics` and `/healthz` of `ferry start`, `listen` and `worker`
      * (`--metrics-port` overrides the port). Port 0 picks any free port (it is

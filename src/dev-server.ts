@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from './contract/index.js';
+import { portAnswers } from './net.js';
 import { findTemporalCli, TemporalCliMissing } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -107,6 +108,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 }
 
 async function startWithSdkDownload(opts: DevServerOptions, address: string, uiUrl: string | undefined): Promise<DevServer> {
+  // Where the SDK downloads from: unreachable (offline, no DNS) means no CLI, said at once.
+  if (!(await portAnswers('temporal.download', 443, 3000))) throw new TemporalCliMissing(new Error('temporal.download:443 unreachable'));
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -126,3 +129,4 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string, uiU
   });
   return { address, uiUrl, stop: () => env.teardown() };
 }
+

@@ -40,6 +40,7 @@ export class Dispatcher {
 
   /** Ask for a dispatch round soon; cheap and safe to call from any event. */
   kick(opts: { stale?: boolean } = {}): void {
+    if (this.stop.signal.aborted) return;
     if (opts.stale) this.includeStale = true;
     if (this.running) {
       this.again = true;
@@ -66,12 +67,13 @@ export class Dispatcher {
   }
 
   private async loop(): Promise<void> {
+    let claimed = 0;
     do {
       this.again = false;
       const stale = this.includeStale;
       this.includeStale = false;
       try {
-        while ((await this.claimAndStart(false)) > 0 && !this.stop.signal.aborted);
+        for (let n; (n = await this.claimAndStart(false)) > 0 && !this.stop.signal.aborted; ) claimed += n;
         if (stale) while ((await this.claimAndStart(true)) > 0 && !this.stop.signal.aborted);
         this.failures = 0;
       } catch (err) {
@@ -83,6 +85,10 @@ export class Dispatcher {
         await pause(delayMs, this.stop.signal);
       }
     } while (this.again && !this.stop.signal.aborted);
+    // Notify mode: a transaction that saw others' logs waiting sends no NOTIFY
+    // (sql/003), counting on this dispatcher to look again while it is busy.
+    const { capture, listener } = this.deps.config;
+    if (claimed > 0 && capture.notify && !this.stop.signal.aborted) setTimeout(() => this.kick(), listener.pollInterval).unref();
   }
 
   /**

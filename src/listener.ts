@@ -24,13 +24,14 @@ export interface ListenerDeps {
 
 /**
  * One dedicated connection that LISTENs on every source schema's channel.
- * A notification only kicks the dispatcher; the sweeper kicks it at start-up,
+ * A notification (or, in poll mode, a timer) only kicks the dispatcher; the sweeper kicks it at start-up,
  * after every reconnect and every `listener.sweepInterval`, so a change whose
  * notification was lost (listener down, connection dropped) is still carried.
  */
 export class Listener {
   private subscriber: Subscriber | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
   private connected = false;
   private readonly stop = new AbortController();
 
@@ -51,6 +52,12 @@ export class Listener {
     logger.info({ channels }, 'listening');
     this.sweepTimer = setInterval(() => this.sweep('interval'), config.listener.sweepInterval);
     this.sweepTimer.unref();
+    // Poll mode: the triggers send no NOTIFY; a look at the pending index every
+    // pollInterval finds new logs (an idle look is one index probe).
+    if (!config.capture.notify) {
+      this.pollTimer = setInterval(() => this.deps.dispatcher.kick(), config.listener.pollInterval);
+      this.pollTimer.unref();
+    }
     this.sweep('start'); // start-up sweep: whatever changed while no one listened
   }
 
@@ -101,6 +108,7 @@ export class Listener {
   async close(): Promise<void> {
     this.stop.abort();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
     this.connected = false;
     await this.subscriber?.close().catch(() => {});
   }

@@ -2,9 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type FerryConfig } from './config.js';
+import { channelFor } from './contract/index.js';
 import { withTransaction, type PgClient, type Pool } from './db/index.js';
-import { formatTable, type TableName } from './table-name.js';
-import { createTriggerStatement, dropTriggerStatement, type TriggerMapping } from './statements.js';
+import { formatTable, parseTable, type TableName } from './table-name.js';
+import { createTriggerStatements, dropTriggerStatements, type TriggerMapping } from './statements.js';
 
 export const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
 
@@ -33,11 +34,17 @@ export function triggerPlan(config: FerryConfig): Map<string, TriggerMapping[]> 
   return plan;
 }
 
+/** The channel a table's triggers notify on; '' in poll mode (no NOTIFY). */
+function triggerChannel(config: FerryConfig, table: string): string {
+  return config.capture.notify ? channelFor(parseTable(table)!.schema) : '';
+}
+
 /** The DDL `migrate` would run on an empty database, for a DBA to read first (`migrate --print`). */
 export function printableDdl(config: FerryConfig): string {
   const parts = sqlFiles().map((f) => `-- ${f.name}\n${f.sql.trim()}\n`);
   parts.push('-- triggers (from the config)');
-  for (const [table, mappings] of triggerPlan(config)) parts.push(`${createTriggerStatement(table, mappings)};`);
+  for (const [table, mappings] of triggerPlan(config))
+    for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) parts.push(`${statement};`);
   return parts.join('\n') + '\n';
 }
 
@@ -121,15 +128,16 @@ export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateR
     }
 
     const plan = triggerPlan(config);
-    for (const [table, mappings] of plan) await client.query(createTriggerStatement(table, mappings));
+    for (const [table, mappings] of plan)
+      for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) await client.query(statement);
     // Triggers on tables that no mapping reads any more.
     const { rows } = await client.query<TableName>(
-      `SELECT n.nspname AS schema, c.relname AS name
+      `SELECT DISTINCT n.nspname AS schema, c.relname AS name
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE t.tgname = 'ferry_log' AND t.tgfoid = 'ferry.log_change'::regproc`,
+        WHERE t.tgfoid IN ('ferry.capture'::regproc, 'ferry.refuse_truncate'::regproc)`,
     );
     const dropped = rows.map(formatTable).filter((t) => !plan.has(t));
-    for (const table of dropped) await client.query(dropTriggerStatement(table));
+    for (const table of dropped) for (const statement of dropTriggerStatements(table)) await client.query(statement);
     return { applied, triggers: [...plan.keys()], dropped };
   });
 }

@@ -84,17 +84,30 @@ export interface TriggerMapping {
   target: string;
 }
 
-/** The one trigger Ferry puts on a source table; its arguments list every mapping that reads it. */
-export function createTriggerStatement(table: string, mappings: TriggerMapping[]): string {
-  const args = mappings.flatMap((m) => [m.name, m.key, m.target]).map(quoteLiteral);
-  return (
-    `CREATE OR REPLACE TRIGGER ferry_log AFTER INSERT OR UPDATE OR DELETE ON ${quoteTable(table)} ` +
-    `FOR EACH ROW EXECUTE FUNCTION ferry.log_change(${args.join(', ')})`
-  );
+/** Ferry's triggers on a source table: one per event (transition tables need that), plus the TRUNCATE guard. */
+export const TRIGGER_NAMES = ['ferry_log_insert', 'ferry_log_update', 'ferry_log_delete', 'ferry_refuse_truncate'] as const;
+
+/**
+ * The statements that put Ferry's statement-level triggers on a source table.
+ * Their arguments: the NOTIFY channel ('' in poll mode), then every mapping
+ * that reads the table as (mapping, key, target) triples.
+ */
+export function createTriggerStatements(table: string, mappings: TriggerMapping[], channel: string): string[] {
+  const args = [channel, ...mappings.flatMap((m) => [m.name, m.key, m.target])].map(quoteLiteral).join(', ');
+  const on = quoteTable(table);
+  const capture = (name: string, event: string, referencing: string) =>
+    `CREATE OR REPLACE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} ` +
+    `FOR EACH STATEMENT EXECUTE FUNCTION ferry.capture(${args})`;
+  return [
+    capture('ferry_log_insert', 'INSERT', 'NEW TABLE AS ferry_new'),
+    capture('ferry_log_update', 'UPDATE', 'OLD TABLE AS ferry_old NEW TABLE AS ferry_new'),
+    capture('ferry_log_delete', 'DELETE', 'OLD TABLE AS ferry_old'),
+    `CREATE OR REPLACE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()`,
+  ];
 }
 
-export function dropTriggerStatement(table: string): string {
-  return `DROP TRIGGER IF EXISTS ferry_log ON ${quoteTable(table)}`;
+export function dropTriggerStatements(table: string): string[] {
+  return TRIGGER_NAMES.map((name) => `DROP TRIGGER IF EXISTS ${name} ON ${quoteTable(table)}`);
 }
 
 /** Linking: insert a target row without its key, letting the database generate it. */

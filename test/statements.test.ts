@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createTriggerStatement,
+  createTriggerStatements,
   deleteStatement,
   insertReturningKeyStatement,
   writeBackStatement,
@@ -68,18 +68,29 @@ describe('linking statements', () => {
   });
 });
 
-describe('createTriggerStatement', () => {
-  it('passes (mapping, key, target) triples to ferry.log_change', () => {
-    expect(
-      createTriggerStatement('portal.users', [
-        { name: 'users_to_accounts', key: 'id', target: 'salesforce.account' },
-        { name: "o'dd", key: 'id', target: 'x.y' },
-      ]),
-    ).toBe(
-      'CREATE OR REPLACE TRIGGER ferry_log AFTER INSERT OR UPDATE OR DELETE ON "portal"."users" FOR EACH ROW ' +
-        "EXECUTE FUNCTION ferry.log_change('users_to_accounts', 'id', 'salesforce.account', 'o''dd', 'id', 'x.y')",
+describe('createTriggerStatements', () => {
+  const mappings = [
+    { name: 'users_to_accounts', key: 'id', target: 'salesforce.account' },
+    { name: "o'dd", key: 'id', target: 'x.y' },
+  ];
+  it('puts one statement trigger per event, passing the channel, then (mapping, key, target) triples', () => {
+    const [insert, update, del, truncate] = createTriggerStatements('portal.users', mappings, 'ferry_portal');
+    const args = "ferry.capture('ferry_portal', 'users_to_accounts', 'id', 'salesforce.account', 'o''dd', 'id', 'x.y')";
+    expect(insert).toBe(
+      `CREATE OR REPLACE TRIGGER ferry_log_insert AFTER INSERT ON "portal"."users" REFERENCING NEW TABLE AS ferry_new FOR EACH STATEMENT EXECUTE FUNCTION ${args}`,
+    );
+    expect(update).toContain('AFTER UPDATE ON "portal"."users" REFERENCING OLD TABLE AS ferry_old NEW TABLE AS ferry_new FOR EACH STATEMENT');
+    expect(del).toContain('AFTER DELETE ON "portal"."users" REFERENCING OLD TABLE AS ferry_old FOR EACH STATEMENT');
+    expect(truncate).toBe(
+      'CREATE OR REPLACE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON "portal"."users" FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()',
     );
   });
+  it("passes '' as the channel in poll mode", () => {
+    expect(createTriggerStatements('portal.users', mappings.slice(0, 1), '')[0]).toContain("ferry.capture('', 'users_to_accounts'");
+  });
+});
+
+describe('quoteTable', () => {
   it('quotes schema and table apart', () => {
     expect(quoteTable('Sales.Account')).toBe('"Sales"."Account"');
     expect(quoteTable('"My Schema"."a.b""c"')).toBe('"My Schema"."a.b""c"');

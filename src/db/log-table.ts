@@ -194,11 +194,24 @@ export async function readWithNewestPending(
 
 export type PendingChange = Pick<LogRow, 'id' | 'op' | 'old_row' | 'new_row'>;
 
-/** A row's pending changes, oldest first. */
-export async function pendingChanges(db: Queryable, mapping: string, rowKey: string): Promise<PendingChange[]> {
+/**
+ * A row's pending changes, oldest first, each with the row as it was after it.
+ * The log keeps only the row before a change (README "What the log holds"):
+ * the row after is the next change's row before, and after the newest change
+ * it is the current row (`currentRow`: a SELECT of its jsonb by key = $1),
+ * read in the same statement so both come from one snapshot. Logs written
+ * before sql/003 still carry their own new_row, which wins.
+ */
+export async function pendingChanges(db: Queryable, mapping: string, rowKey: string, currentRow: string): Promise<PendingChange[]> {
   const { rows } = await db.query<PendingChange>(
-    `SELECT id, op, old_row, new_row FROM ${LOG} WHERE mapping = $1 AND row_key = $2 AND status = 'pending' ORDER BY id`,
-    [mapping, rowKey],
+    `SELECT id, op, old_row,
+            CASE WHEN new_row IS NOT NULL THEN new_row
+                 WHEN lead(id) OVER w IS NULL THEN (${currentRow})
+                 ELSE lead(old_row) OVER w END AS new_row
+       FROM ${LOG}
+      WHERE row_key = $1::text AND mapping = $2 AND status = 'pending'
+     WINDOW w AS (ORDER BY id) ORDER BY id`,
+    [rowKey, mapping],
   );
   return rows;
 }

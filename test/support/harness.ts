@@ -44,6 +44,17 @@ export async function createTestDatabase(testFile: string, extraSql = ''): Promi
   };
 }
 
+/**
+ * FERRY_TEST_CAPTURE=notify|poll runs a suite in that capture mode (README
+ * "Capture"); unset, the config's default applies.
+ */
+function captureMode(): Partial<FerryConfigInput> {
+  const mode = process.env.FERRY_TEST_CAPTURE;
+  if (mode === undefined || mode === '') return {};
+  if (mode !== 'notify' && mode !== 'poll') throw new Error(`FERRY_TEST_CAPTURE must be "notify" or "poll", not "${mode}"`);
+  return { capture: { notify: mode === 'notify' } };
+}
+
 /** A validated config for this test file: its database, the run's Temporal server, its own namespace. */
 export function testConfig(testFile: string, db: TestDatabase, overrides: Partial<FerryConfigInput> & Pick<FerryConfigInput, 'mappings'>): FerryConfig {
   return parseConfig(
@@ -51,6 +62,7 @@ export function testConfig(testFile: string, db: TestDatabase, overrides: Partia
       database: { url: db.url, poolSize: 8 },
       temporal: { address: inject('temporalAddress'), namespace: namespaceForFile(testFile), taskQueue: 'ferry-test' },
       listener: { sweepInterval: '1s', redispatchAfter: '1m', batchSize: 500 },
+      ...captureMode(),
       ...overrides,
     },
     {},

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev-server.js';
-import { portAnswers, startLocalPostgres } from '../../src/local-postgres.js';
+import { startLocalPostgres } from '../../src/local-postgres.js';
+import { portAnswers } from '../../src/net.js';
 
 export interface TestPostgres {
   adminUrl: string;

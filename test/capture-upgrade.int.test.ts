@@ -1,0 +1,108 @@
+// Upgrading a database that the previous version migrated (row triggers,
+// sql/001-002) to statement-level capture, while the app keeps writing.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleMappings } from '../example/mappings.js';
+import { migrate, sqlFiles, triggerPlan } from '../src/migrate.js';
+import { quoteLiteral, quoteTable } from '../src/statements.js';
+import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
+import { waitFor } from './support/wait.js';
+
+const FILE = import.meta.url;
+let db: TestDatabase;
+const config = () => testConfig(FILE, db, { mappings: exampleMappings });
+
+beforeAll(async () => {
+  db = await createTestDatabase(FILE);
+});
+afterAll(() => db?.drop());
+
+/** What the previous version's `migrate` left: sql/000-002 and one row trigger per table. */
+async function installPreviousVersion(): Promise<void> {
+  for (const file of sqlFiles().filter((f) => f.id <= 2)) {
+    await db.pool.query(file.sql);
+    if (file.id > 0) await db.pool.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
+  }
+  for (const [table, mappings] of triggerPlan(config())) {
+    const args = mappings.flatMap((m) => [m.name, m.key, m.target]).map(quoteLiteral).join(', ');
+    await db.pool.query(
+      `CREATE TRIGGER ferry_log AFTER INSERT OR UPDATE OR DELETE ON ${quoteTable(table)} FOR EACH ROW EXECUTE FUNCTION ferry.log_change(${args})`,
+    );
+  }
+}
+
+interface Writer {
+  /** Committed changes, as "OP key". */
+  done: string[];
+  stop(): Promise<void>;
+}
+
+/** Inserts a user, then updates it, in a loop on its own connection; records what committed. */
+async function startWriter(n: number): Promise<Writer> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const done: string[] = [];
+  let stopping = false;
+  const loop = (async () => {
+    for (let i = 0; !stopping; i++) {
+      const key = 300_000 + n * 10_000 + i;
+      await client.query(`INSERT INTO portal.users (id, full_name) VALUES ($1, 'w')`, [key]);
+      done.push(`INSERT ${key}`);
+      await client.query(`UPDATE portal.users SET full_name = 'w2' WHERE id = $1`, [key]);
+      done.push(`UPDATE ${key}`);
+    }
+  })();
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      await loop;
+      await client.end();
+    },
+  };
+}
+
+describe('ferry migrate on an install of the previous version', () => {
+  it('switches to statement triggers in one transaction, and every change made before, during and after is logged once', async () => {
+    await installPreviousVersion();
+    const writers = await Promise.all([0, 1, 2, 3].map(startWriter));
+    const changes = () => writers.reduce((n, w) => n + w.done.length, 0);
+
+    // A transaction open across the switch: it began under the row trigger,
+    // so migrate waits for it; it writes again while migrate waits.
+    const open = new pg.Client({ connectionString: db.url });
+    await open.connect();
+    await open.query('BEGIN');
+    await open.query(`INSERT INTO portal.users (id, full_name) VALUES (399001, 'open')`);
+
+    await waitFor('writers under the row trigger', () => changes() >= 100);
+    const migrating = migrate(db.pool, config());
+    await waitFor('migrate waiting for the open transaction', async () => {
+      const { rows } = await db.pool.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            AND wait_event_type = 'Lock' AND query LIKE '%DROP FUNCTION IF EXISTS ferry.log_change%'`,
+      );
+      return rows.length > 0;
+    });
+    await open.query(`UPDATE portal.users SET full_name = 'open2' WHERE id = 399001`);
+    await open.query('COMMIT');
+    await open.end();
+    const result = await migrating;
+    expect(result.applied).toEqual(['003_statement_capture.sql']);
+
+    const atSwitch = changes();
+    await waitFor('writers under the statement triggers', () => changes() >= atSwitch + 100);
+    await Promise.all(writers.map((w) => w.stop()));
+
+    const expected = [...writers.flatMap((w) => w.done), 'INSERT 399001', 'UPDATE 399001'].sort();
+    const { rows } = await db.pool.query<{ change: string; new_row: unknown }>(
+      `SELECT op || ' ' || row_key AS change, new_row FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
+    );
+    expect(rows.map((r) => r.change).sort()).toEqual(expected);
+    // Both triggers wrote some of them: the row trigger kept new_row, the statement trigger does not.
+    expect(rows.some((r) => r.new_row !== null)).toBe(true);
+    expect(rows.some((r) => r.new_row === null)).toBe(true);
+    const old = await db.pool.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'ferry_log'`);
+    expect(old.rowCount).toBe(0);
+  });
+});

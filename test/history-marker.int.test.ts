@@ -1,0 +1,144 @@
+// Row data stays out of Temporal: a unique marker written into source rows
+// never shows up in a workflow's history, search attributes or memo, whether
+// the sync was synced, skipped, superseded or is waiting for its parent.
+// (`temporal workflow show` is readable by anyone with namespace access.)
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleMappings } from '../example/mappings.js';
+import type { FerryConfig } from '../src/config.js';
+import type { FerryProcess } from '../src/runtime.js';
+import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
+import { waitFor } from './support/wait.js';
+
+const FILE = import.meta.url;
+const SQL = `
+  CREATE TABLE portal.notes (id serial PRIMARY KEY, body text);
+  CREATE TABLE salesforce.note__c (portal_note_id__c text PRIMARY KEY, body__c text);`;
+
+let db: TestDatabase;
+let config: FerryConfig;
+let ferry: FerryProcess | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase(FILE, SQL);
+  config = testConfig(FILE, db, {
+    mappings: [
+      ...exampleMappings,
+      {
+        name: 'notes',
+        source: { table: 'portal.notes', key: 'id' },
+        target: { table: 'salesforce.note__c', key: 'portal_note_id__c' },
+        transform: (row) => {
+          const body = String(row.body);
+          if (body.startsWith('skip')) return null;
+          if (body.startsWith('fail')) throw new Error(`refused: ${body}`);
+          return { portal_note_id__c: String(row.id), body__c: body };
+        },
+      },
+    ],
+  });
+  ferry = await startFerry(config);
+});
+
+afterAll(async () => {
+  await ferry?.stop();
+  await db?.drop();
+});
+
+/** Every text Temporal holds about a workflow: its history (payloads decoded as UTF-8), search attributes and memo. */
+async function temporalText(workflowId: string): Promise<string> {
+  const handle = ferry!.client!.workflow.getHandle(workflowId);
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v === null || v === undefined) return;
+    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
+    else if (typeof v === 'string') parts.push(v);
+    else if (typeof v === 'object') for (const x of Object.values(v as object)) walk(x);
+  };
+  walk(await handle.fetchHistory());
+  const description = await handle.describe();
+  walk(description.raw);
+  parts.push(JSON.stringify(description.searchAttributes), JSON.stringify(await description.memo));
+  return parts.join('\n');
+}
+
+const workflowIdsOf = async (mapping: string, rowKey: string) =>
+  (
+    await db.pool.query<{ workflow_id: string; status: string; error: string | null }>(
+      `SELECT workflow_id, status, error FROM ferry.database_trigger_log WHERE mapping = $1 AND row_key = $2 ORDER BY id`,
+      [mapping, rowKey],
+    )
+  ).rows;
+
+async function expectNowhereInTemporal(marker: string, mapping: string, rowKey: string, statuses: string[]) {
+  const rows = await waitFor(`${mapping} ${rowKey}: ${statuses.join(', ')}`, async () => {
+    const r = await workflowIdsOf(mapping, rowKey);
+    return r.length === statuses.length && r.every((l, i) => l.workflow_id && l.status === statuses[i]) ? r : undefined;
+  });
+  const texts: string[] = [];
+  for (const { workflow_id, status } of rows) {
+    // The log turns final inside the sync's transaction, a moment before Temporal records the result.
+    const recorded = status === 'pending' ? 'waiting_parent' : `"status":"${status}"`;
+    const text = await waitFor(`history of ${workflow_id} to record ${recorded}`, async () => {
+      const t = await temporalText(workflow_id);
+      return t.includes(recorded) ? t : undefined;
+    });
+    expect(text.length).toBeGreaterThan(100); // there is a history to search
+    expect(text).not.toContain(marker);
+    texts.push(text);
+  }
+  return texts;
+}
+
+describe('no row data in Temporal', () => {
+  it('synced', async () => {
+    const marker = `MARKER-${randomUUID()}`;
+    const { rows } = await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ($1, $1) RETURNING id`, [marker]);
+    const [text] = await expectNowhereInTemporal(marker, 'users_to_accounts', String(rows[0].id), ['synced']);
+    expect(text).toContain('"detail":"upserted"'); // payloads are searched decoded (the sync's result)
+  });
+
+  it('skipped (the transform returned null)', async () => {
+    const marker = `skip MARKER-${randomUUID()}`;
+    const { rows } = await db.pool.query(`INSERT INTO portal.notes (body) VALUES ($1) RETURNING id`, [marker]);
+    await expectNowhereInTemporal(marker, 'notes', String(rows[0].id), ['skipped']);
+  });
+
+  it('superseded (three changes in one transaction: the newest carries the others)', async () => {
+    const marker = `MARKER-${randomUUID()}`;
+    const client = await db.pool.connect();
+    let id: number;
+    try {
+      await client.query('BEGIN');
+      id = (await client.query(`INSERT INTO portal.notes (body) VALUES ($1 || ' 1') RETURNING id`, [marker])).rows[0].id;
+      await client.query(`UPDATE portal.notes SET body = $1 || ' 2' WHERE id = $2`, [marker, id]);
+      await client.query(`UPDATE portal.notes SET body = $1 || ' 3' WHERE id = $2`, [marker, id]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await expectNowhereInTemporal(marker, 'notes', String(id), ['skipped', 'skipped', 'synced']);
+  });
+
+  it('waiting for its parent', async () => {
+    const marker = `MARKER-${randomUUID()}`;
+    // user 987654 does not exist: the order waits (and its workflow records the wait).
+    const { rows } = await db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (987654, 1, $1) RETURNING id`, [marker]);
+    const key = String(rows[0].id);
+    await waitFor('order waiting', async () => (await logs(db.pool, 'orders_to_orders')).find((l) => l.row_key === key && l.attempts >= 1));
+    await expectNowhereInTemporal(marker, 'orders_to_orders', key, ['pending']);
+    await db.pool.query(`DELETE FROM portal.orders WHERE id = $1`, [rows[0].id]);
+  });
+
+  it('what does reach history: a failed transform\'s own message', async () => {
+    const marker = `fail MARKER-${randomUUID()}`;
+    const { rows } = await db.pool.query(`INSERT INTO portal.notes (body) VALUES ($1) RETURNING id`, [marker]);
+    const [log] = await waitFor('failed', async () => {
+      const r = await workflowIdsOf('notes', String(rows[0].id));
+      return r[0]?.status === 'failed' ? r : undefined;
+    });
+    expect(log!.error).toContain(marker);
+    // The user's text, as the user wrote it: see README.
+    await waitFor('failure recorded', async () => (await temporalText(log!.workflow_id)).includes(marker));
+  });
+});
