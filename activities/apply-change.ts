@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { UNKNOWN_LOG, type ApplyResult, type FinalResult, type FinalStatus, type SyncLogInput } from '../src/contract/index.js';
+import { DATA_FAILURES, UNKNOWN_LOG, type ApplyResult, type FinalResult, type FinalStatus, type SyncLogInput } from '../src/contract/index.js';
 import type { FerryConfig, Mapping } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentity, logTable, rowIdentity, withTransaction, type LogRow, type PgClient, type Pool } from '../src/db/index.js';
@@ -140,11 +140,30 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     checkInstance(config, input);
     const { logId } = input;
     const workflowId = Context.current().info.workflowExecution?.workflowId;
-    return withTransaction(pool, async (client) => {
-      const log = await logTable.findLog(client, logId, { lock: true });
-      if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, UNKNOWN_LOG);
-      const result = await new Carry(client, log, workflowId).run();
-      return result.status === 'waiting_parent' ? result : { ...result, createdAt: log.created_at.toISOString() };
-    });
+    try {
+      return await withTransaction(pool, async (client) => {
+        const log = await logTable.findLog(client, logId, { lock: true });
+        if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, UNKNOWN_LOG);
+        const result = await new Carry(client, log, workflowId).run();
+        return result.status === 'waiting_parent' ? result : { ...result, createdAt: log.created_at.toISOString() };
+      });
+    } catch (err) {
+      throw await keepMessageHome(err, input, workflowId);
+    }
   };
+
+  /**
+   * A data failure's message may quote the row (the transform's own text, a
+   * value Postgres refused), and Temporal's history is readable by anyone with
+   * namespace access: the message goes to the log row only, and history gets
+   * one that names the log. (The attempt rolled back; this marks it failed.)
+   */
+  async function keepMessageHome(err: unknown, input: SyncLogInput, workflowId: string | undefined): Promise<unknown> {
+    if (!(err instanceof ApplicationFailure) || !DATA_FAILURES.includes(err.type ?? '')) return err;
+    await logTable.finish(pool, { ids: [input.logId] }, { status: 'failed', error: err.message, countAttempt: true, workflowId });
+    return ApplicationFailure.nonRetryable(
+      `${input.mapping}: log ${input.logId} failed (${err.type}); the message is in its log row: ferry status, or ferry.database_trigger_log.error`,
+      err.type,
+    );
+  }
 }

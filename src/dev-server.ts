@@ -20,6 +20,8 @@ export interface DevServer {
   address: string;
   uiUrl: string | undefined;
   stop(): Promise<void>;
+  /** kill -9: a crash, for fault tests (a server with dbFilename keeps what it had committed). */
+  kill(): Promise<void>;
 }
 
 /** A TCP port that was free a moment ago. */
@@ -104,6 +106,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       await exited;
       clearTimeout(timer);
     },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
@@ -127,6 +133,7 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string, uiU
   }).catch((err: unknown) => {
     throw new TemporalCliMissing(err);
   });
-  return { address, uiUrl, stop: () => env.teardown() };
+  const stop = () => env.teardown();
+  return { address, uiUrl, stop, kill: stop };
 }
 

@@ -5,7 +5,7 @@ import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import { migrate } from '../src/migrate.js';
-import { jsonLines, spawnCli, writeCliConfig, type CliRun } from './support/cli.js';
+import { jsonLines, startServing, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -48,17 +48,8 @@ afterAll(async () => {
 /** `ferry start`, once its /healthz says all is up. */
 async function start(): Promise<CliRun> {
   // A short grace, so SIGTERM cannot wait for the whole backlog: what is left must survive the restart.
-  const run = spawnCli(['start', '--config', configFile, '--log-level', 'info', '--shutdown-grace', '1s']);
+  const run = await startServing('start', configFile, ['--log-level', 'info', '--shutdown-grace', '1s']);
   running.push(run);
-  const url = await waitFor(
-    'ferry start serving health',
-    () => {
-      if (run.child.exitCode !== null) throw new Error(`ferry start exited ${run.child.exitCode}: ${run.stderr()}`);
-      return jsonLines(run.stdout()).find((l) => l.msg === 'serving metrics and health')?.health as string | undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
-  await waitFor('healthy', async () => (await fetch(url)).status === 200, { timeoutMs: 60_000 });
   return run;
 }
 

@@ -9,6 +9,13 @@ import { createTestDatabase, logs, testConfig, type TestDatabase } from './suppo
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
+// A second mapping that reads portal.users: each statement logs once per mapping.
+const secondMapping = {
+  name: 'users_to_orders',
+  source: { table: 'portal.users', key: 'id' },
+  target: { table: 'salesforce.order__c', key: 'portal_order_id__c' },
+  transform: (row: Record<string, unknown>) => ({ portal_order_id__c: String(row.id) }),
+};
 
 describe.each([
   { mode: 'notify', notify: true },
@@ -19,7 +26,7 @@ describe.each([
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(file);
-    await migrate(db.pool, testConfig(file, db, { mappings: exampleMappings, capture: { notify } }));
+    await migrate(db.pool, testConfig(file, db, { mappings: [...exampleMappings, secondMapping], capture: { notify } }));
   });
   afterAll(() => db?.drop());
 
@@ -154,6 +161,25 @@ describe.each([
     execFileSync('psql', [db.url, '-v', 'ON_ERROR_STOP=1', '-c', '\\copy portal.users (id, full_name) FROM STDIN'], { input: data });
     const rows = await opsOf(204001, 204050);
     expect(rows.map((r) => `${r.op} ${r.row_key}`)).toEqual(Array.from({ length: 50 }, (_, i) => `INSERT ${204001 + i}`));
+  });
+
+  it('logs a statement once per mapping that reads the table, and ferry.origin silences only the mapping it names', async () => {
+    const byMapping = async (from: number, to: number) =>
+      (
+        await db.pool.query<{ mapping: string; keys: string }>(
+          `SELECT mapping, string_agg(row_key, ' ' ORDER BY id) AS keys FROM ferry.database_trigger_log
+            WHERE row_key::int BETWEEN $1 AND $2 GROUP BY mapping ORDER BY mapping`,
+          [from, to],
+        )
+      ).rows;
+    await db.pool.query(`INSERT INTO portal.users (id, full_name) SELECT g, 'm' FROM generate_series(206003, 206001, -1) g`);
+    expect(await byMapping(206001, 206003)).toEqual([
+      { mapping: 'users_to_accounts', keys: '206003 206002 206001' },
+      { mapping: 'users_to_orders', keys: '206003 206002 206001' },
+    ]);
+    await db.pool.query(`BEGIN; SELECT set_config('ferry.origin', 'salesforce.account', true);
+      INSERT INTO portal.users (id, full_name) VALUES (206004, 'from salesforce'); COMMIT`);
+    expect(await byMapping(206004, 206004)).toEqual([{ mapping: 'users_to_orders', keys: '206004' }]);
   });
 
   it('refuses a TRUNCATE with a message saying what to do, unless ferry.allow_truncate is on', async () => {

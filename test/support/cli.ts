@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { waitFor } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'src/cli.ts');
@@ -65,4 +66,45 @@ export function jsonLines(text: string): Record<string, any>[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l));
+}
+
+export type ServeCommand = 'start' | 'listen' | 'worker';
+
+export interface ServingCli extends CliRun {
+  command: ServeCommand;
+  /** Its /healthz address. */
+  healthUrl: string;
+}
+
+/**
+ * `ferry start|listen|worker` as a child process, resolved once its /healthz
+ * answers 200 (Postgres, Temporal, listener and worker all up). The config's
+ * metrics port should be 0 (a free port each), as several may run at once.
+ */
+export async function startServing(command: ServeCommand, configFile: string, args: string[] = [], timeoutMs = 120_000): Promise<ServingCli> {
+  const run = spawnCli([command, '--config', configFile, '--metrics-port', '0', ...args]);
+  try {
+    const healthUrl = await waitFor(
+      `ferry ${command} serving health`,
+      () => {
+        if (run.child.exitCode !== null) throw new Error(`ferry ${command} exited ${run.child.exitCode}: ${run.stderr()}`);
+        return jsonLines(run.stdout()).find((l) => l.msg === 'serving metrics and health')?.health as string | undefined;
+      },
+      { timeoutMs },
+    );
+    await waitFor(`ferry ${command} healthy`, async () => {
+      if (run.child.exitCode !== null) throw new Error(`ferry ${command} exited ${run.child.exitCode}: ${run.stderr()}`);
+      return (await fetch(healthUrl)).status === 200;
+    }, { timeoutMs, intervalMs: 100 });
+    return { ...run, command, healthUrl };
+  } catch (err) {
+    run.child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+/** kill -9, resolved once the process is gone. */
+export async function killHard(run: CliRun): Promise<void> {
+  if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+  await run.exited;
 }

@@ -18,6 +18,8 @@ declare module 'vitest' {
     adminUrl: string;
     /** Tells this run's databases from another run's on the same Postgres. */
     runId: string;
+    /** `npm run chaos`: the file each case appends its figures to (see recovery.ts). */
+    chaosReport?: string;
   }
 }
 
@@ -28,7 +30,8 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const testDir = path.resolve('test');
-  const namespaces = readdirSync(testDir).filter((f) => f.endsWith('.test.ts')).map(namespaceForFile);
+  // test/ and its folders (test/chaos): every file gets its namespace.
+  const namespaces = readdirSync(testDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts')).map(namespaceForFile);
   const port = await freePort();
   const uiPort = await freePort();
   const server = await startDevServer({ ip: '127.0.0.1', port, uiPort, namespaces }).catch((err: unknown) => {

@@ -19,15 +19,20 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database for one test file of this run, with the example's schema. */
-export async function createTestDatabase(testFile: string, extraSql = ''): Promise<TestDatabase> {
-  const name = `ferry_t_${fileSlug(testFile)}_${inject('runId')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
+/**
+ * A fresh database for one test file of this run, with the example's schema.
+ * `suffix` tells a file's second database from its first; `adminUrl` puts it
+ * on another Postgres (a private cluster the test starts).
+ */
+export async function createTestDatabase(testFile: string, extraSql = '', opts: { suffix?: string; adminUrl?: string } = {}): Promise<TestDatabase> {
+  const adminUrl = opts.adminUrl ?? ADMIN_URL;
+  const name = `ferry_t_${fileSlug(testFile)}${opts.suffix ? `_${opts.suffix}` : ''}_${inject('runId')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = createPool(url.toString(), 5, 'ferry-test');
   await pool.query(EXAMPLE_SCHEMA + '\n' + extraSql);
@@ -36,7 +41,7 @@ export async function createTestDatabase(testFile: string, extraSql = ''): Promi
     pool,
     async drop() {
       await pool.end();
-      const c = new pg.Client({ connectionString: ADMIN_URL });
+      const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
