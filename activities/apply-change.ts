@@ -1,11 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { DATA_FAILURES, UNKNOWN_LOG, type ApplyResult, type FinalResult, type FinalStatus, type SyncLogInput } from '../src/contract/index.js';
+import { DATA_FAILURES, UNKNOWN_LOG, type ApplyResult, type FinalResult, type FinalStatus, type MissingParent, type SyncLogInput } from '../src/contract/index.js';
 import type { FerryConfig, Mapping } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentity, logTable, rowIdentity, withTransaction, type LogRow, type PgClient, type Pool } from '../src/db/index.js';
 import { checkSourceUnchanged, settleConflict, transformsDiffer } from './conflict.js';
 import { checkInstance } from './instance.js';
 import { logProblem, lookupParents, readSource } from './lookup.js';
+import { recarryOptionalWaiters, recordOptionalWaits } from './optional-waits.js';
+import { loopMessage } from './parent-refs.js';
+import { lockParentWaits, loopThrough } from './parent-waits.js';
 import { runTransform } from './transform.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 
@@ -26,6 +29,9 @@ export interface ApplyDeps {
  * always the transform of the latest source row.
  */
 export function createApplyChange({ pool, config }: ApplyDeps) {
+  // Mappings some mapping names as an optional parent: their syncs look for children to carry again.
+  const optionalChildren = new Set(config.mappings.flatMap((m) => m.parents.filter((p) => p.optional).map((p) => p.mapping)));
+
   /** One log's trip, in the caller's transaction. Each exit is one line: `finish` marks the log and says what happened. */
   class Carry {
     constructor(
@@ -40,7 +46,8 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       if (log.status !== 'pending') {
         // A second dispatch of a finished log: nothing to write, but wake any
         // child that still waits for it.
-        return { status: log.status, detail: `already ${log.status}`, already: true, waiters: await this.waiters() };
+        const detail = log.status === 'failed' && log.error ? log.error : `already ${log.status}`;
+        return { status: log.status, detail, already: true, waiters: await this.waiters() };
       }
       const mapping = mappingByName(config, log.mapping);
       if (!mapping) return this.finish('failed', `mapping "${log.mapping}" is not in the config`);
@@ -60,20 +67,20 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
         { status: 'skipped', supersededBy: logId, workflowId: this.workflowId },
       );
       const earliest = covered[0] ?? log;
+      // A second pass among them: what the target reflects is not known, so carry it whatever changed.
+      const secondPass = [log, ...covered].some(logTable.isSecondPass);
       if (source.row === null) return this.applyDelete(mapping);
 
       const lookup = await lookupParents(client, config, mapping, source.row);
-      if (lookup.missing) {
-        const attempts = await logTable.markWaiting(client, logId, lookup.missing, this.workflowId);
-        return { status: 'waiting_parent', parent: lookup.missing, attempts, policy: config.missingParent };
-      }
+      if (lookup.missing) return this.waitForParent(mapping, lookup.missing);
+      if (hasOptionalParents(mapping)) await recordOptionalWaits(client, mapping, log.row_key, lookup.absent);
       const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
       const out = await runTransform(mapping, source.row, ctx);
       if (out === null) return this.finish('skipped', 'transform returned null');
       // A change that alters no mapped value (a connector touching sfid or a
       // timestamp) has nothing to carry; writing the whole row anyway would
       // overwrite a concurrent edit on the other side with stale values.
-      if (earliest.op !== 'INSERT' && earliest.old_row && !(await transformsDiffer(mapping, ctx, earliest.old_row, { out })))
+      if (!secondPass && earliest.op !== 'INSERT' && earliest.old_row && !(await transformsDiffer(mapping, ctx, earliest.old_row, { out })))
         return this.finish('skipped', 'no mapped column changed', { wake: true });
       const key = out[mapping.target.key];
       if (key === null || key === undefined) {
@@ -107,8 +114,37 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       }
       await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
       await markOwnWrite(client, [mapping.source.table]);
+      if (hasOptionalParents(mapping)) await recordOptionalWaits(client, mapping, log.row_key, []);
       const changed = await deleteTarget(client, mapping, key);
       return this.finish('synced', mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone');
+    }
+
+    /**
+     * A required parent is not in its target: record that this log waits for
+     * it, unless the chain of waits up from that parent comes back to this
+     * row. Such rows reference each other and can never sync: every log of
+     * the loop fails now, naming it, rather than after maximumAttempts.
+     */
+    private async waitForParent(mapping: Mapping, parent: MissingParent): Promise<ApplyResult> {
+      const { client, log } = this;
+      await lockParentWaits(client);
+      const chain = await logTable.waitChain(client, parent.mapping, parent.key);
+      const loop = loopThrough({ mapping: mapping.name, key: log.row_key }, chain);
+      if (loop) {
+        const error = loopMessage(config, loop);
+        const others = loop.slice(1, -1).flatMap((l) => (l.logId === null || l.logId === log.id ? [] : [l.logId]));
+        const failed = await logTable.finish(client, { ids: others }, { status: 'failed', error });
+        // Their workflows get a wake-up: each finds its log failed and ends.
+        return { ...(await this.finish('failed', error)), waiters: failed.map((l) => l.id) };
+      }
+      const attempts = await logTable.markWaiting(client, log.id, parent, this.workflowId);
+      const further = chain.slice(1);
+      return {
+        status: 'waiting_parent',
+        parent: further.length ? { ...parent, chain: further } : parent,
+        attempts,
+        policy: config.missingParent,
+      };
     }
 
     private superseded(newer: number): Promise<FinalResult> {
@@ -127,7 +163,18 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
     ): Promise<FinalResult> {
       const error = opts.error !== undefined ? opts.error : status === 'synced' ? null : detail;
       await logTable.finish(this.client, { ids: [this.log.id] }, { status, error, supersededBy: opts.supersededBy, workflowId: this.workflowId });
-      return { status, detail, already: false, waiters: opts.wake ? await this.waiters() : [] };
+      return { status, detail, already: false, waiters: opts.wake ? await this.parentDone() : [] };
+    }
+
+    /**
+     * This row is in its target now: the logs waiting for it as a required
+     * parent (returned: their workflows get a wake-up), and the rows written
+     * without it as an optional parent (carried again: new logs).
+     */
+    private async parentDone(): Promise<number[]> {
+      const mapping = mappingByName(config, this.log.mapping)!;
+      if (optionalChildren.has(mapping.name)) await recarryOptionalWaiters(this.client, config, mapping, this.log.row_key);
+      return this.waiters();
     }
 
     private waiters(): Promise<number[]> {
@@ -166,4 +213,8 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       err.type,
     );
   }
+}
+
+function hasOptionalParents(mapping: Mapping): boolean {
+  return mapping.parents.some((p) => p.optional);
 }

@@ -1,8 +1,8 @@
 import type { MissingParent } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
-import { mappingByName } from '../src/config.js';
 import { lockIdentity, logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
+import { parentRefsOf, type ParentRef } from './parent-refs.js';
 import { asDataFailure } from './upsert.js';
 
 export interface SourceState {
@@ -37,28 +37,34 @@ export function logProblem(log: LogRow): string | undefined {
   return undefined;
 }
 
-export type ParentLookup = { parents: Record<string, Row>; missing?: undefined } | { missing: MissingParent };
+export type ParentLookup =
+  | { parents: Record<string, Row>; absent: ParentRef[]; missing?: undefined }
+  | { missing: MissingParent };
 
 /**
  * Each parent's row in its mapping's target. A shared lock on the parent's
  * target identity orders this check against the parent's own upsert, so a
  * parent that lands right now either is seen here or sees this child waiting.
+ * A required parent that is missing stops the look-up; an optional one is
+ * listed in `absent` (the child is written without it, and again later).
  */
 export async function lookupParents(client: PgClient, config: FerryConfig, mapping: Mapping, row: Row): Promise<ParentLookup> {
   const parents: Record<string, Row> = {};
-  for (const ref of mapping.parents) {
-    const value = row[ref.column];
-    if (value === null || value === undefined) continue; // no parent to wait for
-    const parent = mappingByName(config, ref.mapping)!;
-    const key = String(value);
+  const absent: ParentRef[] = [];
+  for (const ref of parentRefsOf(config, mapping, row)) {
+    const { parent, key } = ref;
     await lockIdentity(client, rowIdentity(parent.target.table, parent.target.key, key), true);
     const found = await client.query<{ row: Row }>(selectRowStatement(parent.target.table, parent.target.key, key));
     if (found.rows[0]) {
       parents[ref.column] = found.rows[0].row;
       continue;
     }
+    if (ref.optional) {
+      absent.push(ref);
+      continue;
+    }
     const pending = (await logTable.newestPending(client, parent.name, [key])).get(key) ?? null;
     return { missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending } };
   }
-  return { parents };
+  return { parents, absent };
 }

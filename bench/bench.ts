@@ -1,4 +1,4 @@
-// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --server-db file|memory --only capture]
+// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --server-db file|memory --only capture]
 // Ferry end to end against a Temporal dev server and a database of its own;
 // prints a table of figures. See README "Benchmark".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { clearTables, measureCapture, WORKLOADS } from './capture.js';
 import { quietBundlerLogger, runCeiling } from './ceiling.js';
 import { runEndToEnd } from './end-to-end.js';
 import { runChildFirstInOneTransaction, runLateParent } from './late-parent.js';
+import { runTree } from './tree.js';
 import { benchConfig, createBenchDatabase, migrateBench, type BenchDatabase } from './setup.js';
 import type { FerryConfig } from '../src/config.js';
 import { childPids, cpuMeter, mib, ms } from './stats.js';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '50' },
     rate: { type: 'string', default: '50' },
     paced: { type: 'string', default: '10' },
+    tree: { type: 'string', default: '2000' },
     'server-db': { type: 'string', default: 'file' },
     /** `capture`: only the capture figures (4 connections, both modes, and latency at --rate). */
     only: { type: 'string' },
@@ -42,6 +44,8 @@ const M = Number(args.burst);
 const PAIRS = Number(args.pairs);
 const RATE = Number(args.rate);
 const PACED_SEC = Number(args.paced);
+const TREE = Number(args.tree);
+const TREE_LEVELS = 5;
 const ROUNDS = Number(args.rounds);
 const SERVER_DB = args['server-db'] === 'memory' ? 'memory' : 'file';
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -184,6 +188,9 @@ async function main() {
   log(`child first in one transaction: ${PAIRS} pairs`);
   const oneTx = await runChildFirstInOneTransaction(db.pool, db.url, PAIRS, 2_000_000);
 
+  log(`tree: ${TREE} users ${TREE_LEVELS} levels deep (manager_id), one statement, leaves first`);
+  const tree = await runTree(db.pool, TREE, TREE_LEVELS, 3_000_000);
+
   await ferry.stop();
 
   row('end to end, backlog of N', `${e2e.eventsPerSec.toFixed(1)} events/s`, '>= 50/s', e2e.eventsPerSec >= 50);
@@ -199,11 +206,13 @@ async function main() {
   row('  burst converged to the last update', String(burst.converged), '', burst.converged);
   row('late parent: parent capture -> child synced p50 / p95', `${ms(late.p50)} / ${ms(late.p95)}`, `max ${ms(late.max)}`);
   row('child first, one tx: commit -> child synced p50 / p95', `${ms(oneTx.p50)} / ${ms(oneTx.p95)}`, `max ${ms(oneTx.max)}`);
+  row(`tree of ${tree.rows}, ${tree.levels} levels, leaves first: insert -> all synced`, `${tree.seconds.toFixed(1)} s`, `${(tree.rows / tree.seconds).toFixed(1)} rows/s`);
+  row('  tree rows written before their parent', String(tree.beforeParent), '0', tree.beforeParent === 0);
 
   const statusLine = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ');
   header.push(`N=${N}  burst=${M}  pairs=${PAIRS}  paced=${RATE}/s x ${PACED_SEC}s  Temporal dev server SQLite ${SERVER_DB === 'file' ? 'on disk' : 'in memory'}`);
   header.push(`statuses: e2e {${statusLine(e2e.statuses)}} paced {${statusLine(paced.statuses)}} burst {${statusLine(burst.statuses)}} ` +
-    `late {${statusLine(late.statuses)}} one-tx {${statusLine(oneTx.statuses)}}`);
+    `late {${statusLine(late.statuses)}} one-tx {${statusLine(oneTx.statuses)}} tree {${statusLine(tree.statuses)}}`);
   printTable();
 }
 

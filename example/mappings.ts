@@ -2,14 +2,34 @@ import type { FerryConfigInput } from '../src/config.js';
 
 /**
  * The example's mappings, shared by example/ferry.config.ts, the tests and the
- * benchmark: portal.users <-> salesforce.account, portal.orders <-> salesforce.order__c.
+ * benchmark: portal.users <-> salesforce.account (a hierarchy through
+ * manager_id), portal.contacts -> salesforce.contact (a loop with the
+ * account's primary contact), portal.orders <-> salesforce.order__c.
  */
 export const exampleMappings: FerryConfigInput['mappings'] = [
   {
     name: 'users_to_accounts',
     source: { table: 'portal.users', key: 'id' },
     target: { table: 'salesforce.account', key: 'portal_user_id__c' },
-    transform: (row) => ({ portal_user_id__c: String(row.id), name: row.full_name, email__c: row.email, isdeleted: false }),
+    parents: [
+      // A hierarchy (Account.ParentId): the manager's account is written first. Required: rows
+      // that point at each other (a manages b, b manages a) fail at once, naming the loop.
+      { mapping: 'users_to_accounts', column: 'manager_id' },
+      // The primary contact points back at this account (its user_id): a loop of mappings.
+      // Optional breaks it: the account is written now, and again once the contact is there.
+      { mapping: 'contacts_to_contacts', column: 'primary_contact_id', optional: true },
+    ],
+    transform: (row, ctx) => ({
+      portal_user_id__c: String(row.id),
+      name: row.full_name,
+      email__c: row.email,
+      isdeleted: false,
+      // Reached through the parent's target key (with Heroku Connect one would use its sfid).
+      // A manager whose account is flagged deleted is no parent any more.
+      parentid: ctx.parents.manager_id?.isdeleted === false ? ctx.parents.manager_id.portal_user_id__c : null,
+      // Empty on the first pass when the contact is not in Salesforce yet; filled on the second.
+      primary_contact__c: ctx.parents.primary_contact_id?.portal_contact_id__c ?? null,
+    }),
     // Salesforce keeps deleted records around, flagged.
     onDelete: { softDelete: 'isdeleted' },
   },
@@ -57,4 +77,29 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
       row.portal_order_id__c === null ? null : { id: Number(row.portal_order_id__c), amount: row.amount__c, status: row.status__c },
     onDelete: 'ignore',
   },
+  {
+    name: 'contacts_to_contacts',
+    source: { table: 'portal.contacts', key: 'id' },
+    target: { table: 'salesforce.contact', key: 'portal_contact_id__c' },
+    // A contact needs its account (required); the account names it back as optional.
+    parents: [{ mapping: 'users_to_accounts', column: 'user_id' }],
+    transform: (row, ctx) => ({
+      portal_contact_id__c: String(row.id),
+      account__r__portal_user_id__c: ctx.parents.user_id?.portal_user_id__c ?? null,
+      name: row.full_name,
+      email: row.email,
+      isdeleted: false,
+    }),
+    onDelete: { softDelete: 'isdeleted' },
+  },
 ];
+
+/**
+ * Some of the example's mappings, by name, in the example's order; parent
+ * references to mappings left out are dropped (a test that needs users alone).
+ */
+export function exampleSubset(...names: string[]): FerryConfigInput['mappings'] {
+  return exampleMappings
+    .filter((m) => names.includes(m.name))
+    .map((m) => ({ ...m, parents: (m.parents ?? []).filter((p) => names.includes(p.mapping)) }));
+}

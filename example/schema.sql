@@ -5,10 +5,19 @@ CREATE SCHEMA IF NOT EXISTS portal;
 CREATE SCHEMA IF NOT EXISTS salesforce;
 
 CREATE TABLE IF NOT EXISTS portal.users (
-  id         serial PRIMARY KEY,
-  email      text,
-  full_name  text,
-  created_at timestamptz NOT NULL DEFAULT now()
+  id                 serial PRIMARY KEY,
+  email              text,
+  full_name          text,
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  manager_id         integer,       -- another user: a hierarchy in one table
+  primary_contact_id integer        -- a contact of this user's, who points back at the user
+);
+
+CREATE TABLE IF NOT EXISTS portal.contacts (
+  id        serial PRIMARY KEY,
+  user_id   integer,                -- the user (account) the contact belongs to
+  full_name text,
+  email     text
 );
 
 CREATE TABLE IF NOT EXISTS portal.orders (
@@ -27,7 +36,19 @@ CREATE TABLE IF NOT EXISTS salesforce.account (
   email__c          text,
   portal_user_id__c text UNIQUE,
   isdeleted         boolean NOT NULL DEFAULT false,
-  systemmodstamp    timestamptz NOT NULL DEFAULT now()
+  systemmodstamp    timestamptz NOT NULL DEFAULT now(),
+  parentid          text,          -- the parent account (here: by its portal_user_id__c)
+  primary_contact__c text          -- the primary contact (here: by its portal_contact_id__c)
+);
+
+CREATE TABLE IF NOT EXISTS salesforce.contact (
+  id                            serial PRIMARY KEY,
+  sfid                          varchar(18) UNIQUE,
+  account__r__portal_user_id__c text,          -- the contact's account, by its external id
+  name                          text,
+  email                         text,
+  portal_contact_id__c          text UNIQUE,
+  isdeleted                     boolean NOT NULL DEFAULT false
 );
 
 CREATE TABLE IF NOT EXISTS salesforce.order__c (
@@ -40,3 +61,9 @@ CREATE TABLE IF NOT EXISTS salesforce.order__c (
   portal_order_id__c           text UNIQUE,
   isdeleted                    boolean NOT NULL DEFAULT false
 );
+
+-- Databases made by an earlier version of this file.
+ALTER TABLE portal.users ADD COLUMN IF NOT EXISTS manager_id integer;
+ALTER TABLE portal.users ADD COLUMN IF NOT EXISTS primary_contact_id integer;
+ALTER TABLE salesforce.account ADD COLUMN IF NOT EXISTS parentid text;
+ALTER TABLE salesforce.account ADD COLUMN IF NOT EXISTS primary_contact__c text;

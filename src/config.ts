@@ -64,7 +64,13 @@ const mappingSchema = z
     source: z.object({ table: qualifiedTable, key: column }).strict(),
     target: z.object({ table: qualifiedTable, key: column }).strict(),
     transform: z.custom<Transform>((v) => typeof v === 'function', 'must be a function (row, ctx) => row | null'),
-    parents: z.array(z.object({ mapping: z.string(), column }).strict()).default([]),
+    /**
+     * Rows of other mappings (or of this one: a hierarchy) that must be in
+     * their target first. `optional: true`: the child is written at once
+     * without it, and carried again when that parent's sync completes.
+     * @example parents: [{ mapping: 'users_to_accounts', column: 'manager_id' }, { mapping: 'contacts', column: 'primary_contact_id', optional: true }]
+     */
+    parents: z.array(z.object({ mapping: z.string(), column, optional: z.boolean().default(false) }).strict()).default([]),
     onDelete: z
       .union([z.literal('delete'), z.literal('ignore'), z.object({ softDelete: column }).strict()])
       .default('delete'),
@@ -271,11 +277,33 @@ function checkMappings(mappings: Mapping[]): void {
     }),
   );
   resolveConflictPolicies(mappings);
-  const cycle = findCycle(new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)])));
-  if (cycle) {
-    const i = byName.get(cycle[0]!)!;
-    throw new ConfigError(`config: mappings[${i}].parents: a mapping is its own ancestor: ${cycle.join(' -> ')}`);
+  // Mapping-level cycles (a hierarchy, a loop of references) are fine: what
+  // must never loop is rows, and the sync finds such a loop when it happens.
+}
+
+/**
+ * Loops of mappings joined only by required parents, other than a mapping
+ * that is its own parent (a tree, normally). Two rows that point at each
+ * other along such a loop can never sync; each warning names the references
+ * one of which should be `optional: true`.
+ */
+export function requiredParentLoops(mappings: Mapping[]): string[] {
+  const edges = new Map(mappings.map((m) => [m.name, m.parents.filter((p) => !p.optional && p.mapping !== m.name).map((p) => p.mapping)]));
+  const warnings: string[] = [];
+  for (let cycle = findCycle(edges); cycle && warnings.length < 10; cycle = findCycle(edges)) {
+    const refs = cycle.slice(0, -1).map((name, i) => {
+      const m = mappings.find((x) => x.name === name)!;
+      return m.parents.filter((p) => !p.optional && p.mapping === cycle![i + 1]).map((p) => `${name}.${p.column}`).join(', ');
+    });
+    warnings.push(
+      `mappings ${cycle.join(' -> ')} form a loop of required parents: rows that point at each other through ` +
+        `${refs.join(' and ')} cannot sync; mark one of these references optional: true`,
+    );
+    // Drop the closing edge and look for another loop.
+    const last = edges.get(cycle.at(-2)!)!;
+    last.splice(last.indexOf(cycle.at(-1)!), 1);
   }
+  return warnings;
 }
 
 /** The mapping that carries rows the opposite way (target -> source), if any. */

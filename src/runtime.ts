@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { jitteredDelay, pause } from './backoff.js';
-import type { FerryConfig } from './config.js';
+import { requiredParentLoops, type FerryConfig } from './config.js';
 import { createPool, type Pool } from './db/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { logEvents } from './event-log.js';
@@ -50,6 +50,8 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   const events = new FerryEvents();
   logEvents(events, logger);
   const proc: FerryProcess = { pool, events, workerReady: Promise.resolve(), stop: async () => {} };
+  // Allowed, but rows that point at each other along such a loop can never sync.
+  for (const warning of requiredParentLoops(config.mappings)) logger.warn(warning);
 
   let worker: Worker | undefined;
   // Served before anything waits for Postgres or Temporal, so an outage at

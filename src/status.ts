@@ -1,4 +1,4 @@
-import { syncLogWorkflowId } from './contract/index.js';
+import { syncLogWorkflowId, type WaitLink } from './contract/index.js';
 import type { FerryConfig } from './config.js';
 import { logTable, type Pool } from './db/index.js';
 import { webUiLink } from './web-ui.js';
@@ -25,8 +25,8 @@ export interface StuckLog {
   ageSeconds: number;
   workflowId: string;
   webUi: string;
-  /** waiting_parent: the parent the log waits for. */
-  waitingFor?: { mapping: string; key: string };
+  /** waiting_parent: the parent the log waits for, and `chain`: the parent's own wait, and so on up. */
+  waitingFor?: { mapping: string; key: string; chain?: WaitLink[] };
   /** failed: why. */
   error?: string;
 }
@@ -89,6 +89,11 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
       };
     });
   const waiting = await list('waiting');
+  // A parent that waits itself: show how far up the chain goes.
+  for (const l of waiting) {
+    const further = (await logTable.waitChain(pool, l.waitingFor!.mapping, l.waitingFor!.key)).slice(1);
+    if (further.length) l.waitingFor!.chain = further;
+  }
   const failed = await list('failed');
 
   const problems: string[] = [];
@@ -129,6 +134,7 @@ export function formatStatus(report: StatusReport): string {
     for (const l of report.waiting)
       out.push(
         `  log ${l.logId}  ${l.mapping} ${l.op} key ${l.rowKey}  waits for ${l.waitingFor!.mapping} key ${l.waitingFor!.key}` +
+          (l.waitingFor!.chain ?? []).map((c) => `, which waits for ${c.mapping} key ${c.key}`).join('') +
           `  attempts ${l.attempts}  age ${formatAge(l.ageSeconds)}`,
         `    ${l.webUi}`,
       );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.js';
+import { ConfigError, parseConfig, requiredParentLoops } from '../src/config.js';
 import { findCycle } from '../src/graph.js';
 
 const mapping = (over: Record<string, unknown> = {}) => ({
@@ -63,17 +63,35 @@ describe('parseConfig', () => {
     expect(errorOf(raw)).toContain(expected);
   });
 
-  it('names a cycle of parents', () => {
-    const message = errorOf(
+  it('accepts a mapping that is its own parent, and loops of mappings; parents are required unless optional', () => {
+    const config = parseConfig(
       valid({
         mappings: [
-          mapping({ name: 'a', parents: [{ mapping: 'c', column: 'c_id' }] }),
+          mapping({ name: 'a', parents: [{ mapping: 'a', column: 'parent_id' }, { mapping: 'b', column: 'b_id', optional: true }] }),
+          mapping({ name: 'b', parents: [{ mapping: 'a', column: 'a_id' }] }),
+        ],
+      }),
+      {},
+    );
+    expect(config.mappings[0]!.parents.map((p) => p.optional)).toEqual([false, true]);
+    expect(requiredParentLoops(config.mappings)).toEqual([]);
+  });
+
+  it('warns of a loop of required parents, naming the references to make optional', () => {
+    const config = parseConfig(
+      valid({
+        mappings: [
+          mapping({ name: 'a', parents: [{ mapping: 'a', column: 'parent_id' }, { mapping: 'c', column: 'c_id' }] }),
           mapping({ name: 'b', parents: [{ mapping: 'a', column: 'a_id' }] }),
           mapping({ name: 'c', parents: [{ mapping: 'b', column: 'b_id' }] }),
         ],
       }),
+      {},
     );
-    expect(message).toContain('a mapping is its own ancestor: a -> c -> b -> a');
+    expect(requiredParentLoops(config.mappings)).toEqual([
+      'mappings a -> c -> b -> a form a loop of required parents: rows that point at each other through ' +
+        'a.c_id and c.b_id and b.a_id cannot sync; mark one of these references optional: true',
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 // A one-side-always-wins policy: portal (users_to_accounts' source) wins every conflict.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
@@ -14,8 +14,8 @@ let ferry: FerryProcess;
 
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
-  const [toAccounts, toUsers] = [exampleMappings[0]!, exampleMappings[2]!];
-  config = testConfig(FILE, db, { mappings: [{ ...toAccounts, conflict: 'source-wins' }, { ...toUsers, conflict: undefined }] });
+  const [toAccounts, toUsers] = exampleSubset('users_to_accounts', 'accounts_to_users');
+  config = testConfig(FILE, db, { mappings: [{ ...toAccounts!, conflict: 'source-wins' }, { ...toUsers!, conflict: undefined }] });
   expect(config.mappings.map((m) => m.conflict)).toEqual(['source-wins', 'target-wins']);
   ferry = await startFerry(config);
 });

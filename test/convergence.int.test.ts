@@ -5,8 +5,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { withTransaction } from '../src/db/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
+import { DEPARTMENTS_SQL, departmentProblems, departmentsMapping } from './support/departments.js';
 import { orderProblems, pairProblems } from './support/pairs.js';
 import { waitFor } from './support/wait.js';
 
@@ -16,9 +18,10 @@ let config: FerryConfig;
 let ferry: FerryProcess;
 
 beforeAll(async () => {
-  db = await createTestDatabase(FILE);
-  // The example as it is: users <-> accounts (linking, 'latest' conflicts) and orders <-> order__c (parents).
-  config = testConfig(FILE, db, { mappings: exampleMappings });
+  db = await createTestDatabase(FILE, DEPARTMENTS_SQL);
+  // The example as it is: users <-> accounts (linking, 'latest' conflicts) and orders <-> order__c
+  // (parents); and departments, a table that references itself.
+  config = testConfig(FILE, db, { mappings: [...exampleMappings, departmentsMapping] });
   ferry = await startFerry(config);
 });
 afterAll(async () => {
@@ -35,6 +38,7 @@ async function settledAndConverged() {
   expect(settled.filter((l) => l.status === 'failed')).toEqual([]);
   expect(await pairProblems(db.pool)).toEqual([]);
   expect(await orderProblems(db.pool)).toEqual([]);
+  expect(await departmentProblems(db.pool)).toEqual([]);
   return settled.length;
 }
 
@@ -105,7 +109,10 @@ type Op =
   | { kind: 'sfUpdate'; pick: number; name: string; email: string }
   | { kind: 'orderInsert'; pick: number; amount: number }
   | { kind: 'orderUpdate'; pick: number; status: string }
-  | { kind: 'sfOrderUpdate'; pick: number; status: string };
+  | { kind: 'sfOrderUpdate'; pick: number; status: string }
+  | { kind: 'deptTree'; parents: number[]; top: number }
+  | { kind: 'deptMove'; pick: number; to: number }
+  | { kind: 'deptRename'; pick: number; name: string };
 
 const word = fc.constantFrom('ada', 'bob', 'cy', 'dee', 'eve', 'fay');
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -118,6 +125,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('orderInsert' as const), pick: fc.nat(50), amount: fc.integer({ min: 1, max: 999 }) }),
   fc.record({ kind: fc.constant('orderUpdate' as const), pick: fc.nat(50), status: word }),
   fc.record({ kind: fc.constant('sfOrderUpdate' as const), pick: fc.nat(50), status: word }),
+  fc.record({ kind: fc.constant('deptTree' as const), parents: fc.array(fc.nat(50), { minLength: 1, maxLength: 6 }), top: fc.nat(50) }),
+  fc.record({ kind: fc.constant('deptMove' as const), pick: fc.nat(50), to: fc.nat(50) }),
+  fc.record({ kind: fc.constant('deptRename' as const), pick: fc.nat(50), name: word }),
 );
 
 const deleted: number[] = [];
@@ -157,12 +167,52 @@ async function apply(o: Op): Promise<void> {
         `UPDATE portal.orders SET status = $2 WHERE id = (SELECT id FROM portal.orders ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM portal.orders), 1))`,
         [o.pick, o.status],
       ));
+    case 'deptTree':
+      return insertDepartments(o.parents, o.top);
+    case 'deptMove':
+      // A parent always has a lower id than its child: no loop, by construction.
+      return void (await q(
+        `UPDATE portal.departments d SET parent_id = (
+           SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS c FROM portal.departments p WHERE p.id < d.id) x
+            WHERE x.n = 1 + $2 % x.c)
+          WHERE d.id = (SELECT id FROM portal.departments ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM portal.departments), 1))`,
+        [o.pick, o.to],
+      ));
+    case 'deptRename':
+      return void (await q(
+        `UPDATE portal.departments SET name = $2 WHERE id = (SELECT id FROM portal.departments ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM portal.departments), 1))`,
+        [o.pick, o.name],
+      ));
     case 'sfOrderUpdate':
       return void (await q(
         `UPDATE salesforce.order__c SET status__c = $2 WHERE id = (SELECT id FROM salesforce.order__c ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM salesforce.order__c), 1))`,
         [o.pick, o.status],
       ));
   }
+}
+
+/**
+ * Departments in one statement, children first: new department i (ids taken
+ * up front, in order) hangs under a random one with a lower id, an existing
+ * one or one of this statement's; the first under `top` (any existing, or none).
+ */
+async function insertDepartments(parents: number[], top: number): Promise<void> {
+  await withTransaction(db.pool, async (client) => {
+    const existing = (await client.query('SELECT id FROM portal.departments ORDER BY id')).rows.map((r) => r.id as number);
+    const ids = (await client.query(`SELECT nextval('portal.departments_id_seq')::int AS id FROM generate_series(1, $1)`, [parents.length])).rows.map(
+      (r) => r.id as number,
+    );
+    const rows = ids.map((id, i) => {
+      const below = [...existing, ...ids.slice(0, i)];
+      const parent = i === 0 ? (top % 4 === 0 || existing.length === 0 ? null : existing[top % existing.length]!) : below[parents[i]! % below.length]!;
+      return [id, parent, `dept ${id}`] as const;
+    });
+    const values = rows.reverse(); // leaves first
+    await client.query(
+      `INSERT INTO portal.departments (id, parent_id, name) SELECT * FROM unnest($1::int[], $2::int[], $3::text[])`,
+      [values.map((r) => r[0]), values.map((r) => r[1]), values.map((r) => r[2])],
+    );
+  });
 }
 
 describe('property: random writes on both sides converge', () => {
@@ -183,8 +233,11 @@ describe('property: random writes on both sides converge', () => {
     );
     // The schedules did reach every kind of row.
     const [counts] = await q(`SELECT (SELECT count(*) FROM salesforce.order__c)::int AS orders,
-                                     (SELECT count(*) FROM salesforce.account WHERE isdeleted)::int AS deleted`);
+                                     (SELECT count(*) FROM salesforce.account WHERE isdeleted)::int AS deleted,
+                                     (SELECT count(*) FROM portal.departments d JOIN portal.departments p ON p.id = d.parent_id
+                                                                             JOIN portal.departments g ON g.id = p.parent_id)::int AS deep`);
     expect(counts.orders).toBeGreaterThan(0);
     expect(counts.deleted).toBeGreaterThan(0);
+    expect(counts.deep).toBeGreaterThan(0); // departments three levels deep
   }, 300_000);
 });

@@ -3,7 +3,7 @@
 // server that does not answer.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { freePort } from '../src/dev-server.js';
 import type { HealthReport } from '../src/health.js';
@@ -22,7 +22,7 @@ let ferry: FerryProcess | undefined;
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   config = testConfig(FILE, db, {
-    mappings: exampleMappings.slice(0, 2),
+    mappings: exampleSubset('users_to_accounts', 'orders_to_orders'),
     // A missing parent waits long: the order below stays pending while we look.
     missingParent: { initialInterval: '1m', maximumAttempts: 100 },
   });

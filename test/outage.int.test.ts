@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import { parseConfig, type FerryConfig } from '../src/config.js';
 import { freePort, startDevServer, type DevServer } from '../src/dev-server.js';
 import type { FerryProcess } from '../src/runtime.js';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   // A Temporal server of this file's own, persisted to disk, so it can be stopped and started again.
   port = await freePort();
   server = await startDevServer({ port, headless: true, dbFilename });
-  const base = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 2) });
+  const base = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts', 'orders_to_orders') });
   config = parseConfig({ ...base, temporal: { ...base.temporal, address: server.address, namespace: 'default' } }, {});
   ferry = await startFerry(config);
 });

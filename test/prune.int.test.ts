@@ -1,6 +1,6 @@
 // `ferry prune`: retention of the log table, run as an operator runs it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { migrate } from '../src/migrate.js';
 import { pruneLogs } from '../src/prune.js';
@@ -15,9 +15,9 @@ let configFile: string;
 
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
-  config = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 1) });
+  config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts') });
   await migrate(db.pool, config);
-  configFile = writeCliConfig('prune.config.ts', { database: { url: db.url }, temporal: config.temporal }, 'exampleMappings.slice(0, 1)');
+  configFile = writeCliConfig('prune.config.ts', { database: { url: db.url }, temporal: config.temporal }, "exampleSubset('users_to_accounts')");
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 // SIGTERM on `ferry start` while syncs are in flight: the process finishes
 // what it holds, exits 0, and a second start carries the rest; nothing is lost.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import { migrate } from '../src/migrate.js';
@@ -19,14 +19,14 @@ const running: CliRun[] = [];
 
 // Every transform takes 400 ms and four run at once, so SIGTERM lands while
 // syncs are in flight.
-const SLOW_USERS = `[{ ...exampleMappings[0], transform: async (row) => {
+const SLOW_USERS = `[{ ...exampleMappings[0], parents: [], transform: async (row) => {
   await new Promise((r) => setTimeout(r, 400));
   return { portal_user_id__c: String(row.id), name: row.full_name, email__c: row.email, isdeleted: false };
 } }]`;
 
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
-  config = testConfig(FILE, db, { mappings: exampleMappings.slice(0, 1) });
+  config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts') });
   await migrate(db.pool, config);
   configFile = writeCliConfig(
     'shutdown.config.ts',

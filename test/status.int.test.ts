@@ -2,7 +2,7 @@
 // Ferry on real Postgres and the run's Temporal dev server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
@@ -20,7 +20,7 @@ let configFile: string;
 
 // Users whose name starts with "bad" cannot be carried: their logs fail.
 const users = {
-  ...exampleMappings[0]!,
+  ...exampleSubset('users_to_accounts')[0]!,
   transform: (row: Record<string, unknown>) => {
     if (String(row.full_name).startsWith('bad')) throw new Error(`user ${row.id} has a bad name`);
     return { portal_user_id__c: String(row.id), name: row.full_name, email__c: row.email, isdeleted: false };
@@ -33,13 +33,13 @@ beforeAll(async () => {
     // A missing parent is looked for again only after a minute: the order stays waiting.
     missingParent: { initialInterval: '1m', maximumAttempts: 100 },
   };
-  config = testConfig(FILE, db, { ...settings, mappings: [users, exampleMappings[1]!] });
+  config = testConfig(FILE, db, { ...settings, mappings: [users, exampleSubset('users_to_accounts', 'orders_to_orders')[1]!] });
   ferry = await startFerry(config);
   configFile = writeCliConfig('status.config.ts', {
     ...settings,
     database: { url: db.url },
     temporal: { ...config.temporal, uiUrl: inject('temporalUiUrl') },
-  }, 'exampleMappings.slice(0, 2)');
+  }, "exampleSubset('users_to_accounts', 'orders_to_orders')");
 });
 
 afterAll(async () => {

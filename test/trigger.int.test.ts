@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleMappings, exampleSubset } from '../example/mappings.js';
 import { migrate } from '../src/migrate.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -193,19 +193,19 @@ describe.each([
   });
 
   it('migrates idempotently and drops triggers of tables no longer mapped', async () => {
-    const config = testConfig(file, db, { mappings: exampleMappings.slice(0, 1), capture: { notify } });
+    const config = testConfig(file, db, { mappings: exampleSubset('users_to_accounts'), capture: { notify } });
     const result = await migrate(db.pool, config);
     expect(result.applied).toEqual([]);
     expect(result.triggers).toEqual(['portal.users']);
-    expect(result.dropped.sort()).toEqual(['portal.orders', 'salesforce.account', 'salesforce.order__c']);
+    expect(result.dropped.sort()).toEqual(['portal.contacts', 'portal.orders', 'salesforce.account', 'salesforce.order__c']);
   });
 
   it('says plainly which table or unique index is missing', async () => {
     const config = testConfig(file, db, {
       capture: { notify },
       mappings: [
-        { ...exampleMappings[0]!, source: { table: 'portal.nope', key: 'id' } },
-        { ...exampleMappings[0]!, name: 'no_unique', target: { table: 'salesforce.account', key: 'name' } },
+        { ...exampleSubset('users_to_accounts')[0]!, source: { table: 'portal.nope', key: 'id' } },
+        { ...exampleSubset('users_to_accounts')[0]!, name: 'no_unique', target: { table: 'salesforce.account', key: 'name' } },
       ],
     });
     await expect(migrate(db.pool, config)).rejects.toThrow(

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
@@ -25,7 +25,7 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   config = testConfig(FILE, db, {
-    mappings: exampleMappings.slice(0, 2),
+    mappings: exampleSubset('users_to_accounts', 'orders_to_orders'),
     missingParent: { initialInterval: '1m', maximumAttempts: 100 },
   });
   ferry = await startFerry(config);

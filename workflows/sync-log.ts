@@ -65,6 +65,7 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
     }
 
     if (result.status !== 'waiting_parent') {
+      if (result.status === 'failed') view.error = result.detail;
       setState(view, result.status);
       await wakeWaiters(input.instance, result.waiters);
       if (result.status === 'failed') throw ApplicationFailure.nonRetryable(result.detail, SYNC_FAILED);

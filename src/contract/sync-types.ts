@@ -20,6 +20,18 @@ export interface MissingParent {
   key: string;
   /** A pending log of that parent row, when there is one. */
   logId: number | null;
+  /**
+   * The parent's own wait, when it waits too: the row its pending log waits
+   * for, then that row's wait, and so on up the chain.
+   */
+  chain?: WaitLink[];
+}
+
+/** A row up a chain of waits, with its newest pending log (null: none). */
+export interface WaitLink {
+  mapping: string;
+  key: string;
+  logId: number | null;
 }
 
 export type FinalStatus = 'synced' | 'skipped' | 'failed';

@@ -1,5 +1,6 @@
-// Postgres helpers: pools and transactions, advisory locks, and the log table.
+// Postgres helpers: pools and transactions, advisory locks, the log table and optional waits.
 export * from './locks.js';
 export * as logTable from './log-table.js';
+export * as optionalWaits from './optional-waits.js';
 export type { LogRow, LogOp, LogStatus } from './log-table.js';
 export * from './pool.js';

@@ -2,7 +2,7 @@
 // per state change, typed against one LogRow. Set-based where the bulk lane
 // needs it (many ids, many row keys). Names (workflow ids) come in as
 // parameters, never spelled in SQL.
-import type { FinalStatus } from '../contract/index.js';
+import type { FinalStatus, WaitLink } from '../contract/index.js';
 import type { Queryable } from './pool.js';
 
 const LOG = 'ferry.database_trigger_log';
@@ -36,6 +36,8 @@ export interface LogRow {
   superseded_by: number | null;
   waiting_mapping: string | null;
   waiting_key: string | null;
+  /** Why Ferry logged this change itself (a second pass), else null (sql/004). */
+  reason: string | null;
 }
 
 /** The log row, or undefined. `lock`: FOR UPDATE, so two runs for one log cannot interleave. */
@@ -200,7 +202,8 @@ export type PendingChange = Pick<LogRow, 'id' | 'op' | 'old_row' | 'new_row'>;
  * the row after is the next change's row before, and after the newest change
  * it is the current row (`currentRow`: a SELECT of its jsonb by key = $1),
  * read in the same statement so both come from one snapshot. Logs written
- * before sql/003 still carry their own new_row, which wins.
+ * before sql/003 still carry their own new_row, which wins. Second passes
+ * (Ferry carrying a row again) are no changes and are left out.
  */
 export async function pendingChanges(db: Queryable, mapping: string, rowKey: string, currentRow: string): Promise<PendingChange[]> {
   const { rows } = await db.query<PendingChange>(
@@ -210,6 +213,7 @@ export async function pendingChanges(db: Queryable, mapping: string, rowKey: str
                  ELSE lead(old_row) OVER w END AS new_row
        FROM ${LOG}
       WHERE row_key = $1::text AND mapping = $2 AND status = 'pending'
+        AND NOT (op = 'UPDATE' AND old_row IS NULL) -- second passes change nothing (insertSecondPass)
      WINDOW w AS (ORDER BY id) ORDER BY id`,
     [rowKey, mapping],
   );
@@ -223,6 +227,58 @@ export async function waitersOf(db: Queryable, mapping: string, rowKeys: readonl
     [mapping, rowKeys],
   );
   return rows.map((r) => r.id);
+}
+
+// Depth-first up a chain of waits: a row's newest pending log, when it waits,
+// names the next row. A row met a second time is listed once more and ends
+// the walk, so a loop shows closed.
+const WAIT_CHAIN = `
+  WITH RECURSIVE chain (depth, mapping, key, seen) AS (
+    SELECT 0, $1::text, $2::text, ARRAY[$1::text || '|' || $2::text]
+    UNION ALL
+    SELECT c.depth + 1, w.waiting_mapping, w.waiting_key, c.seen || (w.waiting_mapping || '|' || w.waiting_key)
+      FROM chain c
+      JOIN LATERAL (SELECT waiting_mapping, waiting_key FROM ${LOG}
+                     WHERE mapping = c.mapping AND row_key = c.key AND status = 'pending'
+                     ORDER BY id DESC LIMIT 1) w ON w.waiting_key IS NOT NULL
+     WHERE c.depth < $3 AND NOT (c.mapping || '|' || c.key = ANY (c.seen[1:c.depth]))
+  )
+  SELECT mapping, key,
+         (SELECT max(id) FROM ${LOG} l WHERE l.mapping = c.mapping AND l.row_key = c.key AND l.status = 'pending') AS "logId"
+    FROM chain c ORDER BY depth`;
+
+/**
+ * The chain of waits from a row up: the row itself first, then the row its
+ * newest pending log waits for, and so on, up to a row that waits for nothing
+ * (or `limit` rows).
+ */
+export async function waitChain(db: Queryable, mapping: string, key: string, limit = 50): Promise<WaitLink[]> {
+  return (await db.query<WaitLink>(WAIT_CHAIN, [mapping, key, limit])).rows;
+}
+
+/**
+ * A change Ferry logs itself to carry a row again (its optional parent
+ * arrived): op UPDATE with no old row, `reason` saying why. `select` reads the
+ * source row (one `row` column); no row, no log. Returns the new log's id.
+ */
+export async function insertSecondPass(
+  db: Queryable,
+  change: { mapping: string; table: string; rowKey: string; reason: string },
+  select: { text: string; values: unknown[] },
+): Promise<number | undefined> {
+  const n = select.values.length;
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO ${LOG} (mapping, table_name, op, row_key, new_row, reason)
+     SELECT $${n + 1}, $${n + 2}, 'UPDATE', $${n + 3}, r.row, $${n + 4} FROM (${select.text}) r
+     RETURNING id`,
+    [...select.values, change.mapping, change.table, change.rowKey, change.reason],
+  );
+  return rows[0]?.id;
+}
+
+/** Whether a change is a second pass (see insertSecondPass): what the target reflects before it is not known. */
+export function isSecondPass(change: Pick<LogRow, 'op' | 'old_row'>): boolean {
+  return change.op === 'UPDATE' && change.old_row === null;
 }
 
 // ---- retry ------------------------------------------------------------------

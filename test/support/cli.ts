@@ -13,7 +13,7 @@ const CHAIN_MAPPINGS = pathToFileURL(path.join(ROOT, 'test/support/chain.ts')).h
 /**
  * Writes a config module for a `ferry` child process. `settings` is plain
  * data (database, temporal, ...); `mappings` is source text, which may use
- * `exampleMappings` from example/mappings.ts and `chainMappings` from
+ * `exampleMappings` and `exampleSubset(...)` from example/mappings.ts and `chainMappings` from
  * test/support/chain.ts.
  */
 export function writeCliConfig(name: string, settings: Record<string, unknown>, mappings = 'exampleMappings'): string {
@@ -22,7 +22,7 @@ export function writeCliConfig(name: string, settings: Record<string, unknown>, 
   const file = path.join(dir, name);
   writeFileSync(
     file,
-    `import { exampleMappings } from ${JSON.stringify(EXAMPLE_MAPPINGS)};\n` +
+    `import { exampleMappings, exampleSubset } from ${JSON.stringify(EXAMPLE_MAPPINGS)};\n` +
       `import { chainMappings } from ${JSON.stringify(CHAIN_MAPPINGS)};\n` +
       `export default { ...${JSON.stringify(settings)}, mappings: ${mappings} };\n`,
   );
