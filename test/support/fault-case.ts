@@ -141,7 +141,7 @@ export async function runFaultCase(c: FaultCase): Promise<{ recovery: Recovery; 
   const backMs = Date.now() - faultAt;
   const written = await burst.done;
   await waitAllFinal(c.pool, c.drainTimeoutMs);
-  const recovery = await recoveryAfter(c.pool, c.name, faultAt);
+  const recovery = await recoveryAfter(c.pool, c.name, faultAt, faultAt + backMs);
   report({ ...recovery, backMs, rowsWritten: written.inserted, burstMs: written.ms });
   return { recovery, burst: written };
 }

@@ -11,7 +11,11 @@ export interface Recovery {
   resumeMs: number;
   /** Fault → every log captured before the fault final: what was in flight is carried. */
   carriedMs: number;
-  /** The longest time, from the fault on, with logs pending and none turning final: a stuck claim shows here. */
+  /**
+   * The longest time, once the broken part is back, with logs pending and
+   * none turning final: a claim stranded by a dead process shows here (the
+   * restart's own start-up time is backMs, not a stall).
+   */
   stallMs: number;
   /** Fault → every log final. */
   drainMs: number;
@@ -23,7 +27,7 @@ export interface Recovery {
  * Recovery figures after a fault at `faultAt` (this machine's clock, which
  * Postgres shares). Every log's synced_at says when it became final.
  */
-export async function recoveryAfter(pool: Pool, name: string, faultAt: number): Promise<Recovery> {
+export async function recoveryAfter(pool: Pool, name: string, faultAt: number, backAt = faultAt): Promise<Recovery> {
   const at = new Date(faultAt);
   const { rows } = await pool.query<{ backlog: number; first: number; last: number; before: number; carried: number }>(
     `SELECT count(*) FILTER (WHERE created_at <= $1)::int AS backlog, count(*)::int AS carried,
@@ -40,7 +44,7 @@ export async function recoveryAfter(pool: Pool, name: string, faultAt: number): 
      SELECT max(extract(epoch FROM until - since) * 1000) AS ms FROM gaps g
       WHERE until IS NOT NULL
         AND EXISTS (SELECT 1 FROM ferry.database_trigger_log l WHERE l.created_at <= g.since AND l.synced_at >= g.until)`,
-    [at],
+    [new Date(backAt)],
   );
   const r = rows[0]!;
   const drainMs = Math.max(0, Number(r.last ?? 0));
