@@ -69,6 +69,7 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
         { status: 'skipped', supersededBy: logId, workflowId: this.workflowId },
       );
       const earliest = covered[0] ?? log;
+      if (covered.length > 0 && log.op !== 'DELETE') await logTable.inheritBefore(client, logId, earliest);
       // A second pass among them: what the target reflects is not known, so carry it whatever changed.
       const secondPass = [log, ...covered].some(logTable.isSecondPass);
       if (source.row === null) return this.applyDelete(mapping);

@@ -150,6 +150,19 @@ export async function finish(db: Queryable, where: LogSet, outcome: Finish): Pro
   return rows.sort((a, b) => a.id - b.id);
 }
 
+/**
+ * A log that covers older changes takes the earliest one's before-image: if it
+ * waits instead of writing, a newer change that covers it later must still
+ * compare against what the target really reflects. After an INSERT there is
+ * none, so, like a second pass (isSecondPass), it is carried whatever changed.
+ */
+export async function inheritBefore(db: Queryable, id: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void> {
+  await db.query(`UPDATE ${LOG} SET old_row = $2 WHERE id = $1 AND op <> 'DELETE'`, [
+    id,
+    earliest.op === 'INSERT' ? null : JSON.stringify(earliest.old_row),
+  ]);
+}
+
 /** Records that a log waits for a parent row; returns its attempt count. */
 export async function markWaiting(
   db: Queryable,
