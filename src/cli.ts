@@ -31,6 +31,9 @@ Commands:
   retry <logId...>        signal forceRetry to waiting workflows; restart failed logs
   retry --failed [--mapping NAME]
                           the same for every failed log (of one mapping)
+  init --from SCHEMA --to SCHEMA [--pair SOURCE=TARGET ...] [--out FILE] [--force]
+                          write a starter config from the database's own schema
+                          (DATABASE_URL names the database; --out ferry.config.ts)
 
 Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.`;
 
@@ -54,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
       'metrics-port': { type: 'string' },
       'shutdown-grace': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      pair: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -79,8 +87,10 @@ async function main(argv: string[]): Promise<number> {
     case 'worker': {
       const config = await loadConfig(values.config);
       const serving = servingOptions(config, values);
-      const [{ runFerry }, { serveUntilSignal }] = await Promise.all([import('./runtime.js'), import('./commands/serve.js')]);
-      return serveUntilSignal(await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving }), logger);
+      const [{ runFerry }, { serveUntilSignal, showStatusIfInteractive }] = await Promise.all([import('./runtime.js'), import('./commands/serve.js')]);
+      const proc = await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving });
+      const stopDisplay = command === 'start' ? await showStatusIfInteractive(proc, config) : undefined;
+      return serveUntilSignal(proc, logger, async () => stopDisplay?.());
     }
     case 'dev': {
       const config = await loadConfig(values.config);
@@ -107,6 +117,13 @@ async function main(argv: string[]): Promise<number> {
     case 'retry': {
       const { retryCommand } = await import('./commands/logs.js');
       return retryCommand(await loadConfig(values.config), logger, retryTarget(rest, values.failed ?? false, values.mapping));
+    }
+    case 'init': {
+      if (!values.from || !values.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
+      const databaseUrl = process.env.DATABASE_URL;
+      if (!databaseUrl) throw new UsageError('init reads the database that DATABASE_URL names: set it');
+      const { initCommand } = await import('./commands/init.js');
+      return initCommand({ databaseUrl, from: values.from, to: values.to, pairs: values.pair ?? [], out: values.out ?? 'ferry.config.ts', force: values.force ?? false });
     }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
@@ -152,7 +169,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     // By name: the classes live in modules this file loads only when needed.
-    if ((err as Error).name === 'ConfigError' || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (['ConfigError', 'UsageError'].includes((err as Error).name) || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }

@@ -9,7 +9,7 @@ import { ensureDatabase } from '../migrate.js';
 import type { RunOptions } from '../runtime.js';
 import { defaultUiUrl } from '../web-ui.js';
 import { migrateCommand } from './migrate.js';
-import { serveUntilSignal } from './serve.js';
+import { serveUntilSignal, showStatusIfInteractive } from './serve.js';
 
 /**
  * `ferry dev`: a local Temporal dev server when none answers (first: without
@@ -57,5 +57,9 @@ export async function devCommand(config: FerryConfig, logger: Logger, serving: P
   const proc = await runFerry({ config, logger, listen: true, work: true, ...serving });
   await proc.workerReady;
   logger.info({ webUi: `${uiUrl}/namespaces/${config.temporal.namespace}/workflows` }, `Ferry is running. Temporal Web UI: ${uiUrl}`);
-  return serveUntilSignal(proc, logger, stopServers);
+  const stopDisplay = await showStatusIfInteractive(proc, config, uiUrl);
+  return serveUntilSignal(proc, logger, async () => {
+    stopDisplay?.();
+    await stopServers();
+  });
 }

@@ -1,5 +1,21 @@
+import type { FerryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { FerryProcess } from '../runtime.js';
+import { defaultUiUrl } from '../temporal.js';
+import { displayUrl, isInteractive, startStatusDisplay } from '../terminal.js';
+
+/** On a terminal, `dev` and `start` show a banner and a live status line; piped output stays JSON lines. */
+export async function showStatusIfInteractive(proc: FerryProcess, config: FerryConfig, uiUrl?: string): Promise<(() => void) | undefined> {
+  if (!isInteractive()) return undefined;
+  return startStatusDisplay({
+    config,
+    database: displayUrl(config.database.url),
+    uiUrl: uiUrl ?? config.temporal.uiUrl ?? defaultUiUrl(config.temporal.address),
+    metricsUrl: proc.http ? `${proc.http.url}/metrics` : undefined,
+    pool: proc.pool,
+    events: proc.events,
+  });
+}
 
 /**
  * Runs until SIGINT/SIGTERM, then stops cleanly and exits 0. A second signal

@@ -322,6 +322,21 @@ export async function pendingByMapping(db: Queryable): Promise<{ mapping: string
   return rows;
 }
 
+/** Pending and waiting logs in all (the pending index answers it): the terminal's live line. */
+export async function pendingTotals(db: Queryable): Promise<{ pending: number; waiting: number }> {
+  const { rows } = await db.query<{ pending: number; waiting: number }>(
+    `SELECT count(*)::int AS pending, count(*) FILTER (WHERE waiting_key IS NOT NULL)::int AS waiting
+       FROM ${LOG} WHERE status = 'pending'`,
+  );
+  return rows[0]!;
+}
+
+/** Failed logs in all: one scan, so callers count once and follow events after. */
+export async function failedTotal(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${LOG} WHERE status = 'failed'`);
+  return rows[0]!.n;
+}
+
 export type ListedLog = LogRow & { age: number };
 
 /** The logs that need a person: waiting for a parent, or failed; oldest first, with their age in seconds. */
