@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { startSearchAttributes, SYNC_LOG_WORKFLOW, syncLogWorkflowId, type SyncLogInput } from './contract/index.js';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig } from './config.js';
+import { ClaimOwner } from './claims.js';
 import { logTable, type Pool } from './db/index.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
@@ -30,8 +31,12 @@ export class Dispatcher {
   private includeStale = false;
   private failures = 0;
   private readonly stop = new AbortController();
+  /** Whose claims these are: they last as long as this process holds the owner's lock. */
+  private readonly owner: ClaimOwner;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    this.owner = new ClaimOwner(deps.config.database.listenUrl ?? deps.config.database.url);
+  }
 
   /** Ask for a dispatch round soon; cheap and safe to call from any event. */
   kick(opts: { stale?: boolean } = {}): void {
@@ -58,6 +63,7 @@ export class Dispatcher {
   async close(): Promise<void> {
     this.stop.abort();
     await this.running;
+    await this.owner.close();
   }
 
   private async loop(): Promise<void> {
@@ -86,14 +92,20 @@ export class Dispatcher {
   }
 
   /**
-   * Claims a batch of pending logs (new ones, or with `stale` those
-   * dispatched more than redispatchAfter ago: their workflow may be gone,
-   * terminated or never started by a process that died; starting again is a
-   * no-op while it runs) and starts their workflows.
+   * Claims a batch of pending logs and starts their workflows: new logs, or
+   * in a sweep (`stale`) also those whose claimer is gone (a killed process:
+   * its workflows may never have started) and, as the last safety net, those
+   * claimed more than redispatchAfter ago (a terminated workflow). Starting a
+   * workflow that runs is a no-op, so a claim taken over is always safe.
    */
   private async claimAndStart(stale: boolean): Promise<number> {
     const { batchSize, redispatchAfter } = this.deps.config.listener;
-    const rows = await logTable.claim(this.deps.pool, { limit: batchSize, staleAfterMs: stale ? redispatchAfter : undefined });
+    const owner = await this.owner.id();
+    const rows = await logTable.claim(this.deps.pool, {
+      limit: batchSize,
+      owner,
+      ...(stale ? { sweep: { staleAfterMs: redispatchAfter } } : {}),
+    });
     if (rows.length === 0) return 0;
     const failed: number[] = [];
     let firstError: Error | undefined;

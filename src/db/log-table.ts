@@ -31,6 +31,8 @@ export interface LogRow {
   /** The workflow that carried (or carries) the log. */
   workflow_id: string | null;
   dispatched_at: Date | null;
+  /** The dispatcher (owner id, see src/claims.ts) that claimed it last. */
+  claimed_by: number | null;
   superseded_by: number | null;
   waiting_mapping: string | null;
   waiting_key: string | null;
@@ -48,29 +50,49 @@ export async function findLog(db: Queryable, id: number, opts: { lock?: boolean 
 
 export type ClaimedLog = Pick<LogRow, 'id' | 'mapping' | 'table_name'>;
 
+/** Advisory lock class of claim owners: each live dispatcher holds (CLAIM_LOCK_CLASS, its owner id). */
+export const CLAIM_LOCK_CLASS = 1178948185; // 'FERY'
+
+// Owner ids whose dispatcher is alive: it holds its session lock in this database.
+const LIVE_OWNERS = `
+  SELECT objid::bigint FROM pg_locks
+   WHERE locktype = 'advisory' AND classid = ${CLAIM_LOCK_CLASS}::oid AND objsubid = 2 AND granted
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
+export interface ClaimOptions {
+  limit: number;
+  /** The claiming dispatcher's owner id (it holds its lock). */
+  owner: number;
+  /**
+   * Also what a sweep re-dispatches: logs whose owner is gone (no lock, or
+   * claimed before owners existed) and, with `staleAfterMs`, any claimed that
+   * long ago (a terminated workflow: the last safety net).
+   */
+  sweep?: { staleAfterMs: number };
+}
+
 /**
- * Claims up to `limit` pending logs for dispatch by stamping dispatched_at:
- * those no one dispatched yet, or with `staleAfterMs`, those dispatched that
- * long ago. SKIP LOCKED lets several dispatchers share the work.
+ * Claims up to `limit` pending logs for dispatch, stamping dispatched_at and
+ * the owner. SKIP LOCKED lets several dispatchers share the work.
  */
-export async function claim(db: Queryable, opts: { limit: number; staleAfterMs?: number }): Promise<ClaimedLog[]> {
-  const which =
-    opts.staleAfterMs === undefined
-      ? 'dispatched_at IS NULL'
-      : `dispatched_at < now() - make_interval(secs => $2::float8 / 1000)`;
+export async function claim(db: Queryable, opts: ClaimOptions): Promise<ClaimedLog[]> {
+  const which = opts.sweep
+    ? `(dispatched_at IS NULL OR claimed_by IS NULL OR claimed_by NOT IN (${LIVE_OWNERS})
+        OR dispatched_at < now() - make_interval(secs => $3::float8 / 1000))`
+    : 'dispatched_at IS NULL';
   const { rows } = await db.query<ClaimedLog>(
-    `UPDATE ${LOG} l SET dispatched_at = now()
+    `UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
       WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND ${which}
                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING l.id, l.mapping, l.table_name`,
-    opts.staleAfterMs === undefined ? [opts.limit] : [opts.limit, opts.staleAfterMs],
+    opts.sweep ? [opts.limit, opts.owner, opts.sweep.staleAfterMs] : [opts.limit, opts.owner],
   );
   return rows;
 }
 
 /** Returns claimed logs whose workflows could not be started to the queue. */
 export async function unclaim(db: Queryable, ids: readonly number[]): Promise<void> {
-  await db.query(`UPDATE ${LOG} SET dispatched_at = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [ids]);
+  await db.query(`UPDATE ${LOG} SET dispatched_at = NULL, claimed_by = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [ids]);
 }
 
 // ---- carrying ---------------------------------------------------------------
@@ -271,12 +293,13 @@ export async function failedIds(db: Queryable, mapping?: string): Promise<number
 }
 
 /**
- * Failed logs become pending again with a clean slate, claimed (the caller
- * starts their workflows). Returns the ids it reset.
+ * Failed logs become pending again with a clean slate, unclaimed: the caller
+ * starts their workflows, and a dispatcher that gets there first is no harm
+ * (one workflow id, one run). Returns the ids it reset.
  */
 export async function resetFailed(db: Queryable, ids: readonly number[]): Promise<number[]> {
   const { rows } = await db.query<{ id: number }>(
-    `UPDATE ${LOG} SET status = 'pending', error = NULL, attempts = 0, synced_at = NULL, dispatched_at = now()
+    `UPDATE ${LOG} SET status = 'pending', error = NULL, attempts = 0, synced_at = NULL, dispatched_at = NULL, claimed_by = NULL
       WHERE id = ANY($1::bigint[]) AND status = 'failed' RETURNING id`,
     [ids],
   );
