@@ -55,11 +55,13 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       if (problem) return this.finish('failed', problem);
       // A burst of changes to one row: all but the newest step aside at once,
       // without queueing on the row's lock (each waiter would hold a connection).
+      // A backfill log steps aside for any pending change of its row: live changes win.
+      const stepsAside = (newer: number | null): newer is number => newer !== null && (newer > logId || log.kind === 'backfill');
       const newer = (await logTable.newestPending(client, mapping.name, [log.row_key])).get(log.row_key) ?? null;
-      if (newer !== null && newer > logId) return this.superseded(newer);
+      if (stepsAside(newer)) return this.superseded(newer);
       await lockIdentity(client, rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
       const source = await readSource(client, mapping, log.row_key);
-      if (source.newestPending !== null && source.newestPending > logId) return this.superseded(source.newestPending);
+      if (stepsAside(source.newestPending)) return this.superseded(source.newestPending);
       // This log is the row's newest pending change: it carries the older ones.
       const covered = await logTable.finish(
         client,
@@ -89,7 +91,7 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
         return this.finish('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`);
       }
       const reverse = reverseOf(config.mappings, mapping);
-      const lost = await settleConflict(client, mapping, reverse, logId, key, this.workflowId);
+      const lost = await settleConflict(client, mapping, reverse, log, key, this.workflowId);
       if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
       await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
       await checkSourceUnchanged(client, mapping, reverse, log.row_key, source.row);
@@ -109,7 +111,7 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       if (out === null || key === null || key === undefined) return this.finish('skipped', 'transform returned no target row');
       // A delete that writes nothing (onDelete: ignore) cannot conflict with anything.
       if (mapping.onDelete !== 'ignore') {
-        const lost = await settleConflict(client, mapping, reverseOf(config.mappings, mapping), log.id, key, this.workflowId);
+        const lost = await settleConflict(client, mapping, reverseOf(config.mappings, mapping), log, key, this.workflowId);
         if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
       }
       await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));

@@ -2,7 +2,7 @@
 // change carries nothing because no mapped value moved.
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
-import { logTable, type PgClient } from '../src/db/index.js';
+import { logTable, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
 import { callTransform } from './transform.js';
 
@@ -45,17 +45,18 @@ export interface ConflictLoss {
  * mapping's logs) that alter mapped values. The mapping's conflict policy
  * picks one winner, whole, never a mix of fields: returns the loss when this
  * log loses; when it wins, the other side's changes are marked skipped,
- * superseded by it.
+ * superseded by it. Backfill logs are never rivals, and lose to any.
  */
 export async function settleConflict(
   client: PgClient,
   mapping: Mapping,
   reverse: Mapping | undefined,
-  logId: number,
+  log: Pick<LogRow, 'id' | 'kind'>,
   targetKey: unknown,
   workflowId?: string,
 ): Promise<ConflictLoss | undefined> {
   if (!reverse) return undefined;
+  const logId = log.id;
   const counterpart = await client.query<{ row: Row }>(selectRowStatement(mapping.target.table, mapping.target.key, targetKey));
   const row = counterpart.rows[0]?.row;
   if (!row) return undefined; // nothing on the other side yet: nothing to conflict with
@@ -67,7 +68,8 @@ export async function settleConflict(
 
   const newest = rivals[rivals.length - 1]!;
   const policy = mapping.conflict ?? 'latest';
-  if (policy === 'target-wins' || (policy === 'latest' && newest > logId))
+  // A backfill carries no edit of its own: any live change on the other side wins.
+  if (log.kind === 'backfill' || policy === 'target-wins' || (policy === 'latest' && newest > logId))
     return { winner: newest, why: `conflict: lost to ${newest} of ${reverse.name} (${reverse.conflict ?? 'latest'})` };
   await logTable.finish(
     client,

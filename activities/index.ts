@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { SyncActivities, SyncLogInput } from '../src/contract/index.js';
 import { logTable } from '../src/db/index.js';
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
+import { createBackfillActivities } from './backfill.js';
 import { checkInstance } from './instance.js';
 
 /**
@@ -9,8 +10,10 @@ import { checkInstance } from './instance.js';
  * test or an embedding app can hand in its own.
  */
 export function createActivities(deps: ApplyDeps) {
+  const applyChange = createApplyChange(deps);
   return {
-    applyChange: createApplyChange(deps),
+    applyChange,
+    ...createBackfillActivities({ ...deps, applyChange }),
 
     async markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void> {
       checkInstance(deps.config, input);

@@ -1,4 +1,4 @@
-// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --server-db file|memory --only capture]
+// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --server-db file|memory --only capture|backfill --backfill-rows 100000]
 // Ferry end to end against a Temporal dev server and a database of its own;
 // prints a table of figures. See README "Benchmark".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { START_CONCURRENCY } from '../src/dispatcher.js';
 import { createLogger, silentLogger } from '../src/logger.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
 import { WORKFLOWS_PATH } from '../src/worker.js';
+import { runBackfillBench } from './backfill.js';
 import { runBurst } from './burst.js';
 import { clearTables, measureCapture, WORKLOADS } from './capture.js';
 import { quietBundlerLogger, runCeiling } from './ceiling.js';
@@ -32,11 +33,13 @@ const { values: args } = parseArgs({
     'server-db': { type: 'string', default: 'file' },
     /** `capture`: only the capture figures (4 connections, both modes, and latency at --rate). */
     only: { type: 'string' },
+    /** With `--only backfill` or a full run: existing rows backfilled, then verified. */
+    'backfill-rows': { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '5' },
   },
 });
-if (args.only !== undefined && args.only !== 'capture') {
-  console.error(`bench: --only takes "capture", not "${args.only}"`);
+if (args.only !== undefined && args.only !== 'capture' && args.only !== 'backfill') {
+  console.error(`bench: --only takes "capture" or "backfill", not "${args.only}"`);
   process.exit(2);
 }
 const N = Number(args.n);
@@ -83,6 +86,18 @@ function printTable(): void {
   for (const r of rows) console.log(line(r));
 }
 
+/** Backfill of --backfill-rows existing rows, then verify of them: the figures and their marks. */
+async function backfillRows(db: BenchDatabase, ferry: FerryProcess, config: FerryConfig, rssBefore: number): Promise<void> {
+  const n = Number(args['backfill-rows']);
+  log(`backfill: ${n} existing rows of portal.users, then verify`);
+  const b = await runBackfillBench(db.pool, ferry.client!, config, n);
+  row(`backfill of ${n} existing rows`, `${b.backfillPerSec.toFixed(0)} rows/s`, '>= 2,000 rows/s', b.backfillPerSec >= 2000);
+  row('  progress shown (updates while waiting)', String(b.progressUpdates), '> 0', b.progressUpdates > 0);
+  row(`verify of ${n} rows`, `${b.verifyPerSec.toFixed(0)} rows/s`, '>= 5,000 rows/s', b.verifyPerSec >= 5000);
+  row('  verify after backfill: equal', String(b.equal), '', b.equal);
+  row('  worker peak RSS during backfill', mib(b.peakRss), `<= 300 MiB (before start ${mib(rssBefore)})`, b.peakRss <= 300 * 2 ** 20);
+}
+
 async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
   cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
@@ -119,6 +134,16 @@ async function main() {
     await proc.workerReady;
     return proc;
   };
+
+  if (args.only === 'backfill') {
+    await migrateBench(config);
+    const rssBefore = process.memoryUsage.rss();
+    const ferry = await startFerry(config);
+    await backfillRows(db, ferry, config, rssBefore);
+    await ferry.stop();
+    printTable();
+    return;
+  }
 
   // Capture, in both modes: statements of an app on 4 connections (no Ferry
   // running: its work would be noise), then commit -> synced at RATE/s.
@@ -191,6 +216,7 @@ async function main() {
   log(`tree: ${TREE} users ${TREE_LEVELS} levels deep (manager_id), one statement, leaves first`);
   const tree = await runTree(db.pool, TREE, TREE_LEVELS, 3_000_000);
 
+  await backfillRows(db, ferry, config, rssBefore);
   await ferry.stop();
 
   row('end to end, backlog of N', `${e2e.eventsPerSec.toFixed(1)} events/s`, '>= 50/s', e2e.eventsPerSec >= 50);

@@ -36,6 +36,8 @@ export interface LogRow {
   superseded_by: number | null;
   waiting_mapping: string | null;
   waiting_key: string | null;
+  /** 'change' (a trigger captured it) or 'backfill' (written by `ferry backfill` for a row that exists; sql/005). */
+  kind: 'change' | 'backfill';
   /** Why Ferry logged this change itself (a second pass), else null (sql/004). */
   reason: string | null;
 }
@@ -164,11 +166,15 @@ export async function markWaiting(
   return rows[0]!.attempts;
 }
 
-/** The newest pending log of each of a mapping's rows, by row key (rows with none are absent). */
+// Only captured changes supersede, rival or stand for a row's next state: a
+// backfill log never makes a live change step aside (live changes win).
+const CHANGE = `kind = 'change'`;
+
+/** The newest pending captured change of each of a mapping's rows, by row key (rows with none are absent). */
 export async function newestPending(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<Map<string, number>> {
   const { rows } = await db.query<{ row_key: string; id: number }>(
     `SELECT row_key, max(id) AS id FROM ${LOG}
-      WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' GROUP BY row_key`,
+      WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${CHANGE} GROUP BY row_key`,
     [mapping, rowKeys],
   );
   return new Map(rows.map((r) => [r.row_key, r.id]));
@@ -188,7 +194,7 @@ export async function readWithNewestPending(
   const n = select.values.length;
   const { rows } = await db.query<{ row: JsonRow | null; newest: number | null }>(
     `SELECT (${select.text}) AS row,
-            (SELECT max(id) FROM ${LOG} WHERE mapping = $${n + 1} AND row_key = $${n + 2} AND status = 'pending') AS newest`,
+            (SELECT max(id) FROM ${LOG} WHERE mapping = $${n + 1} AND row_key = $${n + 2} AND status = 'pending' AND ${CHANGE}) AS newest`,
     [...select.values, mapping, rowKey],
   );
   return rows[0]!;
@@ -214,6 +220,7 @@ export async function pendingChanges(db: Queryable, mapping: string, rowKey: str
        FROM ${LOG}
       WHERE row_key = $1::text AND mapping = $2 AND status = 'pending'
         AND NOT (op = 'UPDATE' AND old_row IS NULL) -- second passes change nothing (insertSecondPass)
+         AND ${CHANGE} -- nor does a backfill log
      WINDOW w AS (ORDER BY id) ORDER BY id`,
     [rowKey, mapping],
   );
