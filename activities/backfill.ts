@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { backfillChunkStatement } from '../src/bulk/backfill-sql.js';
-import { countSourceRows } from '../src/bulk/count-rows.js';
+import { backfillChunkStatement } from './backfill-sql.js';
+import { countSourceRows } from './count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
 import { syncLogWorkflowId, type ApplyResult, type BackfillActivities, type ChunkInput, type ChunkResult, type SyncLogInput } from '../src/contract/index.js';
 import { lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FerryConfig, Mapping, Row } from '../config.js';
 import { mappingByName } from '../config.js';
 import type { Pool } from '../db/index.js';
-import { countSourceRows } from './count-rows.js';
+import { countSourceRows } from '../../activities/count-rows.js';
 import { compareStatement, rowsByKeysStatement, sourceChunkStatement, targetChunkStatement } from './verify-sql.js';
 
 /** First differing keys kept per kind, for the report. */

@@ -1,8 +1,8 @@
 // SQL a backfill runs, built from the config. Values travel as parameters,
 // names are quoted; `where` is the operator's own SQL (`--where`), checked by
 // the CLI before any workflow starts.
-import type { Mapping } from '../config.js';
-import { quoteIdent, quoteTable, type Statement } from '../statements.js';
+import type { Mapping } from '../src/config.js';
+import { quoteIdent, quoteTable, type Statement } from '../src/statements.js';
 
 export interface ChunkSpec {
   after: string | null;

@@ -1,6 +1,6 @@
-import type { Mapping } from '../config.js';
-import type { Pool } from '../db/index.js';
-import { quoteTable } from '../statements.js';
+import type { Mapping } from '../src/config.js';
+import type { Pool } from '../src/db/index.js';
+import { quoteTable } from '../src/statements.js';
 
 // From this size on, the planner's estimate is close enough for a progress bar.
 const EXACT_COUNT_BELOW = 1_000_000;
