@@ -94,17 +94,20 @@ export function createCarry(config: FerryConfig) {
       if (problem) return this.finish('failed', problem);
       // A burst of changes to one row: all but the newest step aside at once,
       // without queueing on the row's lock (each waiter would hold a connection).
+      // A backfill log steps aside for any pending change of its row: live changes win.
+      const stepsAside = (newer: number | null): newer is number => newer !== null && (newer > logId || log.kind === 'backfill');
       const newer = await io.newestPending(mapping.name, log.row_key);
-      if (newer !== null && newer > logId) return this.superseded(newer);
+      if (stepsAside(newer)) return this.superseded(newer);
       await io.lock(rowIdentity(mapping.source.table, mapping.source.key, log.row_key));
       const source = await io.readSource(mapping, log.row_key);
-      if (source.newestPending !== null && source.newestPending > logId) return this.superseded(source.newestPending);
+      if (stepsAside(source.newestPending)) return this.superseded(source.newestPending);
       // This log is the row's newest pending change: it carries the older ones.
       const covered = await io.finish(
         { mapping: mapping.name, rowKey: log.row_key, below: logId },
         { status: 'skipped', supersededBy: logId, workflowId: this.workflowId },
       );
       const earliest = covered[0] ?? log;
+      if (covered.length > 0 && log.op !== 'DELETE') await io.inheritBefore(logId, earliest);
       // A second pass among them: what the target reflects is not known, so carry it whatever changed.
       const secondPass = [log, ...covered].some(logTable.isSecondPass);
       if (source.row === null) return this.applyDelete(mapping);
@@ -127,7 +130,7 @@ export function createCarry(config: FerryConfig) {
         return this.finish('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`);
       }
       const reverse = reverseOf(config.mappings, mapping);
-      const lost = await settleConflict(io, mapping, reverse, logId, key, this.workflowId);
+      const lost = await settleConflict(io, mapping, reverse, log, key, this.workflowId);
       if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
       await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
       await io.checkSourceUnchanged(mapping, reverse, log.row_key, source.row);
@@ -147,7 +150,7 @@ export function createCarry(config: FerryConfig) {
       if (out === null || key === null || key === undefined) return this.finish('skipped', 'transform returned no target row');
       // A delete that writes nothing (onDelete: ignore) cannot conflict with anything.
       if (mapping.onDelete !== 'ignore') {
-        const lost = await settleConflict(io, mapping, reverseOf(config.mappings, mapping), log.id, key, this.workflowId);
+        const lost = await settleConflict(io, mapping, reverseOf(config.mappings, mapping), log, key, this.workflowId);
         if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
       }
       await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { DATA_FAILURES, syncLogWorkflowId, TRANSFORM_ERROR, type ChunkResult, type SyncLogInput } from '../src/contract/index.js';
+import { DATA_FAILURES, syncLogWorkflowId, TRANSFORM_ERROR, type BatchResult, type SyncLogInput } from '../src/contract/index.js';
 import type { FerryConfig } from '../src/config.js';
 import { logTable, withTransaction, type LogRow, type PgClient as Client, type Pool } from '../src/db/index.js';
 import { dependencyRanks } from '../src/graph.js';
@@ -26,7 +26,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
   const Carry = createCarry(config);
   const ranks = dependencyRanks(config.mappings);
 
-  return async function carryLogs(logIds: number[], carrier: string): Promise<ChunkResult> {
+  return async function carryLogs(logIds: number[], carrier: string): Promise<BatchResult> {
     try {
       return await withTransaction(pool, (client) => inChunks(client, logIds, carrier));
     } catch (err) {
@@ -35,7 +35,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
     return withTransaction(pool, (client) => oneByOne(client, logIds, carrier));
   };
 
-  async function inChunks(client: Client, logIds: number[], carrier: string): Promise<ChunkResult> {
+  async function inChunks(client: Client, logIds: number[], carrier: string): Promise<BatchResult> {
     const result = emptyResult();
     const logs = await logTable.carriedBy(client, logIds, carrier);
     for (const group of byMapping(logs, ranks)) {
@@ -64,7 +64,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
     return handOver(client, config.instance, result);
   }
 
-  async function oneByOne(client: Client, logIds: number[], carrier: string): Promise<ChunkResult> {
+  async function oneByOne(client: Client, logIds: number[], carrier: string): Promise<BatchResult> {
     const result = emptyResult();
     for (const loaded of (await logTable.carriedBy(client, logIds, carrier)).sort(byRank(ranks))) {
       await client.query('SAVEPOINT carry_row');
@@ -94,7 +94,7 @@ async function stillPending(client: Client, logs: LogRow[]): Promise<LogRow[]> {
 }
 
 /** Logs that leave the chunk now name their own syncLog, which the caller starts. */
-async function handOver(client: Client, instance: string, result: ChunkResult): Promise<ChunkResult> {
+async function handOver(client: Client, instance: string, result: BatchResult): Promise<BatchResult> {
   await logTable.setWorkflowIds(client, result.leftover.map((l) => ({ id: l.logId, workflowId: syncLogWorkflowId(instance, l.logId) })));
   return result;
 }
@@ -103,7 +103,7 @@ function leave(instance: string, log: LogRow): SyncLogInput {
   return { instance, logId: log.id, mapping: log.mapping, table: log.table_name };
 }
 
-function emptyResult(): ChunkResult {
+function emptyResult(): BatchResult {
   return { synced: 0, skipped: 0, leftover: [], waiters: [] };
 }
 

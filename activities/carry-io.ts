@@ -1,6 +1,6 @@
 import type { MissingParent, WaitLink } from '../src/contract/index.js';
 import type { Mapping, Row } from '../src/config.js';
-import { lockIdentity, logTable, type PgClient } from '../src/db/index.js';
+import { lockIdentity, logTable, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
 import { checkSourceUnchanged } from './conflict.js';
 import { readSource, type SourceState } from './lookup.js';
@@ -33,6 +33,8 @@ export interface CarryIO {
    */
   waitChain(parent: MissingParent): Promise<WaitLink[]>;
   markWaiting(logId: number, parent: MissingParent, workflowId?: string): Promise<number>;
+  /** logTable.inheritBefore: a log that covers older ones takes the earliest's before-image. */
+  inheritBefore(logId: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void>;
   /** Two-way pairs: throws (retryable) when the source row changed since it was read. */
   checkSourceUnchanged(mapping: Mapping, reverse: Mapping | undefined, rowKey: string, seen: Row): Promise<void>;
   markOwnWrite(originTables: string[]): Promise<void>;
@@ -56,6 +58,7 @@ export function singleRowIO(client: PgClient): CarryIO {
       await lockParentWaits(client);
       return logTable.waitChain(client, parent.mapping, parent.key);
     },
+    inheritBefore: (logId, earliest) => logTable.inheritBefore(client, logId, earliest),
     markWaiting: (logId, parent, workflowId) => logTable.markWaiting(client, logId, parent, workflowId),
     checkSourceUnchanged: (mapping, reverse, rowKey, seen) => checkSourceUnchanged(client, mapping, reverse, rowKey, seen),
     markOwnWrite: (tables) => markOwnWrite(client, tables),

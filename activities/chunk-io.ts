@@ -25,6 +25,7 @@ interface RowWrites {
   unchanged: { rowKey: string; seen: Row }[];
   upserts: Row[];
   waiters: string[];
+  inherits: { id: number; earliest: Pick<LogRow, 'op' | 'old_row'> }[];
 }
 
 const LOCK_MANY = (fn: string) => `SELECT count(${fn}(hashtextextended(i, 0))) FROM unnest($1::text[]) AS i`;
@@ -126,6 +127,7 @@ export class ChunkIO implements CarryIO {
     }
     await this.upsertAll(all.flatMap((w) => w.upserts));
     await logTable.finishEach(client, all.flatMap((w) => w.marks));
+    for (const { id, earliest } of all.flatMap((w) => w.inherits)) await logTable.inheritBefore(client, id, earliest);
     const covers = all.flatMap((w) => w.covers);
     await logTable.supersedeBelow(client, mapping.name, covers, covers[0]?.workflowId);
     const waited = all.flatMap((w) => w.waiters);
@@ -180,6 +182,11 @@ export class ChunkIO implements CarryIO {
    */
   async waitChain(): Promise<WaitLink[]> {
     return [];
+  }
+
+  /** Deferred with the row's writes: a row that leaves the chunk changes no log. */
+  async inheritBefore(id: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void> {
+    this.current.inherits.push({ id, earliest });
   }
 
   async markWaiting(): Promise<number> {
@@ -255,5 +262,5 @@ export class ChunkIO implements CarryIO {
 }
 
 function emptyWrites(): RowWrites {
-  return { marks: [], covers: [], targetLocks: [], unchanged: [], upserts: [], waiters: [] };
+  return { marks: [], covers: [], targetLocks: [], unchanged: [], upserts: [], waiters: [], inherits: [] };
 }

@@ -2,7 +2,7 @@
 // change carries nothing because no mapped value moved.
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
-import { logTable, type PgClient } from '../src/db/index.js';
+import { logTable, type LogRow, type PgClient } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
 import { selectRowStatement } from '../src/statements.js';
 import { callTransform } from './transform.js';
@@ -46,18 +46,19 @@ export interface ConflictLoss {
  * mapping's logs) that alter mapped values. The mapping's conflict policy
  * picks one winner, whole, never a mix of fields: returns the loss when this
  * log loses; when it wins, the other side's changes are marked skipped,
- * superseded by it.
+ * superseded by it. Backfill logs are never rivals, and lose to any.
  */
 export async function settleConflict(
   io: CarryIO,
   mapping: Mapping,
   reverse: Mapping | undefined,
-  logId: number,
+  log: Pick<LogRow, 'id' | 'kind'>,
   targetKey: unknown,
   workflowId?: string,
 ): Promise<ConflictLoss | undefined> {
   if (!reverse) return undefined;
   const { client } = io;
+  const logId = log.id;
   const row = await io.selectRow(mapping.target.table, mapping.target.key, targetKey);
   if (!row) return undefined; // nothing on the other side yet: nothing to conflict with
   const current = selectRowStatement(reverse.source.table, reverse.source.key, undefined).text;
@@ -68,7 +69,8 @@ export async function settleConflict(
 
   const newest = rivals[rivals.length - 1]!;
   const policy = mapping.conflict ?? 'latest';
-  if (policy === 'target-wins' || (policy === 'latest' && newest > logId))
+  // A backfill carries no edit of its own: any live change on the other side wins.
+  if (log.kind === 'backfill' || policy === 'target-wins' || (policy === 'latest' && newest > logId))
     return { winner: newest, why: `conflict: lost to ${newest} of ${reverse.name} (${reverse.conflict ?? 'latest'})` };
   await logTable.finish(
     client,

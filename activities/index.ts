@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
-import type { ChunkResult, SyncActivities, SyncBatchInput, SyncLogInput } from '../src/contract/index.js';
+import type { BatchResult, SyncActivities, SyncBatchInput, SyncLogInput } from '../src/contract/index.js';
 import { logTable } from '../src/db/index.js';
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
 import { createCarryLogs } from './carry-chunk.js';
+import { createBackfillActivities } from './backfill.js';
 import { checkInstance } from './instance.js';
 
 /**
@@ -10,11 +11,13 @@ import { checkInstance } from './instance.js';
  * test or an embedding app can hand in its own.
  */
 export function createActivities(deps: ApplyDeps) {
+  const applyChange = createApplyChange(deps);
   const carryLogs = createCarryLogs(deps);
   return {
-    applyChange: createApplyChange(deps),
+    applyChange,
+    ...createBackfillActivities({ ...deps, applyChange }),
 
-    async carryBatch(input: SyncBatchInput, carrier: string): Promise<ChunkResult> {
+    async carryBatch(input: SyncBatchInput, carrier: string): Promise<BatchResult> {
       checkInstance(deps.config, { ...input, logId: input.first, mapping: '', table: '' });
       return carryLogs(input.logIds, carrier);
     },

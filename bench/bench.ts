@@ -1,4 +1,4 @@
-// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|burst]
+// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|burst|backfill --backfill-rows 100000]
 // Ferry end to end against a Temporal dev server and a database of its own;
 // prints a table of figures. See README "Benchmark".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { createLogger, silentLogger } from '../src/logger.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
 import { WORKFLOWS_PATH } from '../src/worker.js';
 import { runBulkBurst, runParentsAndChildren, runPlainLoop } from './bulk.js';
+import { runBackfillBench } from './backfill.js';
 import { runBurst } from './burst.js';
 import { clearTables, measureCapture, WORKLOADS } from './capture.js';
 import { quietBundlerLogger, runCeiling } from './ceiling.js';
@@ -37,13 +38,15 @@ const { values: args } = parseArgs({
      * `burst`: only the bulk figures (20,000-row burst, live lane, parents + children, events, RSS).
      */
     only: { type: 'string' },
+    /** With `--only backfill` or a full run: existing rows backfilled, then verified. */
+    'backfill-rows': { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '5' },
   },
 });
 const BULK = Number(args.bulk);
 const ONLY_BURST = args.only === 'burst';
-if (args.only !== undefined && args.only !== 'capture' && !ONLY_BURST) {
-  console.error(`bench: --only takes "capture" or "burst", not "${args.only}"`);
+if (args.only !== undefined && !['capture', 'burst', 'backfill'].includes(args.only)) {
+  console.error(`bench: --only takes "capture", "burst" or "backfill", not "${args.only}"`);
   process.exit(2);
 }
 const N = Number(args.n);
@@ -90,6 +93,18 @@ function printTable(): void {
   for (const r of rows) console.log(line(r));
 }
 
+/** Backfill of --backfill-rows existing rows, then verify of them: the figures and their marks. */
+async function backfillRows(db: BenchDatabase, ferry: FerryProcess, config: FerryConfig, rssBefore: number): Promise<void> {
+  const n = Number(args['backfill-rows']);
+  log(`backfill: ${n} existing rows of portal.users, then verify`);
+  const b = await runBackfillBench(db.pool, ferry.client!, config, n);
+  row(`backfill of ${n} existing rows`, `${b.backfillPerSec.toFixed(0)} rows/s`, '>= 2,000 rows/s', b.backfillPerSec >= 2000);
+  row('  progress shown (updates while waiting)', String(b.progressUpdates), '> 0', b.progressUpdates > 0);
+  row(`verify of ${n} rows`, `${b.verifyPerSec.toFixed(0)} rows/s`, '>= 5,000 rows/s', b.verifyPerSec >= 5000);
+  row('  verify after backfill: equal', String(b.equal), '', b.equal);
+  row('  worker peak RSS during backfill', mib(b.peakRss), `<= 300 MiB (before start ${mib(rssBefore)})`, b.peakRss <= 300 * 2 ** 20);
+}
+
 async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-'));
   cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
@@ -126,6 +141,16 @@ async function main() {
     await proc.workerReady;
     return proc;
   };
+
+  if (args.only === 'backfill') {
+    await migrateBench(config);
+    const rssBefore = process.memoryUsage.rss();
+    const ferry = await startFerry(config);
+    await backfillRows(db, ferry, config, rssBefore);
+    await ferry.stop();
+    printTable();
+    return;
+  }
 
   // Capture, in both modes: statements of an app on 4 connections (no Ferry
   // running: its work would be noise), then commit -> synced at RATE/s.
@@ -172,6 +197,7 @@ async function main() {
   await runEndToEnd(db.pool, db.url, { count: 100, clients: 4, tag: 'warm' });
 
   const perChange = ONLY_BURST ? undefined : await runPerChange(db, server.address, serverPid);
+  if (!ONLY_BURST) await backfillRows(db, ferry, config, rssBefore);
 
   log(`bulk burst: one INSERT of ${BULK} users, 10 orders/s meanwhile on another mapping`);
   const bulk = await runBulkBurst(db.pool, db.url, ferry.client!, BULK, 10);

@@ -31,6 +31,13 @@ Commands:
   retry <logId...>        signal forceRetry to waiting workflows; restart failed logs
   retry --failed [--mapping NAME]
                           the same for every failed log (of one mapping)
+  backfill <mapping...>|--all [--where SQL] [--batch 1000] [--detach] [--cancel]
+                          carry the rows that exist now (workflow backfill, keyset chunks,
+                          resumable); waits with a progress bar unless --detach; --all goes
+                          parents first; --cancel stops a running backfill
+  verify <mapping...>|--all [--repair] [--json]
+                          compare transform(source) with the target; exit 1 when anything
+                          differs; --repair carries the differences, then verifies again
   init --from SCHEMA --to SCHEMA [--pair SOURCE=TARGET ...] [--out FILE] [--force]
                           write a starter config from the database's own schema
                           (DATABASE_URL names the database; --out ferry.config.ts)
@@ -56,6 +63,12 @@ async function main(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       'metrics-port': { type: 'string' },
       'shutdown-grace': { type: 'string' },
+      all: { type: 'boolean' },
+      where: { type: 'string' },
+      batch: { type: 'string' },
+      detach: { type: 'boolean' },
+      cancel: { type: 'boolean' },
+      repair: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       from: { type: 'string' },
       to: { type: 'string' },
@@ -118,6 +131,26 @@ async function main(argv: string[]): Promise<number> {
       const { retryCommand } = await import('./commands/logs.js');
       return retryCommand(await loadConfig(values.config), logger, retryTarget(rest, values.failed ?? false, values.mapping));
     }
+    case 'backfill': {
+      const batch = positiveIntFlag('--batch', values.batch ?? '1000');
+      const { backfillCommand } = await import('./commands/backfill.js');
+      return backfillCommand(await loadConfig(values.config), logger, {
+        mappings: mappingsArg('backfill', rest, values.all ?? false),
+        where: values.where,
+        batch,
+        detach: values.detach ?? false,
+        cancel: values.cancel ?? false,
+      });
+    }
+    case 'verify': {
+      const { verifyCommand } = await import('./commands/verify.js');
+      return verifyCommand(await loadConfig(values.config), logger, {
+        mappings: mappingsArg('verify', rest, values.all ?? false),
+        repair: values.repair ?? false,
+        json: values.json ?? false,
+        batch: positiveIntFlag('--batch', values.batch ?? '1000'),
+      });
+    }
     case 'init': {
       if (!values.from || !values.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
       const databaseUrl = process.env.DATABASE_URL;
@@ -139,6 +172,11 @@ function durationFlag(flag: string, value: string): number {
 function positiveIntFlag(flag: string, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag}: not a positive whole number: "${value}"`);
   return Number(value);
+}
+
+function mappingsArg(command: string, names: string[], all: boolean): string[] | 'all' {
+  if (all === names.length > 0) throw new UsageError(`${command} takes mapping names or --all`);
+  return all ? 'all' : names;
 }
 
 function retryTarget(ids: string[], failed: boolean, mapping?: string): number[] | { failed: true; mapping?: string } {
@@ -169,7 +207,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     // By name: the classes live in modules this file loads only when needed.
-    if (['ConfigError', 'UsageError'].includes((err as Error).name) || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (['ConfigError', 'UsageError', 'BulkUsageError'].includes((err as Error).name) || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }

@@ -11,6 +11,7 @@ import {
 } from './contract/index.js';
 import { jitteredDelay, pause } from './backoff.js';
 import type { FerryConfig, Mapping } from './config.js';
+import { ClaimOwner } from './claims.js';
 import { logTable, withTransaction, type Pool } from './db/index.js';
 import { dependencyRanks } from './graph.js';
 import type { FerryEvents } from './events.js';
@@ -47,11 +48,14 @@ export class Dispatcher {
   /** Mappings in parent order, and each mapping's ancestors (for holding children's batches). */
   private readonly order: string[];
   private readonly ancestors: Map<string, string[]>;
+  /** Whose claims these are: they last as long as this process holds the owner's lock. */
+  private readonly owner: ClaimOwner;
 
   constructor(private readonly deps: DispatcherDeps) {
     const ranks = dependencyRanks(deps.config.mappings);
     this.order = [...ranks.keys()].sort((a, b) => ranks.get(a)! - ranks.get(b)!);
     this.ancestors = ancestorsOf(deps.config.mappings);
+    this.owner = new ClaimOwner(deps.config.database.listenUrl ?? deps.config.database.url);
   }
 
   /** Ask for a dispatch round soon; cheap and safe to call from any event. */
@@ -82,6 +86,7 @@ export class Dispatcher {
     this.stop.abort();
     clearTimeout(this.recheck);
     await this.running;
+    await this.owner.close();
   }
 
   private async loop(): Promise<void> {
@@ -118,10 +123,11 @@ export class Dispatcher {
   }
 
   /**
-   * Claims a batch of pending logs (new ones, or with `stale` those
-   * dispatched more than redispatchAfter ago: their workflow may be gone,
-   * terminated or never started by a process that died; starting again is a
-   * no-op while it runs) and starts their workflows.
+   * Claims a batch of pending logs and starts their workflows: new logs, or
+   * in a sweep (`stale`) also those whose claimer is gone (a killed process:
+   * its workflows may never have started) and, as the last safety net, those
+   * claimed more than redispatchAfter ago (a terminated workflow). Starting a
+   * workflow that runs is a no-op, so a claim taken over is always safe.
    */
   private recheckSoon(): void {
     clearTimeout(this.recheck);
@@ -152,8 +158,9 @@ export class Dispatcher {
     if (!mappings.length) return 0;
     const { pool, client, config } = this.deps;
     const { instance } = config;
+    const owner = await this.owner.id();
     const claimed = await withTransaction(pool, (tx) =>
-      logTable.claimBatch(tx, config.listener.batchSize, mappings, (first, last) => syncBatchWorkflowId(instance, first, last)),
+      logTable.claimBatch(tx, { limit: config.listener.batchSize, owner }, mappings, (first, last) => syncBatchWorkflowId(instance, first, last)),
     );
     if (!claimed) return 0;
     const { logIds, workflowId } = claimed;
@@ -178,10 +185,11 @@ export class Dispatcher {
 
   private async claimAndStart(stale: boolean, backlog: string[] = []): Promise<number> {
     const { batchSize, redispatchAfter } = this.deps.config.listener;
+    const owner = await this.owner.id();
     const rows = await logTable.claim(this.deps.pool, {
       limit: batchSize,
-      staleAfterMs: stale ? redispatchAfter : undefined,
-      exceptMappings: backlog,
+      owner,
+      ...(stale ? { sweep: { staleAfterMs: redispatchAfter } } : { exceptMappings: backlog }),
     });
     if (rows.length === 0) return 0;
     const failed: number[] = [];

@@ -16,9 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => d?.close());
 
-// Skipped until a claim never outlives its process (issue 8 §1): today the
-// dead process' claims wait for listener.redispatchAfter (5 minutes).
-it.skip('kill -9 of ferry start 2 s into a burst: restarted, it carries every change, once, within seconds', async () => {
+it('kill -9 of ferry start 2 s into a burst: restarted, it carries every change, once, within seconds', async () => {
   const { recovery } = await runFaultCase({
     name: 'kill -9 ferry start at 2 s (npm test)',
     pool: d.db.pool,

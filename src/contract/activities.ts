@@ -1,7 +1,7 @@
 // The activities a workflow may call, as an interface: workflows/ proxies
 // these without importing activities/ (not even as types), and
 // activities/createActivities is checked against it.
-import type { ApplyResult, ChunkResult, SyncBatchInput, SyncLogInput } from './sync-types.js';
+import type { ApplyResult, BatchResult, SyncBatchInput, SyncLogInput } from './sync-types.js';
 
 export interface SyncActivities {
   /** Carries one log in one transaction; see activities/apply-change.ts. */
@@ -12,5 +12,5 @@ export interface SyncActivities {
    */
   markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void>;
   /** A syncBatch's logs, carried in one transaction (activities/carry-chunk.ts); `carrier` is the batch's workflow id. */
-  carryBatch(input: SyncBatchInput, carrier: string): Promise<ChunkResult>;
+  carryBatch(input: SyncBatchInput, carrier: string): Promise<BatchResult>;
 }

@@ -2,6 +2,7 @@
 // definitions only, no I/O, safe inside the workflow bundle. Imports go one
 // way: workflows/ -> contract <- activities/ <- src/.
 export * from './activities.js';
+export * from './backfill.js';
 export * from './backoff.js';
 export * from './errors.js';
 export * from './messages.js';

@@ -70,7 +70,7 @@ export interface SyncBatchInput {
 }
 
 /** A chunk's outcome: counts, the logs that left it for their own syncLog, and the logs waiting for its rows. */
-export interface ChunkResult {
+export interface BatchResult {
   synced: number;
   skipped: number;
   leftover: SyncLogInput[];

@@ -31,9 +31,13 @@ export interface LogRow {
   /** The workflow that carried (or carries) the log. */
   workflow_id: string | null;
   dispatched_at: Date | null;
+  /** The dispatcher (owner id, see src/claims.ts) that claimed it last. */
+  claimed_by: number | null;
   superseded_by: number | null;
   waiting_mapping: string | null;
   waiting_key: string | null;
+  /** 'change' (a trigger captured it) or 'backfill' (written by `ferry backfill` for a row that exists; sql/005). */
+  kind: 'change' | 'backfill';
   /** Why Ferry logged this change itself (a second pass), else null (sql/004). */
   reason: string | null;
 }
@@ -48,25 +52,44 @@ export async function findLog(db: Queryable, id: number, opts: { lock?: boolean 
 
 export type ClaimedLog = Pick<LogRow, 'id' | 'mapping' | 'table_name'>;
 
+/** Advisory lock class of claim owners: each live dispatcher holds (CLAIM_LOCK_CLASS, its owner id). */
+export const CLAIM_LOCK_CLASS = 1178948185; // 'FERY'
+
+// Owner ids whose dispatcher is alive: it holds its session lock in this database.
+const LIVE_OWNERS = `
+  SELECT objid::bigint FROM pg_locks
+   WHERE locktype = 'advisory' AND classid = ${CLAIM_LOCK_CLASS}::oid AND objsubid = 2 AND granted
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
+export interface ClaimOptions {
+  limit: number;
+  /** The claiming dispatcher's owner id (it holds its lock). */
+  owner: number;
+  /**
+   * Also what a sweep re-dispatches: logs whose owner is gone (no lock, or
+   * claimed before owners existed) and, with `staleAfterMs`, any claimed that
+   * long ago (a terminated workflow: the last safety net).
+   */
+  sweep?: { staleAfterMs: number };
+  /** Not these mappings (their backlogs go in batches); a sweep takes every mapping. */
+  exceptMappings?: readonly string[];
+}
+
 /**
- * Claims up to `limit` pending logs for dispatch by stamping dispatched_at:
- * those no one dispatched yet, or with `staleAfterMs`, those dispatched that
- * long ago. SKIP LOCKED lets several dispatchers share the work.
+ * Claims up to `limit` pending logs for dispatch, stamping dispatched_at and
+ * the owner. SKIP LOCKED lets several dispatchers share the work.
  */
-export async function claim(
-  db: Queryable,
-  opts: { limit: number; staleAfterMs?: number; exceptMappings?: readonly string[] },
-): Promise<ClaimedLog[]> {
-  const which =
-    opts.staleAfterMs === undefined
-      ? 'dispatched_at IS NULL AND mapping <> ALL ($2::text[])'
-      : `dispatched_at < now() - make_interval(secs => $2::float8 / 1000)`;
+export async function claim(db: Queryable, opts: ClaimOptions): Promise<ClaimedLog[]> {
+  const which = opts.sweep
+    ? `(dispatched_at IS NULL OR claimed_by IS NULL OR claimed_by NOT IN (${LIVE_OWNERS})
+        OR dispatched_at < now() - make_interval(secs => $3::float8 / 1000))`
+    : 'dispatched_at IS NULL AND mapping <> ALL ($3::text[])';
   const { rows } = await db.query<ClaimedLog>(
-    `UPDATE ${LOG} l SET dispatched_at = now()
+    `UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
       WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND ${which}
                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING l.id, l.mapping, l.table_name`,
-    opts.staleAfterMs === undefined ? [opts.limit, opts.exceptMappings ?? []] : [opts.limit, opts.staleAfterMs],
+    [opts.limit, opts.owner, opts.sweep ? opts.sweep.staleAfterMs : (opts.exceptMappings ?? [])],
   );
   return rows;
 }
@@ -86,19 +109,23 @@ export async function claimableByMapping(db: Queryable): Promise<{ mapping: stri
  */
 export async function claimBatch(
   db: Queryable,
-  limit: number,
+  opts: { limit: number; owner: number },
   mappings: readonly string[],
   name: (first: number, last: number) => string,
 ): Promise<{ logIds: number[]; workflowId: string } | undefined> {
   const { rows } = await db.query<{ id: number }>(
     `SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping = ANY ($2::text[])
       ORDER BY array_position($2::text[], mapping), id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit, mappings],
+    [opts.limit, mappings],
   );
   if (!rows.length) return undefined;
   const logIds = rows.map((r) => r.id).sort((a, b) => a - b);
   const workflowId = name(logIds[0]!, logIds[logIds.length - 1]!);
-  await db.query(`UPDATE ${LOG} SET dispatched_at = now(), workflow_id = $2 WHERE id = ANY($1::bigint[])`, [logIds, workflowId]);
+  await db.query(`UPDATE ${LOG} SET dispatched_at = now(), claimed_by = $3, workflow_id = $2 WHERE id = ANY($1::bigint[])`, [
+    logIds,
+    workflowId,
+    opts.owner,
+  ]);
   return { logIds, workflowId };
 }
 
@@ -115,7 +142,7 @@ export async function busyMappings(db: Queryable, mappings: readonly string[], b
 
 /** Returns claimed logs whose workflows could not be started to the queue. */
 export async function unclaim(db: Queryable, ids: readonly number[]): Promise<void> {
-  await db.query(`UPDATE ${LOG} SET dispatched_at = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [ids]);
+  await db.query(`UPDATE ${LOG} SET dispatched_at = NULL, claimed_by = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [ids]);
 }
 
 // ---- carrying ---------------------------------------------------------------
@@ -247,6 +274,19 @@ export async function setWorkflowIds(db: Queryable, logs: readonly { id: number;
   );
 }
 
+/**
+ * A log that covers older changes takes the earliest one's before-image: if it
+ * waits instead of writing, a newer change that covers it later must still
+ * compare against what the target really reflects. After an INSERT there is
+ * none, so, like a second pass (isSecondPass), it is carried whatever changed.
+ */
+export async function inheritBefore(db: Queryable, id: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void> {
+  await db.query(`UPDATE ${LOG} SET old_row = $2 WHERE id = $1 AND op <> 'DELETE'`, [
+    id,
+    earliest.op === 'INSERT' ? null : JSON.stringify(earliest.old_row),
+  ]);
+}
+
 /** Records that a log waits for a parent row; returns its attempt count. */
 export async function markWaiting(
   db: Queryable,
@@ -263,11 +303,15 @@ export async function markWaiting(
   return rows[0]!.attempts;
 }
 
-/** The newest pending log of each of a mapping's rows, by row key (rows with none are absent). */
+// Only captured changes supersede, rival or stand for a row's next state: a
+// backfill log never makes a live change step aside (live changes win).
+const CHANGE = `kind = 'change'`;
+
+/** The newest pending captured change of each of a mapping's rows, by row key (rows with none are absent). */
 export async function newestPending(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<Map<string, number>> {
   const { rows } = await db.query<{ row_key: string; id: number }>(
     `SELECT row_key, max(id) AS id FROM ${LOG}
-      WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' GROUP BY row_key`,
+      WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${CHANGE} GROUP BY row_key`,
     [mapping, rowKeys],
   );
   return new Map(rows.map((r) => [r.row_key, r.id]));
@@ -287,7 +331,7 @@ export async function readWithNewestPending(
   const n = select.values.length;
   const { rows } = await db.query<{ row: JsonRow | null; newest: number | null }>(
     `SELECT (${select.text}) AS row,
-            (SELECT max(id) FROM ${LOG} WHERE mapping = $${n + 1} AND row_key = $${n + 2} AND status = 'pending') AS newest`,
+            (SELECT max(id) FROM ${LOG} WHERE mapping = $${n + 1} AND row_key = $${n + 2} AND status = 'pending' AND ${CHANGE}) AS newest`,
     [...select.values, mapping, rowKey],
   );
   return rows[0]!;
@@ -313,6 +357,7 @@ export async function pendingChanges(db: Queryable, mapping: string, rowKey: str
        FROM ${LOG}
       WHERE row_key = $1::text AND mapping = $2 AND status = 'pending'
         AND NOT (op = 'UPDATE' AND old_row IS NULL) -- second passes change nothing (insertSecondPass)
+         AND ${CHANGE} -- nor does a backfill log
      WINDOW w AS (ORDER BY id) ORDER BY id`,
     [rowKey, mapping],
   );
@@ -392,12 +437,13 @@ export async function failedIds(db: Queryable, mapping?: string): Promise<number
 }
 
 /**
- * Failed logs become pending again with a clean slate, claimed (the caller
- * starts their workflows). Returns the ids it reset.
+ * Failed logs become pending again with a clean slate, unclaimed: the caller
+ * starts their workflows, and a dispatcher that gets there first is no harm
+ * (one workflow id, one run). Returns the ids it reset.
  */
 export async function resetFailed(db: Queryable, ids: readonly number[]): Promise<number[]> {
   const { rows } = await db.query<{ id: number }>(
-    `UPDATE ${LOG} SET status = 'pending', error = NULL, attempts = 0, synced_at = NULL, dispatched_at = now()
+    `UPDATE ${LOG} SET status = 'pending', error = NULL, attempts = 0, synced_at = NULL, dispatched_at = NULL, claimed_by = NULL
       WHERE id = ANY($1::bigint[]) AND status = 'failed' RETURNING id`,
     [ids],
   );

@@ -50,6 +50,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  // Never outlive the test process (a test that timed out before its afterAll saw the child).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 

@@ -1,0 +1,132 @@
+// `ferry backfill`: rows that existed before Ferry are carried by a backfill
+// workflow in keyset chunks, under the same rules as captured changes.
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleMappings } from '../example/mappings.js';
+import { startBackfill, waitForBackfill } from '../src/bulk/backfill-run.js';
+import { verifyMapping } from '../src/bulk/verify.js';
+import { mappingByName, type FerryConfig } from '../src/config.js';
+import type { FerryProcess } from '../src/runtime.js';
+import { backfillWorkflowId, progressQuery, type BackfillProgress } from '../src/contract/index.js';
+import { runCli, writeCliConfig } from './support/cli.js';
+import { createTestDatabase, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
+import { pairProblems } from './support/pairs.js';
+import { waitFor } from './support/wait.js';
+
+const FILE = import.meta.url;
+const quiet = { update() {}, end() {} };
+
+let db: TestDatabase;
+let config: FerryConfig;
+let ferry: FerryProcess;
+let client: Client;
+
+beforeAll(async () => {
+  db = await createTestDatabase(FILE);
+  // Rows written before Ferry is migrated have no log: only a backfill carries them.
+  await db.pool.query(`INSERT INTO portal.users (full_name, email) SELECT 'user ' || i, 'u' || i || '@example.com' FROM generate_series(1, 300) i`);
+  await db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) SELECT 1 + i % 300, i, 'new' FROM generate_series(1, 100) i`);
+  // Accounts made in Salesforce only: the reverse mapping links them.
+  await db.pool.query(`INSERT INTO salesforce.account (name, email__c) SELECT 'sf only ' || i, 'sf' || i || '@example.com' FROM generate_series(1, 10) i`);
+  config = testConfig(FILE, db, { mappings: exampleMappings });
+  ferry = await startFerry(config);
+  client = ferry.client!;
+});
+
+afterAll(async () => {
+  await ferry?.stop();
+  await db?.drop();
+});
+
+const mapping = (name: string) => mappingByName(config, name)!;
+
+describe('backfill', () => {
+  it('carries existing rows while live writes hit the same rows, ending equal', async () => {
+    const handle = await startBackfill(client, config, mapping('users_to_accounts'), { batch: 50 });
+    // Live edits to rows the backfill reads, until it is done.
+    let done = false;
+    let edits = 0;
+    const result = waitForBackfill(handle, quiet).finally(() => (done = true));
+    // Paced, so the edits' own workflows stay a small load next to the backfill.
+    while (!done) {
+      const id = 1 + ((edits * 37) % 300);
+      await db.pool.query(`UPDATE portal.users SET full_name = 'edited ' || $2 WHERE id = $1`, [id, edits++]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const outcome = await result;
+    expect(outcome.ok).toBe(true);
+    const progress = (outcome as { progress: BackfillProgress }).progress;
+    expect(progress.rowsDone).toBe(300);
+    expect(progress.rowsTotal).toBe(300);
+    expect(progress.carried + progress.skipped + progress.handedOff).toBe(300);
+    await waitForSettled(db.pool);
+    const report = await verifyMapping(db.pool, config, mapping('users_to_accounts'), { batch: 500 });
+    expect({ differs: report.differs, missing: report.missing, orphans: report.orphans }).toEqual({ differs: 0, missing: 0, orphans: 0 });
+    expect(edits).toBeGreaterThan(0);
+    // Each backfill log was carried or stepped aside; none is left pending.
+    const backfillLogs = (await db.pool.query(`SELECT status, count(*)::int AS n FROM ferry.database_trigger_log WHERE kind = 'backfill' GROUP BY status`)).rows;
+    expect(backfillLogs.map((r) => r.status).sort()).not.toContain('pending');
+  }, 120_000);
+
+  it('links records that exist only on the other side, and never duplicates them', async () => {
+    for (let round = 0; round < 2; round++) {
+      const outcome = await waitForBackfill(await startBackfill(client, config, mapping('accounts_to_users'), { batch: 7 }), quiet);
+      expect(outcome.ok).toBe(true);
+      await waitForSettled(db.pool);
+    }
+    const users = (await db.pool.query(`SELECT count(*)::int AS n FROM portal.users`)).rows[0].n;
+    expect(users).toBe(310);
+    expect(await pairProblems(db.pool)).toEqual([]);
+  }, 120_000);
+
+  it('carries children after their parents, and shows progress in the query', async () => {
+    const handle = await startBackfill(client, config, mapping('orders_to_orders'), { batch: 40 });
+    const seen = await waitFor('progress query answers', () => handle.query(progressQuery).catch(() => undefined), { timeoutMs: 60_000 });
+    expect(seen.mapping).toBe('orders_to_orders');
+    const outcome = await waitForBackfill(handle, quiet);
+    expect(outcome.ok).toBe(true);
+    await waitForSettled(db.pool);
+    const report = await verifyMapping(db.pool, config, mapping('orders_to_orders'), { batch: 500 });
+    expect(report.equal).toBe(100);
+  }, 180_000);
+});
+
+describe('ferry backfill (CLI)', () => {
+  let configFile: string;
+  beforeAll(() => {
+    configFile = writeCliConfig('backfill.config.ts', { database: { url: db.url }, temporal: config.temporal });
+  });
+
+  it('waits, printing JSON lines of progress when stdout is no terminal, and exits 0', async () => {
+    const run = await runCli(['backfill', 'users_to_accounts', '--batch', '100', '--config', configFile]);
+    expect(run.stderr).toContain('users_to_accounts: 310 rows');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({ label: 'users_to_accounts', done: 310, total: 310, state: 'done' });
+  }, 120_000);
+
+  it('says what is wrong with usage and exits 2', async () => {
+    const [unknown, where, neither] = await Promise.all([
+      runCli(['backfill', 'no_such_mapping', '--config', configFile]),
+      runCli(['backfill', 'users_to_accounts', '--where', 'no_such_column > 1', '--config', configFile]),
+      runCli(['backfill', '--config', configFile]),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no mapping is named "no_such_mapping"');
+    expect(where.code).toBe(2);
+    expect(where.stderr).toContain('--where');
+    expect(neither.code).toBe(2);
+  }, 120_000);
+
+  it('--detach returns once started; --cancel stops it', async () => {
+    // One row a chunk: long enough to cancel midway.
+    const detached = await runCli(['backfill', 'users_to_accounts', '--batch', '1', '--detach', '--config', configFile]);
+    expect(detached.code).toBe(0);
+    expect(detached.stdout).toContain('backfill started');
+    const cancelled = await runCli(['backfill', 'users_to_accounts', '--cancel', '--config', configFile]);
+    expect(cancelled.code).toBe(0);
+    const handle = client.workflow.getHandle(backfillWorkflowId(config.instance, 'users_to_accounts'));
+    await waitFor('cancelled', async () => (await handle.describe()).status.name === 'CANCELLED', { timeoutMs: 60_000 });
+    expect((await handle.query(progressQuery).catch(() => undefined))?.rowsDone ?? 0).toBeLessThan(310);
+  }, 180_000);
+});

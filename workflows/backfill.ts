@@ -1,0 +1,146 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  CancelledFailure,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  FerryState,
+  parentSyncedSignal,
+  progressQuery,
+  startSearchAttributes,
+  SYNC_LOG_WORKFLOW,
+  syncLogWorkflowId,
+  type BackfillActivities,
+  type BackfillInput,
+  type BackfillProgress,
+  type ChunkResult,
+  type SyncLogInput,
+} from '../src/contract/index.js';
+
+// Regular activities, one per chunk: a chunk shows in the Web UI while it
+// runs, and a worker killed mid-chunk is noticed by the heartbeat timeout and
+// the chunk runs again elsewhere (a chunk is safe to repeat).
+const { countBackfillRows, backfillChunk, removeOrphans } = proxyActivities<BackfillActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+// Continue-as-new after this many chunks (or sooner when Temporal suggests it):
+// the history of a 10-million-row backfill stays a few hundred events long.
+const CHUNKS_PER_RUN = 100;
+
+/**
+ * Carries the rows of one mapping's source table that exist now: a keyset
+ * walk in chunks of `batch` rows, each chunk carried under the rules of any
+ * change. Workflow id: ferry-<instance>-backfill-<mapping>; query `progress`.
+ */
+export async function backfill(input: BackfillInput): Promise<BackfillProgress> {
+  const now = () => new Date().toISOString();
+  const progress: BackfillProgress = input.progress ?? {
+    mapping: input.mapping,
+    state: 'counting',
+    rowsDone: 0,
+    rowsTotal: 0,
+    carried: 0,
+    skipped: 0,
+    handedOff: 0,
+    orphansRemoved: 0,
+    rate: 0,
+    cursor: null,
+    startedAt: now(),
+    updatedAt: now(),
+  };
+  setHandler(progressQuery, () => progress);
+  try {
+    if (progress.state === 'counting') {
+      progress.rowsTotal = await countBackfillRows({ mapping: input.mapping, where: input.where, keys: input.keys });
+      progress.state = 'running';
+    }
+    for (let chunks = 0; ; chunks++) {
+      if (chunks >= CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof backfill>({ ...input, progress });
+      }
+      const keys = input.keys && sliceFrom(input.keys, progress.cursor, input.batch);
+      if (keys && keys.length === 0) break;
+      const result = await backfillChunk({
+        instance: input.instance,
+        mapping: input.mapping,
+        batch: input.batch,
+        where: input.where,
+        after: progress.cursor,
+        keys,
+        workflowId: workflowInfo().workflowId,
+      });
+      record(progress, result, now());
+      if (keys) progress.cursor = String(Number(progress.cursor ?? 0) + keys.length);
+      await handOff(input.instance, result.handOff);
+      await wake(input.instance, result.waiters);
+      if (!keys && result.read < input.batch) break;
+    }
+    if (input.orphans?.length) progress.orphansRemoved = await removeOrphans({ mapping: input.mapping, keys: input.orphans });
+    progress.state = 'done';
+    upsertSearchAttributes([{ key: FerryState, value: 'done' }]);
+    return progress;
+  } catch (err) {
+    if (isCancellation(err)) {
+      progress.state = 'cancelled';
+      upsertSearchAttributes([{ key: FerryState, value: 'cancelled' }]);
+      throw err instanceof CancelledFailure ? err : new CancelledFailure('backfill cancelled');
+    }
+    throw err;
+  }
+}
+
+function record(progress: BackfillProgress, result: ChunkResult, at: string): void {
+  progress.rowsDone += result.read;
+  progress.carried += result.carried;
+  progress.skipped += result.skipped;
+  progress.handedOff += result.handOff.length;
+  if (result.lastKey !== null) progress.cursor = result.lastKey;
+  progress.rowsTotal = Math.max(progress.rowsTotal, progress.rowsDone);
+  progress.updatedAt = at;
+  const seconds = (Date.parse(at) - Date.parse(progress.startedAt)) / 1000;
+  progress.rate = seconds > 0 ? Math.round(progress.rowsDone / seconds) : 0;
+}
+
+/** Repair mode: the next slice of keys; the cursor is how many were done. */
+function sliceFrom(keys: string[], cursor: string | null, batch: number): string[] {
+  const from = Number(cursor ?? 0);
+  return keys.slice(from, from + batch);
+}
+
+/**
+ * A row that must wait for a parent, or fails, leaves the chunk for its own
+ * syncLog workflow, exactly as a captured change would: the Web UI, `ferry
+ * status` and `ferry retry` find it there.
+ */
+async function handOff(instance: string, logs: SyncLogInput[]): Promise<void> {
+  for (const log of logs) {
+    try {
+      await startChild(SYNC_LOG_WORKFLOW, {
+        workflowId: syncLogWorkflowId(instance, log.logId),
+        args: [log],
+        typedSearchAttributes: startSearchAttributes(log),
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+}
+
+/** Children that waited for a row this chunk carried look again now. */
+async function wake(instance: string, logIds: number[]): Promise<void> {
+  await Promise.all(
+    logIds.map((id) => getExternalWorkflowHandle(syncLogWorkflowId(instance, id)).signal(parentSyncedSignal).catch(() => undefined)),
+  );
+}
