@@ -5,6 +5,7 @@ import {
   syncBatchIdPattern,
   syncBatchWorkflowId,
   SYNC_LOG_WORKFLOW,
+  syncLogSummary,
   syncLogWorkflowId,
   type SyncBatchInput,
   type SyncLogInput,
@@ -196,7 +197,8 @@ export class Dispatcher {
     let firstError: Error | undefined;
     await forEachLimited(rows, START_CONCURRENCY, async (row) => {
       try {
-        await this.start({ instance: this.deps.config.instance, logId: row.id, mapping: row.mapping, table: row.table_name });
+        const input = { instance: this.deps.config.instance, logId: row.id, mapping: row.mapping, table: row.table_name };
+        await this.start(input, syncLogSummary({ mapping: row.mapping, op: row.op, rowKey: row.row_key, logId: row.id }));
       } catch (err) {
         failed.push(row.id);
         firstError ??= err as Error;
@@ -212,13 +214,19 @@ export class Dispatcher {
     return rows.length;
   }
 
-  private async start(input: SyncLogInput): Promise<void> {
-    await startSyncWorkflow(this.deps.client, this.deps.config, input, this.deps.eagerStart);
+  private async start(input: SyncLogInput, summary: string): Promise<void> {
+    await startSyncWorkflow(this.deps.client, this.deps.config, input, this.deps.eagerStart, summary);
   }
 }
 
 /** Starts syncLog for a log; a no-op when that log's workflow already runs. */
-export async function startSyncWorkflow(client: Client, config: FerryConfig, input: SyncLogInput, eager = false): Promise<'started' | 'running'> {
+export async function startSyncWorkflow(
+  client: Client,
+  config: FerryConfig,
+  input: SyncLogInput,
+  eager = false,
+  summary = syncLogSummary(input),
+): Promise<'started' | 'running'> {
   try {
     await client.workflow.start(SYNC_LOG_WORKFLOW, {
       taskQueue: config.temporal.taskQueue,
@@ -226,6 +234,7 @@ export async function startSyncWorkflow(client: Client, config: FerryConfig, inp
       args: [input],
       typedSearchAttributes: startSearchAttributes(input),
       requestEagerStart: eager,
+      staticSummary: summary,
     });
     return 'started';
   } catch (err) {

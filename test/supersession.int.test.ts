@@ -2,6 +2,8 @@
 // that covers it must not take its before-image for what the target holds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
+import { syncLogWorkflowId } from '../src/contract/index.js';
+import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -9,10 +11,11 @@ import { waitFor } from './support/wait.js';
 const FILE = import.meta.url;
 let db: TestDatabase;
 let ferry: FerryProcess;
+let config: FerryConfig;
 
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
-  const config = testConfig(FILE, db, {
+  config = testConfig(FILE, db, {
     // Only a parent's arrival (its wake-up) can end a wait within the test.
     missingParent: { initialInterval: '1h', backoffCoefficient: 2, maximumInterval: '1h', maximumAttempts: 10 },
     mappings: exampleSubset('users_to_accounts', 'orders_to_orders'),
@@ -43,6 +46,10 @@ describe('supersession while waiting for a parent', () => {
     const order = await waitFor('the order in salesforce', async () => (await q(`SELECT amount__c FROM salesforce.order__c WHERE portal_order_id__c = $1`, [String(id)]))[0]);
     expect(order).toEqual({ amount__c: '10.00' });
     // Nothing was written for this order before: the last update is no "no mapped column changed".
-    expect((await orderLogs()).map((l) => l.status)).toEqual(['skipped', 'skipped', 'synced']);
+    const carried = await orderLogs();
+    expect(carried.map((l) => l.status)).toEqual(['skipped', 'skipped', 'synced']);
+    // The Web UI's list says what the workflow carried: ids and names only.
+    const described = await ferry.client!.workflow.getHandle(syncLogWorkflowId(config.instance, carried[2]!.id)).describe();
+    expect(await described.staticSummary()).toBe(`orders_to_orders UPDATE key ${id}`);
   });
 });

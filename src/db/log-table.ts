@@ -50,7 +50,7 @@ export async function findLog(db: Queryable, id: number, opts: { lock?: boolean 
 
 // ---- dispatch ---------------------------------------------------------------
 
-export type ClaimedLog = Pick<LogRow, 'id' | 'mapping' | 'table_name'>;
+export type ClaimedLog = Pick<LogRow, 'id' | 'mapping' | 'table_name' | 'op' | 'row_key'>;
 
 /** Advisory lock class of claim owners: each live dispatcher holds (CLAIM_LOCK_CLASS, its owner id). */
 export const CLAIM_LOCK_CLASS = 1178948185; // 'FERY'
@@ -88,7 +88,7 @@ export async function claim(db: Queryable, opts: ClaimOptions): Promise<ClaimedL
     `UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
       WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND ${which}
                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-      RETURNING l.id, l.mapping, l.table_name`,
+      RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key`,
     [opts.limit, opts.owner, opts.sweep ? opts.sweep.staleAfterMs : (opts.exceptMappings ?? [])],
   );
   return rows;
