@@ -150,8 +150,14 @@ class SdkLogger {
   error(m: string, meta?: Record<string, unknown>) { this.log('error', m, meta); }
 }
 
+/**
+ * The workflow code: the bundle handed in, else FERRY_WORKFLOW_BUNDLE (a
+ * prebuilt bundle: the tests' CLI children use the run's, so they start at
+ * once), else dist's prebuilt one, else bundled from source at start.
+ */
 function workflowCode(given: WorkerDeps['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (given) return { workflowBundle: given };
+  if (process.env.FERRY_WORKFLOW_BUNDLE) return { workflowBundle: { codePath: process.env.FERRY_WORKFLOW_BUNDLE } };
   if (SELF.endsWith('.js') && existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
   return { workflowsPath: WORKFLOWS_PATH };
 }

@@ -2,7 +2,7 @@
 // it holds claims on a 300-row burst; a restart carries every log within
 // seconds (not after listener.redispatchAfter), and each target row is written once.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { exampleMappings } from '../example/mappings.js';
+import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { logTable } from '../src/db/index.js';
 import type { FerryProcess } from '../src/runtime.js';
@@ -27,7 +27,7 @@ let restarted: FerryProcess | undefined;
 beforeAll(async () => {
   db = await createTestDatabase(FILE, COUNT_WRITES);
   // redispatchAfter stays long: what heals the killed process' claims must be the claims themselves.
-  config = testConfig(FILE, db, { listener: { sweepInterval: '1s', redispatchAfter: '5m' }, mappings: exampleMappings.slice(0, 1) });
+  config = testConfig(FILE, db, { listener: { sweepInterval: '1s', redispatchAfter: '5m' }, mappings: exampleSubset('users_to_accounts') });
 });
 afterAll(async () => {
   if (child && child.child.exitCode === null) child.child.kill('SIGKILL');
@@ -41,7 +41,7 @@ it('a restart after kill -9 carries every claimed log within seconds, each writt
     temporal: config.temporal,
     listener: { sweepInterval: '1s', redispatchAfter: '5m' },
     metrics: false,
-  }, 'exampleMappings.slice(0, 1)');
+  }, "exampleSubset('users_to_accounts')");
   expect((await spawnCli(['migrate', '--config', file]).exited)).toBe(0);
   child = spawnCli(['start', '--config', file, '--log-level', 'info']);
   await waitFor('ferry start polling and listening', () => {

@@ -39,7 +39,7 @@ const waiting = (orderId: number) =>
   waitFor(`order ${orderId} waiting`, async () => {
     const l = await orderLog(orderId);
     return l.status === 'pending' && l.attempts >= 1 ? l : undefined;
-  });
+  }, { timeoutMs: 45_000 });
 const newOrder = async (userId: number) =>
   (await q(`INSERT INTO portal.orders (user_id, amount, status) VALUES ($1, 1, 'new') RETURNING id`, [userId]))[0].id as number;
 

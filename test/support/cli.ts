@@ -1,3 +1,4 @@
+import { inject } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -39,10 +40,16 @@ export interface CliRun {
 }
 
 /** Starts `ferry <args>` as a child process, the way an operator runs it (from the repo, via tsx). */
+function runBundle(): NodeJS.ProcessEnv {
+  const bundle = inject('workflowBundlePath') as string | undefined;
+  return bundle ? { FERRY_WORKFLOW_BUNDLE: bundle } : {};
+}
+
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT,
-    env: { ...process.env, FERRY_LOG_JSON: '1', ...env },
+    // The run's prebuilt workflow bundle: a child worker then skips bundling from source (seconds).
+    env: { ...process.env, FERRY_LOG_JSON: '1', ...runBundle(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
