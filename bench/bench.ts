@@ -1,4 +1,4 @@
-// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|burst|backfill --backfill-rows 100000]
+// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|burst|backfill|tree --backfill-rows 100000]
 // Ferry end to end against a Temporal dev server and a database of its own;
 // prints a table of figures. See README "Benchmark".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,8 @@ const { values: args } = parseArgs({
     bulk: { type: 'string', default: '20000' },
     /**
      * `capture`: only the capture figures (4 connections, both modes, and latency at --rate);
-     * `burst`: only the bulk figures (20,000-row burst, live lane, parents + children, events, RSS).
+     * `burst`: only the bulk figures (20,000-row burst, live lane, parents + children, events, RSS);
+     * `tree`: only the deep tree (--tree rows, 5 levels, one statement, leaves first).
      */
     only: { type: 'string' },
     /** With `--only backfill` or a full run: existing rows backfilled, then verified. */
@@ -45,8 +46,8 @@ const { values: args } = parseArgs({
 });
 const BULK = Number(args.bulk);
 const ONLY_BURST = args.only === 'burst';
-if (args.only !== undefined && !['capture', 'burst', 'backfill'].includes(args.only)) {
-  console.error(`bench: --only takes "capture", "burst" or "backfill", not "${args.only}"`);
+if (args.only !== undefined && !['capture', 'burst', 'backfill', 'tree'].includes(args.only)) {
+  console.error(`bench: --only takes "capture", "burst", "backfill" or "tree", not "${args.only}"`);
   process.exit(2);
 }
 const N = Number(args.n);
@@ -152,6 +153,19 @@ async function main() {
     return;
   }
 
+  if (args.only === 'tree') {
+    await migrateBench(config);
+    const ferry = await startFerry(config);
+    log('warm-up: 100 changes');
+    await runEndToEnd(db.pool, db.url, { count: 100, clients: 4, tag: 'warm' });
+    log(`tree: ${TREE} users ${TREE_LEVELS} levels deep (manager_id), one statement, leaves first`);
+    const tree = await runTree(db.pool, TREE, TREE_LEVELS, 3_000_000);
+    await ferry.stop();
+    treeRows(tree);
+    printTable();
+    return;
+  }
+
   // Capture, in both modes: statements of an app on 4 connections (no Ferry
   // running: its work would be noise), then commit -> synced at RATE/s.
   const modes = [
@@ -229,6 +243,11 @@ async function main() {
   printTable();
 }
 
+function treeRows(tree: Awaited<ReturnType<typeof runTree>>): void {
+  row(`tree of ${tree.rows}, ${tree.levels} levels, leaves first: insert -> all synced`, `${tree.seconds.toFixed(1)} s`, `${(tree.rows / tree.seconds).toFixed(1)} rows/s`);
+  row('  tree rows written before their parent', String(tree.beforeParent), '0', tree.beforeParent === 0);
+}
+
 const statusLine = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ');
 
 /** Today's per-change figures: backlog of N, ceiling, paced, one-row burst, late parents. */
@@ -276,8 +295,7 @@ function perChangeRows(r: Awaited<ReturnType<typeof runPerChange>>, rssBefore: n
   row('  burst converged to the last update', String(burst.converged), '', burst.converged);
   row('late parent: parent capture -> child synced p50 / p95', `${ms(late.p50)} / ${ms(late.p95)}`, `max ${ms(late.max)}`);
   row('child first, one tx: commit -> child synced p50 / p95', `${ms(oneTx.p50)} / ${ms(oneTx.p95)}`, `max ${ms(oneTx.max)}`);
-  row(`tree of ${tree.rows}, ${tree.levels} levels, leaves first: insert -> all synced`, `${tree.seconds.toFixed(1)} s`, `${(tree.rows / tree.seconds).toFixed(1)} rows/s`);
-  row('  tree rows written before their parent', String(tree.beforeParent), '0', tree.beforeParent === 0);
+  treeRows(tree);
   header.push(`statuses: e2e {${statusLine(e2e.statuses)}} paced {${statusLine(paced.statuses)}} burst {${statusLine(burst.statuses)}} ` +
     `late {${statusLine(late.statuses)}} one-tx {${statusLine(oneTx.statuses)}} tree {${statusLine(tree.statuses)}}`);
 }
