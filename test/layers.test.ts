@@ -33,7 +33,7 @@ const LAYERS: Layer[] = [
   { dir: 'src/db', may: ['src/db/', 'src/contract/', 'pg'] },
   {
     dir: 'activities',
-    may: ['activities/', 'src/contract/', 'src/db/', 'src/config', 'src/statements', 'src/table-name', '@temporalio/activity', '@temporalio/common', 'node:'],
+    may: ['activities/', 'src/contract/', 'src/db/', 'src/config', 'src/graph', 'src/statements', 'src/table-name', '@temporalio/activity', '@temporalio/common', 'node:'],
   },
 ];
 
