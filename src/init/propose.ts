@@ -175,10 +175,10 @@ function matchColumns(
   const out: ProposedMapping['columns'] = [];
   for (const column of target.columns) {
     if (column.name === targetKey || skipTargetColumn(column, target, hc)) continue;
-    // "account_id" also matches Heroku Connect's "accountid", through the parent.
+    // "account_id" matches Heroku Connect's "accountid" (and "account"), through the parent.
     const match = source.columns.find(
       (s) => s.name !== sourceKey && [normalizeName(s.name), normalizeName(s.name.replace(/_id$/i, ''))].includes(normalizeName(column.name)),
-    ) ?? source.columns.find((s) => parentColumns.has(s.name) && normalizeName(s.name) === `${normalizeName(column.name)}id`);
+    );
     if (!match) continue;
     const parentColumn = parentColumns.get(match.name);
     if (parentColumn) out.push({ target: column.name, source: match.name, parentColumn });
