@@ -73,10 +73,11 @@ export class Dispatcher {
   /** Dispatches everything pending now (new and stale); resolves when done. For `replay` and tests. */
   async drain(): Promise<number> {
     await this.running;
+    await this.releaseOrphans();
     let total = 0;
     for (;;) {
       const { started, held } = await this.round();
-      const n = started + (await this.claimAndStart(true));
+      const n = started;
       total += n;
       if (n === 0 && !held) return total;
       if (n === 0) await pause(HELD_RECHECK_MS, this.stop.signal);
@@ -97,6 +98,7 @@ export class Dispatcher {
       const stale = this.includeStale;
       this.includeStale = false;
       try {
+        if (stale) await this.releaseOrphans();
         let held = false;
         for (;;) {
           const round = await this.round();
@@ -106,7 +108,6 @@ export class Dispatcher {
         }
         // Children's batches wait for their parents' batches to finish: look again soon.
         if (held) this.recheckSoon();
-        if (stale) while ((await this.claimAndStart(true)) > 0 && !this.stop.signal.aborted);
         this.failures = 0;
       } catch (err) {
         this.failures++;
@@ -123,13 +124,14 @@ export class Dispatcher {
     if (claimed > 0 && capture.notify && !this.stop.signal.aborted) setTimeout(() => this.kick(), listener.pollInterval).unref();
   }
 
-  /**
-   * Claims a batch of pending logs and starts their workflows: new logs, or
-   * in a sweep (`stale`) also those whose claimer is gone (a killed process:
-   * its workflows may never have started) and, as the last safety net, those
-   * claimed more than redispatchAfter ago (a terminated workflow). Starting a
-   * workflow that runs is a no-op, so a claim taken over is always safe.
-   */
+  /** A sweep: claims no live dispatcher stands behind go back to the queue (logTable.releaseOrphans). */
+  private async releaseOrphans(): Promise<void> {
+    const released = await logTable.releaseOrphans(this.deps.pool, this.deps.config.listener.redispatchAfter);
+    if (released === 0) return;
+    this.deps.logger.info({ released }, 'took over claims no live dispatcher stands behind');
+    this.deps.events.emit('claimsReleased', { count: released });
+  }
+
   private recheckSoon(): void {
     clearTimeout(this.recheck);
     this.recheck = setTimeout(() => this.kick(), HELD_RECHECK_MS);
@@ -145,7 +147,7 @@ export class Dispatcher {
     const { pool, config } = this.deps;
     const counts = await logTable.claimableByMapping(pool);
     const backlog = counts.filter((c) => c.n > config.listener.batchThreshold).map((c) => c.mapping);
-    let started = await this.claimAndStart(false, backlog);
+    let started = await this.claimAndStart(backlog);
     if (!backlog.length) return { started, held: false };
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
     const busy = await logTable.busyMappings(pool, parents, syncBatchIdPattern(config.instance));
@@ -180,18 +182,14 @@ export class Dispatcher {
         throw err;
       }
     }
-    this.deps.events.emit('dispatched', { count: logIds.length, stale: false });
+    this.deps.events.emit('dispatched', { count: logIds.length, carrier: 'batch' });
     return logIds.length;
   }
 
-  private async claimAndStart(stale: boolean, backlog: string[] = []): Promise<number> {
-    const { batchSize, redispatchAfter } = this.deps.config.listener;
+  /** Claims up to batchSize new logs outside the backlogs and starts one syncLog for each. */
+  private async claimAndStart(backlog: string[]): Promise<number> {
     const owner = await this.owner.id();
-    const rows = await logTable.claim(this.deps.pool, {
-      limit: batchSize,
-      owner,
-      ...(stale ? { sweep: { staleAfterMs: redispatchAfter } } : { exceptMappings: backlog }),
-    });
+    const rows = await logTable.claim(this.deps.pool, { limit: this.deps.config.listener.batchSize, owner, exceptMappings: backlog });
     if (rows.length === 0) return 0;
     const failed: number[] = [];
     let firstError: Error | undefined;
@@ -210,7 +208,7 @@ export class Dispatcher {
       this.deps.events.emit('dispatchFailed', { error: firstError!, count: failed.length });
       throw firstError;
     }
-    this.deps.events.emit('dispatched', { count: rows.length, stale });
+    this.deps.events.emit('dispatched', { count: rows.length, carrier: 'log' });
     return rows.length;
   }
 

@@ -23,5 +23,5 @@ export function logEvents(events: FerryEvents, logger: Logger): void {
     if (retryable) logger.warn(fields, `log ${logId}: ${activity} failed, Temporal retries it`);
     else logger.error(fields, `log ${logId}: ${activity} failed for good`);
   });
-  events.on('dispatched', ({ count, stale }) => logger.debug({ count, stale }, 'workflows started'));
+  events.on('dispatched', ({ count, carrier }) => logger.debug({ count, carrier }, 'workflows started'));
 }

@@ -12,7 +12,9 @@ export interface SyncRef {
 /** What operators care about, as named events; logs and metrics hang off these. */
 export interface FerryEventMap {
   /** Workflows started (or found already running) for claimed logs. */
-  dispatched: [{ count: number; stale: boolean }];
+  dispatched: [{ count: number; carrier: 'log' | 'batch' }];
+  /** A sweep gave back claims no live dispatcher stands behind (a killed process', or older than listener.redispatchAfter). */
+  claimsReleased: [{ count: number }];
   /** A dispatch round failed; its logs go back to the queue. */
   dispatchFailed: [{ error: Error; count: number }];
   /** The sweeper looked for pending logs no workflow carries (start-up, reconnect, every sweepInterval). */

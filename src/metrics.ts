@@ -77,8 +77,13 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   });
   const dispatched = new Counter({
     name: 'ferry_dispatched_logs_total',
-    help: 'Logs handed to a syncLog workflow; kind "stale" = dispatched again after listener.redispatchAfter',
-    labelNames: ['kind'],
+    help: 'Logs handed to a workflow; carrier "log" = their own syncLog, "batch" = a syncBatch',
+    labelNames: ['carrier'],
+    registers: [registry],
+  });
+  const released = new Counter({
+    name: 'ferry_claims_released_total',
+    help: "Claims a sweep gave back to the queue: a dead dispatcher's, or older than listener.redispatchAfter",
     registers: [registry],
   });
   const dispatchFailures = new Counter({
@@ -108,7 +113,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   deps.events.on('syncError', (e) => errors.inc({ mapping: unknown(e.mapping), activity: e.activity, retryable: String(e.retryable) }));
   deps.events.on('listenerReconnecting', () => reconnects.inc());
   deps.events.on('swept', (e) => sweeps.inc({ reason: e.reason }));
-  deps.events.on('dispatched', (e) => dispatched.inc({ kind: e.stale ? 'stale' : 'new' }, e.count));
+  deps.events.on('dispatched', (e) => dispatched.inc({ carrier: e.carrier }, e.count));
+  deps.events.on('claimsReleased', (e) => released.inc(e.count));
   deps.events.on('dispatchFailed', (e) => dispatchFailures.inc(e.count));
 
   return {

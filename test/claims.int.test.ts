@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
+import { ClaimOwner } from '../src/claims.js';
 import { logTable } from '../src/db/index.js';
+import { migrate } from '../src/migrate.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { jsonLines, spawnCli, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';
@@ -33,6 +35,35 @@ afterAll(async () => {
   if (child && child.child.exitCode === null) child.child.kill('SIGKILL');
   await restarted?.stop();
   await db?.drop();
+});
+
+// Runs before any Ferry is up in this database, so only the sweep touches these logs.
+it('a sweep gives back only claims no live dispatcher stands behind: never a new log, a live claim or a running backfill', async () => {
+  await migrate(db.pool, config);
+  const live = new ClaimOwner(db.url);
+  try {
+    const liveId = await live.id();
+    const insert = async (kind: string, dispatched: string | null, owner: number | null) =>
+      (await db.pool.query(
+        `INSERT INTO ferry.database_trigger_log (mapping, table_name, op, row_key, kind, dispatched_at, claimed_by)
+         VALUES ('users_to_accounts', 'portal.users', 'UPDATE', 'k', $1, $2::timestamptz, $3) RETURNING id`,
+        [kind, dispatched, owner],
+      )).rows[0].id as string;
+    const fresh = await insert('change', null, null); // a dispatch round's to claim, maybe into a batch
+    const dead = await insert('change', new Date().toISOString(), 999); // no lock held for 999
+    const unowned = await insert('change', new Date().toISOString(), null); // claimed before owners existed
+    const backfill = await insert('backfill', new Date().toISOString(), null); // its backfill workflow carries it
+    const liveClaim = await insert('change', new Date().toISOString(), liveId);
+    const ancient = await insert('change', new Date(Date.now() - 600_000).toISOString(), liveId); // older than redispatchAfter
+
+    expect(await logTable.releaseOrphans(db.pool, 300_000)).toBe(3);
+    const { rows } = await db.pool.query(`SELECT id, dispatched_at IS NOT NULL AS claimed FROM ferry.database_trigger_log ORDER BY id`);
+    const claimed = Object.fromEntries(rows.map((r) => [r.id, r.claimed]));
+    expect(claimed).toEqual({ [fresh]: false, [dead]: false, [unowned]: false, [backfill]: true, [liveClaim]: true, [ancient]: false });
+  } finally {
+    await live.close();
+    await db.pool.query(`DELETE FROM ferry.database_trigger_log`);
+  }
 });
 
 it('a restart after kill -9 carries every claimed log within seconds, each written once', async () => {

@@ -125,7 +125,8 @@ describe('/metrics', () => {
     expect(sample(text, 'ferry_pending_logs{mapping="orders_to_orders"}')).toBe(1);
     expect(sample(text, 'ferry_listener_up')).toBe(1);
     expect(sample(text, 'ferry_sweeps_total{reason="start"}')).toBe(1);
-    expect(sample(text, 'ferry_dispatched_logs_total{kind="new"}')).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'ferry_dispatched_logs_total{carrier="log"}')).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'ferry_claims_released_total')).toBe(0);
     // The Temporal SDK's own worker metrics ride along on the same scrape.
     expect(text).toMatch(/^temporal_\w+/m);
     expect(text).toContain('nodejs_eventloop_lag_seconds');

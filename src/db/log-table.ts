@@ -65,33 +65,45 @@ export interface ClaimOptions {
   limit: number;
   /** The claiming dispatcher's owner id (it holds its lock). */
   owner: number;
-  /**
-   * Also what a sweep re-dispatches: logs whose owner is gone (no lock, or
-   * claimed before owners existed) and, with `staleAfterMs`, any claimed that
-   * long ago (a terminated workflow: the last safety net).
-   */
-  sweep?: { staleAfterMs: number };
-  /** Not these mappings (their backlogs go in batches); a sweep takes every mapping. */
+  /** Not these mappings (their backlogs go in batches). */
   exceptMappings?: readonly string[];
 }
 
 /**
- * Claims up to `limit` pending logs for dispatch, stamping dispatched_at and
- * the owner. SKIP LOCKED lets several dispatchers share the work.
+ * Claims up to `limit` new (undispatched) pending logs for dispatch, stamping
+ * dispatched_at and the owner. SKIP LOCKED lets several dispatchers share the work.
  */
 export async function claim(db: Queryable, opts: ClaimOptions): Promise<ClaimedLog[]> {
-  const which = opts.sweep
-    ? `(dispatched_at IS NULL OR claimed_by IS NULL OR claimed_by NOT IN (${LIVE_OWNERS})
-        OR dispatched_at < now() - make_interval(secs => $3::float8 / 1000))`
-    : 'dispatched_at IS NULL AND mapping <> ALL ($3::text[])';
   const { rows } = await db.query<ClaimedLog>(
     `UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
-      WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND ${which}
+      WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping <> ALL ($3::text[])
                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key`,
-    [opts.limit, opts.owner, opts.sweep ? opts.sweep.staleAfterMs : (opts.exceptMappings ?? [])],
+    [opts.limit, opts.owner, opts.exceptMappings ?? []],
   );
   return rows;
+}
+
+/**
+ * The sweep: gives back to the queue the claims no live dispatcher stands
+ * behind, so the next round dispatches them like new logs (a backlog in
+ * batches). A claim is orphaned when its owner is gone (no lock: a killed
+ * process, whose workflows may never have started) or was never recorded;
+ * and, as the last safety net, any claim older than `staleAfterMs` (a
+ * terminated workflow). Backfill logs are claimed by their backfill workflow,
+ * which Temporal keeps alive, so only the safety net applies to them.
+ * Re-dispatching a log whose workflow runs is a no-op or a second carrier
+ * that finds it no longer pending, so taking a claim over is always safe.
+ */
+export async function releaseOrphans(db: Queryable, staleAfterMs: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE ${LOG} SET dispatched_at = NULL, claimed_by = NULL
+      WHERE status = 'pending' AND dispatched_at IS NOT NULL
+        AND ((kind = 'change' AND (claimed_by IS NULL OR claimed_by NOT IN (${LIVE_OWNERS})))
+             OR dispatched_at < now() - make_interval(secs => $1::float8 / 1000))`,
+    [staleAfterMs],
+  );
+  return rowCount ?? 0;
 }
 
 /** Claimable (pending, undispatched) logs per mapping: a mapping above listener.batchThreshold has a backlog. */
