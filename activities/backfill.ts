@@ -2,19 +2,19 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { backfillChunkStatement } from './backfill-sql.js';
 import { countSourceRows } from './count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
-import { syncLogWorkflowId, type ApplyResult, type BackfillActivities, type ChunkInput, type ChunkResult, type SyncLogInput } from '../src/contract/index.js';
+import type { BackfillActivities, BatchResult, ChunkInput, ChunkResult } from '../src/contract/index.js';
 import { lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';
-import { carryLogs } from './carry-logs.js';
 import { deleteTarget, markOwnWrite } from './upsert.js';
 
 export interface BackfillDeps {
   pool: Pool;
   config: FerryConfig;
-  applyChange: (input: SyncLogInput) => Promise<ApplyResult>;
+  /** The batch lane's chunk carrier (carry-chunk.ts): one transaction, set-based, the rules of a single sync. */
+  carryLogs: (logIds: number[], carrier: string) => Promise<BatchResult>;
 }
 
 /** The activities of the backfill workflow: count, carry a chunk, remove orphans. */
-export function createBackfillActivities({ pool, config, applyChange }: BackfillDeps): BackfillActivities {
+export function createBackfillActivities({ pool, config, carryLogs }: BackfillDeps): BackfillActivities {
   const mappingNamed = (name: string): Mapping => {
     const mapping = mappingByName(config, name);
     if (!mapping) throw ApplicationFailure.nonRetryable(`mapping "${name}" is not in the worker's config`, 'UnknownMapping');
@@ -31,7 +31,8 @@ export function createBackfillActivities({ pool, config, applyChange }: Backfill
     /**
      * One chunk: the next `batch` source keys after the cursor get a backfill
      * log each (rows with a pending live change are left to it), and those
-     * logs are carried under the same rules as any change.
+     * logs are carried as one batch, under the same rules as any change; a
+     * row that must wait or fails leaves for its own syncLog.
      */
     async backfillChunk(input: ChunkInput): Promise<ChunkResult> {
       const mapping = mappingNamed(input.mapping);
@@ -40,24 +41,14 @@ export function createBackfillActivities({ pool, config, applyChange }: Backfill
       const { read, last_key: lastKey } = rows[0]!;
       const ids = rows[0]!.ids.map(Number);
       Context.current().heartbeat(0);
-      const toInput = (logId: number): SyncLogInput => ({ instance: input.instance, logId, mapping: mapping.name, table: mapping.source.table });
-      const logs = ids.map(toInput);
-      const concurrency = Math.max(1, Math.min(4, config.database.poolSize - 1));
-      const carried = await carryLogs(applyChange, logs, concurrency);
-      if (carried.handOff.length) {
-        // Each leaves for a syncLog of its own: its log names that workflow.
-        await pool.query(
-          `UPDATE ferry.database_trigger_log AS l SET workflow_id = w.id
-             FROM unnest($1::bigint[], $2::text[]) AS w(log_id, id) WHERE l.id = w.log_id`,
-          [carried.handOff, carried.handOff.map((id) => syncLogWorkflowId(input.instance, id))],
-        );
-      }
+      // The backfill logs are stamped with this workflow's id: the chunk carrier takes them as a batch's.
+      const carried = await carryLogs(ids, input.workflowId);
       return {
         read,
         lastKey,
-        carried: carried.carried,
+        carried: carried.synced,
         skipped: carried.skipped + (read - ids.length),
-        handOff: carried.handOff.map(toInput),
+        handOff: carried.leftover,
         waiters: carried.waiters,
       };
     },

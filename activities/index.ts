@@ -15,7 +15,7 @@ export function createActivities(deps: ApplyDeps) {
   const carryLogs = createCarryLogs(deps);
   return {
     applyChange,
-    ...createBackfillActivities({ ...deps, applyChange }),
+    ...createBackfillActivities({ ...deps, carryLogs }),
 
     async carryBatch(input: SyncBatchInput, carrier: string): Promise<BatchResult> {
       checkInstance(deps.config, { ...input, logId: input.first, mapping: '', table: '' });
