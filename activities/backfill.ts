@@ -3,7 +3,7 @@ import { backfillChunkStatement } from './backfill-sql.js';
 import { countSourceRows } from './count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
 import type { BackfillActivities, BatchResult, ChunkInput, ChunkResult } from '../src/contract/index.js';
-import { lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';
+import { backfillRuns, lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';
 import { deleteTarget, markOwnWrite } from './upsert.js';
 
 export interface BackfillDeps {
@@ -51,6 +51,10 @@ export function createBackfillActivities({ pool, config, carryLogs }: BackfillDe
         handOff: carried.leftover,
         waiters: carried.waiters,
       };
+    },
+
+    async recordBackfill(workflowId, progress, state): Promise<void> {
+      await backfillRuns.record(pool, workflowId, progress, state);
     },
 
     /**

@@ -1,4 +1,4 @@
-// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|burst|backfill|tree --backfill-rows 100000]
+// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|latency|burst|backfill|tree --backfill-rows 100000]
 // Ferry end to end against a Temporal dev server and a database of its own;
 // prints a table of figures. See README "Benchmark".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     bulk: { type: 'string', default: '20000' },
     /**
      * `capture`: only the capture figures (4 connections, both modes, and latency at --rate);
+     * `latency`: only commit -> synced at --rate, in both modes;
      * `burst`: only the bulk figures (20,000-row burst, live lane, parents + children, events, RSS);
      * `tree`: only the deep tree (--tree rows, 5 levels, one statement, leaves first).
      */
@@ -46,8 +47,9 @@ const { values: args } = parseArgs({
 });
 const BULK = Number(args.bulk);
 const ONLY_BURST = args.only === 'burst';
-if (args.only !== undefined && !['capture', 'burst', 'backfill', 'tree'].includes(args.only)) {
-  console.error(`bench: --only takes "capture", "burst", "backfill" or "tree", not "${args.only}"`);
+const ONLY_LATENCY = args.only === 'latency';
+if (args.only !== undefined && !['capture', 'latency', 'burst', 'backfill', 'tree'].includes(args.only)) {
+  console.error(`bench: --only takes "capture", "latency", "burst", "backfill" or "tree", not "${args.only}"`);
   process.exit(2);
 }
 const N = Number(args.n);
@@ -172,7 +174,7 @@ async function main() {
     { mode: 'notify', notify: true },
     { mode: 'poll', notify: false },
   ] as const;
-  for (const { mode, notify } of ONLY_BURST ? [] : modes) {
+  for (const { mode, notify } of ONLY_BURST || ONLY_LATENCY ? [] : modes) {
     await migrateBench(benchConfig(db.url, server.address, { notify }));
     log(`capture (${mode} mode): ${WORKLOADS.map((w) => w.name).join(', ')}; mapped vs unmapped, 4 connections, ${ROUNDS} rounds`);
     for (const c of await measureCapture(db.url, { clients: 4, rounds: ROUNDS })) {
@@ -198,7 +200,7 @@ async function main() {
     await proc.stop();
     await clearTables(db.pool);
   }
-  if (args.only === 'capture') {
+  if (args.only === 'capture' || ONLY_LATENCY) {
     printTable();
     return;
   }

@@ -67,6 +67,8 @@ export function benchConfig(url: string, address: string, capture?: { notify: bo
     {
       database: { url },
       ...(capture ? { capture } : {}),
+      // BENCH_BATCH_THRESHOLD: try another listener.batchThreshold than the default.
+      ...(process.env.BENCH_BATCH_THRESHOLD ? { listener: { batchThreshold: Number(process.env.BENCH_BATCH_THRESHOLD) } } : {}),
       temporal: { address, namespace: 'default', taskQueue: 'ferry-bench' },
       missingParent: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
       mappings: exampleMappings,

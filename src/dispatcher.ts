@@ -138,15 +138,17 @@ export class Dispatcher {
   }
 
   /**
-   * One dispatch round. Mappings with a backlog (more claimable logs than
-   * batchThreshold) go in syncBatch workflows; the others get one syncLog per
-   * log, first, so a live change never queues behind a burst. `held`: some
-   * backlog waits for its parents' batches.
+   * One dispatch round. Mappings with a backlog (more than batchThreshold
+   * logs queued: claimable, or dispatched and not carried yet, so a steady
+   * stream the workers cannot keep up with one workflow per log counts too)
+   * go in syncBatch workflows; the others get one syncLog per log, first, so
+   * a live change never queues behind a burst. `held`: some backlog waits
+   * for its parents' batches.
    */
   private async round(): Promise<{ started: number; held: boolean }> {
     const { pool, config } = this.deps;
-    const counts = await logTable.claimableByMapping(pool);
-    const backlog = counts.filter((c) => c.n > config.listener.batchThreshold).map((c) => c.mapping);
+    const counts = await logTable.queuedByMapping(pool);
+    const backlog = counts.filter((c) => c.queued > config.listener.batchThreshold).map((c) => c.mapping);
     let started = await this.claimAndStart(backlog);
     if (!backlog.length) return { started, held: false };
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];

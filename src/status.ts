@@ -1,6 +1,6 @@
 import { syncLogWorkflowId, type WaitLink } from './contract/index.js';
 import type { FerryConfig } from './config.js';
-import { logTable, type Pool } from './db/index.js';
+import { backfillRuns, logTable, type Pool } from './db/index.js';
 import { webUiLink } from './web-ui.js';
 
 export interface MappingStatus {
@@ -41,6 +41,8 @@ export interface StatusReport {
   mappings: MappingStatus[];
   waiting: StuckLog[];
   failed: StuckLog[];
+  /** Backfills counting or running, as their workflows last wrote it (ferry.backfill_runs). */
+  backfills: (backfillRuns.BackfillRun & { webUi: string })[];
 }
 
 export interface StatusOptions {
@@ -104,7 +106,8 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
     if (m.oldestPendingAgeSeconds !== null && m.oldestPendingAgeSeconds > maxPendingAgeSeconds)
       problems.push(`${m.mapping}: oldest pending log is ${formatAge(m.oldestPendingAgeSeconds)} old (limit ${formatAge(maxPendingAgeSeconds)})`);
   }
-  return { healthy: problems.length === 0, instance: config.instance, problems, maxPendingAgeSeconds, mappings, waiting, failed };
+  const backfills = (await backfillRuns.running(pool)).map((b) => ({ ...b, webUi: webUiLink(config, b.workflowId) }));
+  return { healthy: problems.length === 0, instance: config.instance, problems, maxPendingAgeSeconds, mappings, waiting, failed, backfills };
 }
 
 export function formatAge(seconds: number): string {
@@ -151,6 +154,16 @@ export function formatStatus(report: StatusReport): string {
       '                                      for a waiting log; a failed log needs ferry retry)',
       'Retry all failed:  ferry retry --failed [--mapping NAME]',
     );
+  if (report.backfills.length) {
+    out.push('', `Backfills running (${report.backfills.length}):`);
+    for (const b of report.backfills) {
+      const pct = b.rowsTotal > 0 ? ` (${Math.min(100, Math.floor((100 * b.rowsDone) / b.rowsTotal))}%)` : '';
+      out.push(
+        `  ${b.mapping}  ${b.state}  ${b.rowsDone} of ~${b.rowsTotal} rows${pct}  ${b.rate} rows/s  cursor ${b.cursor ?? '-'}  last progress ${formatAge(b.ageSeconds)} ago`,
+        `    ${b.webUi}`,
+      );
+    }
+  }
   out.push('', report.healthy ? 'OK' : `PROBLEM: ${report.problems.join('; ')}`);
   return out.join('\n') + '\n';
 }

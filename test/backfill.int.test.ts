@@ -7,6 +7,7 @@ import { startBackfill, waitForBackfill } from '../src/bulk/backfill-run.js';
 import { verifyMapping } from '../src/bulk/verify.js';
 import { mappingByName, type FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
+import type { StatusReport } from '../src/status.js';
 import { backfillWorkflowId, progressQuery, type BackfillProgress } from '../src/contract/index.js';
 import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
@@ -58,6 +59,8 @@ describe('backfill', () => {
     const progress = (outcome as { progress: BackfillProgress }).progress;
     expect(progress.rowsDone).toBe(300);
     expect(progress.rowsTotal).toBe(300);
+    const [run] = (await db.pool.query(`SELECT state, rows_done::int, rows_total::int FROM ferry.backfill_runs WHERE mapping = 'users_to_accounts'`)).rows;
+    expect(run).toEqual({ state: 'done', rows_done: 300, rows_total: 300 });
     expect(progress.carried + progress.skipped + progress.handedOff).toBe(300);
     await waitForSettled(db.pool);
     const report = await verifyMapping(db.pool, config, mapping('users_to_accounts'), { batch: 500 });
@@ -123,10 +126,19 @@ describe('ferry backfill (CLI)', () => {
     const detached = await runCli(['backfill', 'users_to_accounts', '--batch', '1', '--detach', '--config', configFile]);
     expect(detached.code).toBe(0);
     expect(detached.stdout).toContain('backfill started');
+    // `ferry status` lists it while it runs, from the database alone.
+    const listed = await waitFor('ferry status lists the running backfill', async () => {
+      const { stdout } = await runCli(['status', '--json', '--config', configFile]);
+      return (JSON.parse(stdout) as StatusReport).backfills.find((b) => b.mapping === 'users_to_accounts' && b.state === 'running');
+    }, { timeoutMs: 60_000 });
+    expect(listed.workflowId).toBe(backfillWorkflowId(config.instance, 'users_to_accounts'));
+    expect(listed.rowsTotal).toBeGreaterThan(0);
     const cancelled = await runCli(['backfill', 'users_to_accounts', '--cancel', '--config', configFile]);
     expect(cancelled.code).toBe(0);
     const handle = client.workflow.getHandle(backfillWorkflowId(config.instance, 'users_to_accounts'));
     await waitFor('cancelled', async () => (await handle.describe()).status.name === 'CANCELLED', { timeoutMs: 60_000 });
     expect((await handle.query(progressQuery).catch(() => undefined))?.rowsDone ?? 0).toBeLessThan(310);
+    await waitFor('its run recorded as cancelled, so status no longer lists it', async () =>
+      (await db.pool.query(`SELECT state FROM ferry.backfill_runs WHERE workflow_id = $1`, [handle.workflowId])).rows[0]?.state === 'cancelled');
   }, 180_000);
 });

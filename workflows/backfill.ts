@@ -1,11 +1,14 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
+  CancellationScope,
   CancelledFailure,
+  ContinueAsNew,
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -31,6 +34,11 @@ import {
 const { countBackfillRows, backfillChunk, removeOrphans } = proxyActivities<BackfillActivities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+// A local activity: one short write, a marker in history rather than three events.
+const { recordBackfill } = proxyLocalActivities<BackfillActivities>({
+  startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
@@ -60,10 +68,13 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     updatedAt: now(),
   };
   setHandler(progressQuery, () => progress);
+  const { workflowId } = workflowInfo();
   try {
     if (progress.state === 'counting') {
+      await recordBackfill(workflowId, progress);
       progress.rowsTotal = await countBackfillRows({ mapping: input.mapping, where: input.where, keys: input.keys });
       progress.state = 'running';
+      await recordBackfill(workflowId, progress);
     }
     for (let chunks = 0; ; chunks++) {
       if (chunks >= CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
@@ -82,6 +93,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       });
       record(progress, result, now());
       if (keys) progress.cursor = String(Number(progress.cursor ?? 0) + keys.length);
+      await recordBackfill(workflowId, progress);
       await handOff(input.instance, result.handOff);
       await wake(input.instance, result.waiters);
       if (!keys && result.read < input.batch) break;
@@ -89,13 +101,18 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     if (input.orphans?.length) progress.orphansRemoved = await removeOrphans({ mapping: input.mapping, keys: input.orphans });
     progress.state = 'done';
     upsertSearchAttributes([{ key: FerryState, value: 'done' }]);
+    await recordBackfill(workflowId, progress);
     return progress;
   } catch (err) {
     if (isCancellation(err)) {
       progress.state = 'cancelled';
       upsertSearchAttributes([{ key: FerryState, value: 'cancelled' }]);
+      // A cancelled workflow's scope cancels new activities: this one must still run.
+      await CancellationScope.nonCancellable(() => recordBackfill(workflowId, progress));
       throw err instanceof CancelledFailure ? err : new CancelledFailure('backfill cancelled');
     }
+    // continueAsNew ends this run by throwing; the next run goes on.
+    if (!(err instanceof ContinueAsNew)) await recordBackfill(workflowId, progress, 'failed');
     throw err;
   }
 }

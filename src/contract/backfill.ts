@@ -82,4 +82,6 @@ export interface BackfillActivities {
   backfillChunk(input: ChunkInput): Promise<ChunkResult>;
   /** Repair: applies onDelete to target rows whose source is gone; returns rows changed. */
   removeOrphans(input: { mapping: string; keys: string[] }): Promise<number>;
+  /** Writes the progress where `ferry status` reads it (ferry.backfill_runs); `failed` when the workflow fails. */
+  recordBackfill(workflowId: string, progress: BackfillProgress, state?: BackfillProgress['state'] | 'failed'): Promise<void>;
 }

@@ -4,3 +4,4 @@ export * as logTable from './log-table.js';
 export * as optionalWaits from './optional-waits.js';
 export type { LogRow, LogOp, LogStatus } from './log-table.js';
 export * from './pool.js';
+export * as backfillRuns from './backfill-runs.js';

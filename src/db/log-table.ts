@@ -106,10 +106,17 @@ export async function releaseOrphans(db: Queryable, staleAfterMs: number): Promi
   return rowCount ?? 0;
 }
 
-/** Claimable (pending, undispatched) logs per mapping: a mapping above listener.batchThreshold has a backlog. */
-export async function claimableByMapping(db: Queryable): Promise<{ mapping: string; n: number }[]> {
-  const { rows } = await db.query<{ mapping: string; n: number }>(
-    `SELECT mapping, count(*)::int AS n FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL GROUP BY mapping`,
+/**
+ * Per mapping with claimable logs: how many are claimable (pending,
+ * undispatched), and how many are queued in all, claimable or dispatched and
+ * not yet carried, leaving out logs that wait for a parent. A mapping whose
+ * queue is longer than listener.batchThreshold has a backlog.
+ */
+export async function queuedByMapping(db: Queryable): Promise<{ mapping: string; claimable: number; queued: number }[]> {
+  const { rows } = await db.query<{ mapping: string; claimable: number; queued: number }>(
+    `SELECT mapping, count(*) FILTER (WHERE dispatched_at IS NULL)::int AS claimable, count(*)::int AS queued
+       FROM ${LOG} WHERE status = 'pending' AND waiting_key IS NULL
+      GROUP BY mapping HAVING count(*) FILTER (WHERE dispatched_at IS NULL) > 0`,
   );
   return rows;
 }
