@@ -147,9 +147,9 @@ export class Dispatcher {
    */
   private async round(): Promise<{ started: number; held: boolean }> {
     const { pool, config } = this.deps;
+    let started = await this.claimAndStart();
     const counts = await logTable.queuedByMapping(pool);
     const backlog = counts.filter((c) => c.queued > config.listener.batchThreshold).map((c) => c.mapping);
-    let started = await this.claimAndStart(backlog);
     if (!backlog.length) return { started, held: false };
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
     const busy = await logTable.busyMappings(pool, parents, syncBatchIdPattern(config.instance));
@@ -188,10 +188,11 @@ export class Dispatcher {
     return logIds.length;
   }
 
-  /** Claims up to batchSize new logs outside the backlogs and starts one syncLog for each. */
-  private async claimAndStart(backlog: string[]): Promise<number> {
+  /** Claims up to batchSize new logs of mappings without a backlog and starts one syncLog for each. */
+  private async claimAndStart(): Promise<number> {
+    const { batchSize, batchThreshold } = this.deps.config.listener;
     const owner = await this.owner.id();
-    const rows = await logTable.claim(this.deps.pool, { limit: this.deps.config.listener.batchSize, owner, exceptMappings: backlog });
+    const rows = await logTable.claim(this.deps.pool, { limit: batchSize, owner, backlogAbove: batchThreshold });
     if (rows.length === 0) return 0;
     const failed: number[] = [];
     let firstError: Error | undefined;

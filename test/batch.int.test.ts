@@ -84,6 +84,8 @@ describe('a burst', () => {
     const [row] = await q(`SELECT workflow_id FROM ferry.database_trigger_log WHERE id = $1`, [failed[0]!.id]);
     expect(row.workflow_id).toBe(syncLogWorkflowId(config.instance, failed[0]!.id));
     await waitFor('its own workflow failed', async () => (await temporal.workflow.getHandle(row.workflow_id).describe()).status.name === 'FAILED');
+    // It reads like any other sync in the Web UI's list: mapping and log.
+    expect(await (await temporal.workflow.getHandle(row.workflow_id).describe()).staticSummary()).toBe(`users_to_accounts log ${failed[0]!.id}`);
     expect(settled.filter((l) => l.mapping === 'users_to_accounts' && l.status === 'synced').length).toBeGreaterThanOrEqual(1119);
   });
 

@@ -1,32 +1,17 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   CancellationScope,
   CancelledFailure,
   ContinueAsNew,
   continueAsNew,
-  getExternalWorkflowHandle,
   isCancellation,
-  ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  FerryState,
-  parentSyncedSignal,
-  progressQuery,
-  startSearchAttributes,
-  SYNC_LOG_WORKFLOW,
-  syncLogWorkflowId,
-  type BackfillActivities,
-  type BackfillInput,
-  type BackfillProgress,
-  type ChunkResult,
-  type SyncLogInput,
-} from '../src/contract/index.js';
+import { FerryState, progressQuery, type BackfillActivities, type BackfillInput, type BackfillProgress, type ChunkResult } from '../src/contract/index.js';
+import { handOffToSyncLogs, wakeWaiters } from './sync-log.js';
 
 // Regular activities, one per chunk: a chunk shows in the Web UI while it
 // runs, and a worker killed mid-chunk is noticed by the heartbeat timeout and
@@ -94,8 +79,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       record(progress, result, now());
       if (keys) progress.cursor = String(Number(progress.cursor ?? 0) + keys.length);
       await recordBackfill(workflowId, progress);
-      await handOff(input.instance, result.handOff);
-      await wake(input.instance, result.waiters);
+      await handOffToSyncLogs(result.handOff);
+      await wakeWaiters(input.instance, result.waiters);
       if (!keys && result.read < input.batch) break;
     }
     if (input.orphans?.length) progress.orphansRemoved = await removeOrphans({ mapping: input.mapping, keys: input.orphans });
@@ -133,31 +118,4 @@ function record(progress: BackfillProgress, result: ChunkResult, at: string): vo
 function sliceFrom(keys: string[], cursor: string | null, batch: number): string[] {
   const from = Number(cursor ?? 0);
   return keys.slice(from, from + batch);
-}
-
-/**
- * A row that must wait for a parent, or fails, leaves the chunk for its own
- * syncLog workflow, exactly as a captured change would: the Web UI, `ferry
- * status` and `ferry retry` find it there.
- */
-async function handOff(instance: string, logs: SyncLogInput[]): Promise<void> {
-  for (const log of logs) {
-    try {
-      await startChild(SYNC_LOG_WORKFLOW, {
-        workflowId: syncLogWorkflowId(instance, log.logId),
-        args: [log],
-        typedSearchAttributes: startSearchAttributes(log),
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
-}
-
-/** Children that waited for a row this chunk carried look again now. */
-async function wake(instance: string, logIds: number[]): Promise<void> {
-  await Promise.all(
-    logIds.map((id) => getExternalWorkflowHandle(syncLogWorkflowId(instance, id)).signal(parentSyncedSignal).catch(() => undefined)),
-  );
 }

@@ -134,6 +134,29 @@ async function syncParent(instance: string, parent: MissingParent, woken: () => 
   return outcome !== 'failed';
 }
 
+/**
+ * Rows a carrier (a batch, a backfill chunk) could not finish, because they
+ * must wait for a parent or they failed, each get their own syncLog, exactly
+ * as a captured change would: the Web UI, `ferry status` and `ferry retry`
+ * find them there. Started all at once (one workflow task issues every start)
+ * and abandoned, so they outlive the carrier; one already running is left be.
+ */
+export async function handOffToSyncLogs(logs: SyncLogInput[]): Promise<void> {
+  await Promise.all(
+    logs.map((log) =>
+      startChild(syncLog, {
+        workflowId: syncLogWorkflowId(log.instance, log.logId),
+        args: [log],
+        typedSearchAttributes: startSearchAttributes(log),
+        staticSummary: syncLogSummary(log),
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      }).catch((err) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }),
+    ),
+  );
+}
+
 export async function wakeWaiters(instance: string, logIds: number[]): Promise<void> {
   await Promise.all(
     logIds.map((id) =>

@@ -65,21 +65,29 @@ export interface ClaimOptions {
   limit: number;
   /** The claiming dispatcher's owner id (it holds its lock). */
   owner: number;
-  /** Not these mappings (their backlogs go in batches). */
-  exceptMappings?: readonly string[];
+  /** Not the logs of a mapping with more than this many queued (queuedByMapping): its backlog goes in batches. */
+  backlogAbove: number;
 }
 
+// Logs queued for carrying: claimable, or dispatched and not carried yet;
+// logs that wait for a parent are not in the queue.
+const QUEUED = `status = 'pending' AND waiting_key IS NULL`;
+
 /**
- * Claims up to `limit` new (undispatched) pending logs for dispatch, stamping
- * dispatched_at and the owner. SKIP LOCKED lets several dispatchers share the work.
+ * Claims up to `limit` new (undispatched) pending logs of mappings without a
+ * backlog, one workflow each, stamping dispatched_at and the owner. The
+ * backlog test and the claim see one snapshot, so a burst that commits
+ * between them is never taken one by one. SKIP LOCKED lets several
+ * dispatchers share the work.
  */
 export async function claim(db: Queryable, opts: ClaimOptions): Promise<ClaimedLog[]> {
   const { rows } = await db.query<ClaimedLog>(
     `UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
-      WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping <> ALL ($3::text[])
+      WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
+                        AND mapping NOT IN (SELECT mapping FROM ${LOG} WHERE ${QUEUED} GROUP BY mapping HAVING count(*) > $3)
                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key`,
-    [opts.limit, opts.owner, opts.exceptMappings ?? []],
+    [opts.limit, opts.owner, opts.backlogAbove],
   );
   return rows;
 }
@@ -115,7 +123,7 @@ export async function releaseOrphans(db: Queryable, staleAfterMs: number): Promi
 export async function queuedByMapping(db: Queryable): Promise<{ mapping: string; claimable: number; queued: number }[]> {
   const { rows } = await db.query<{ mapping: string; claimable: number; queued: number }>(
     `SELECT mapping, count(*) FILTER (WHERE dispatched_at IS NULL)::int AS claimable, count(*)::int AS queued
-       FROM ${LOG} WHERE status = 'pending' AND waiting_key IS NULL
+       FROM ${LOG} WHERE ${QUEUED}
       GROUP BY mapping HAVING count(*) FILTER (WHERE dispatched_at IS NULL) > 0`,
   );
   return rows;
