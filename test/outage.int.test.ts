@@ -67,4 +67,30 @@ describe('outages', () => {
     const settled = await waitForSettled(db.pool);
     expect(settled.filter((l) => l.status !== 'synced')).toEqual([]);
   });
+
+  it('survives a connection dropped in the middle of a sync\'s transaction, and carries the row', async () => {
+    // What a Postgres restart does to a sync in flight: its transaction's
+    // connection (checked out of the pool) is cut while a statement runs.
+    // pg then emits 'error' on that client; unheard, it killed the process.
+    const holder = await db.pool.connect();
+    try {
+      // The sync gets as far as its upsert and waits there, inside its transaction.
+      await holder.query(`BEGIN; LOCK TABLE salesforce.account IN SHARE MODE`);
+      await q(`INSERT INTO portal.users (full_name) VALUES ('cut mid-transaction')`);
+      const cut = await waitFor('a sync waiting on the target lock', async () => {
+        const rows = await q(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'ferry' AND wait_event_type = 'Lock'`,
+        );
+        return rows.length > 0 && rows;
+      });
+      expect(cut.every((r) => r.ok)).toBe(true);
+      await holder.query('COMMIT');
+    } finally {
+      holder.release();
+    }
+    await waitFor('the row carried after the retry', async () => (await accounts()) === 26, { timeoutMs: 30_000 });
+    const settled = await waitForSettled(db.pool);
+    expect(settled.filter((l) => l.status !== 'synced')).toEqual([]);
+  });
 });

@@ -26,6 +26,14 @@ export function createPool(url: string, max = 10, applicationName = 'ferry'): pg
 /** Runs fn in a transaction on one client; rolls back when fn throws. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // While checked out, a client has no pool listener for 'error', and a
+  // server that goes away (restart, failover, pg_terminate_backend) makes
+  // pg emit 'error' on it as the socket closes, even after the query in
+  // flight already failed: unheard, that kills the process. The query fails
+  // on its own; the broken connection is dropped, not pooled, on release.
+  let broken: Error | undefined;
+  const onError = (err: Error) => void (broken ??= err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -35,7 +43,8 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(broken);
   }
 }
 

@@ -22,17 +22,23 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
+const FAULT_AFTER_MS = 2000;
+
 it('Postgres restarted 2 s into the burst', async () => {
   const { recovery, burst } = await runFaultCase({
     name: 'Postgres restarted at 2 s',
     pool: d.db.pool,
     burst: { url: d.db.url, rows: ROWS, updateEvery: 10, deleteEvery: 50 },
-    faultAfterMs: 2000,
+    faultAfterMs: FAULT_AFTER_MS,
     fault: async () => {
       await cluster.stop();
       await cluster.start();
     },
   });
-  expect(burst.errors).toBeGreaterThan(0); // the app saw the restart too
+  // The app saw the restart too, when it was still writing (a second past the
+  // fault leaves no doubt): a small burst on a quiet machine (300 rows: under
+  // half a second) is over before the fault, which then strikes Ferry alone,
+  // its backlog still in flight.
+  if (burst.ms > FAULT_AFTER_MS + 1000) expect(burst.errors).toBeGreaterThan(0);
   await expectRecovered(d.db.pool, recovery);
 });
