@@ -1,18 +1,17 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { jitteredDelay, pause } from './backoff.js';
 import { requiredParentLoops, type FerryConfig } from './config.js';
 import { createPool, type Pool } from './db/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { logEvents } from './event-log.js';
 import { FerryEvents } from './events.js';
-import { checkHealth } from './health.js';
-import { startHttpServer, type HttpServer } from './http.js';
+import type { HttpServer } from './http.js';
 import { Listener } from './listener.js';
 import type { Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { startOpsServer } from './ops-server.js';
 import { connectClient } from './temporal.js';
-import { connectNative, createWorker, installRuntime, type FerryWorker } from './worker.js';
+import { connectNative } from './worker.js';
+import { WorkerSupervisor } from './worker-supervisor.js';
 
 export interface RunOptions {
   config: FerryConfig;
@@ -41,7 +40,11 @@ export interface FerryProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the listener and/or the worker, waiting out Postgres or Temporal outages. */
+/**
+ * Starts what this process runs: the /metrics and /healthz server, a
+ * supervised worker, and the listener with its dispatcher. Postgres or
+ * Temporal outages are waited out. stop() takes them down in the reverse order.
+ */
 export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   const { config, logger } = opts;
   const abort = new AbortController();
@@ -53,66 +56,30 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   // Allowed, but rows that point at each other along such a loop can never sync.
   for (const warning of requiredParentLoops(config.mappings)) logger.warn(warning);
 
-  let worker: FerryWorker | undefined;
-  // Served before anything waits for Postgres or Temporal, so an outage at
-  // start-up shows as 503 rather than as no answer.
-  let healthConnection: Connection | undefined;
-  if (opts.http) {
-    const sdkMetricsUrl = opts.work ? await installRuntime(logger, { sdkMetrics: true }) : undefined;
-    const listening = opts.listen ? () => proc.listener?.listening ?? false : undefined;
-    healthConnection = Connection.lazy({ address: config.temporal.address, connectTimeout: '2s' });
-    const temporal = healthConnection;
-    proc.http = await startHttpServer({
-      ...opts.http,
-      metrics: createMetrics({ pool, events, listening, sdkMetricsUrl }),
-      health: () =>
-        checkHealth({
-          pool,
-          temporal,
-          namespace: config.temporal.namespace,
-          listening,
-          workerState: opts.work ? () => worker?.getState() : undefined,
-        }),
-    });
-    logger.info({ metrics: `${proc.http.url}/metrics`, health: `${proc.http.url}/healthz` }, 'serving metrics and health');
-  }
-  let workerDone: Promise<void> = Promise.resolve();
+  let supervisor: WorkerSupervisor | undefined;
+  const ops = opts.http
+    ? await startOpsServer({
+        config,
+        logger,
+        pool,
+        events,
+        at: opts.http,
+        work: opts.work,
+        listening: opts.listen ? () => proc.listener?.listening ?? false : undefined,
+        workerState: opts.work ? () => supervisor?.state() : undefined,
+      })
+    : undefined;
+  proc.http = ops?.http;
+
   // Listener and worker in one process share one connection, so a workflow
   // the dispatcher starts can be handed straight to this worker (eager start):
-  // its first task skips the task queue. About a fifth more syncs per second
-  // on the dev server (npm run bench), and lower latency.
+  // its first task skips the task queue, for more syncs per second and lower latency.
   const shared = opts.listen && opts.work ? await connectNative(config, logger, abort.signal) : undefined;
   if (opts.work) {
-    let markReady: () => void;
-    proc.workerReady = new Promise((resolve) => (markReady = resolve));
-    // The worker runs until shutdown; if it dies (Temporal gone for too long),
-    // it is created again with backoff.
-    workerDone = (async () => {
-      for (let failures = 0; !abort.signal.aborted; ) {
-        try {
-          const created = await createWorker({ config, pool, logger, events, workflowBundle: opts.workflowBundle, shutdownGraceTime: opts.shutdownGraceTime, connection: shared }, abort.signal);
-          worker = created.worker;
-          try {
-            if (abort.signal.aborted) return;
-            logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker polling');
-            const running = worker.run();
-            markReady!();
-            await running;
-            failures = 0;
-          } finally {
-            if (!shared) await created.connection.close().catch(() => {});
-          }
-        } catch (err) {
-          if (abort.signal.aborted) return;
-          failures++;
-          const delayMs = jitteredDelay(failures);
-          logger.error({ err: (err as Error).message, delayMs }, 'worker stopped, restarting');
-          await pause(delayMs, abort.signal);
-        }
-      }
-    })();
+    const { workflowBundle, shutdownGraceTime } = opts;
+    supervisor = new WorkerSupervisor({ config, pool, logger, events, workflowBundle, shutdownGraceTime, connection: shared }, abort.signal);
+    proc.workerReady = supervisor.ready;
   }
-
   if (opts.listen) {
     proc.client = shared ? new Client({ connection: shared, namespace: config.temporal.namespace }) : await connectClient(config, logger, abort.signal);
     proc.dispatcher = new Dispatcher({ pool, client: proc.client, config, logger, events, eagerStart: shared !== undefined });
@@ -127,10 +94,8 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     // shutdownGraceTime). Whatever is left stays in Temporal and the log table.
     await proc.listener?.close();
     await proc.dispatcher?.close();
-    worker?.shutdown();
-    await workerDone;
-    await proc.http?.close();
-    await healthConnection?.close().catch(() => {});
+    await supervisor?.stop();
+    await ops?.close();
     await proc.client?.connection.close();
     await pool.end();
   };
