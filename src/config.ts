@@ -132,7 +132,7 @@ const configSchema = z
         uiUrl: z.string().url().optional(),
       })
       .strict()
-      .default({ address: 'localhost:7233', namespace: 'default', taskQueue: 'ferry' }),
+      .prefault({}),
     missingParent: z
       .object({
         initialInterval: duration.default(1000),
@@ -141,7 +141,7 @@ const configSchema = z
         maximumAttempts: z.number().int().positive().default(10),
       })
       .strict()
-      .default({ initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000, maximumAttempts: 10 }),
+      .prefault({}),
     listener: z
       .object({
         /** How often the sweeper looks for pending logs that no workflow carries yet. */
@@ -159,7 +159,7 @@ const configSchema = z
         pollInterval: duration.default(100),
       })
       .strict()
-      .default({ sweepInterval: 5000, redispatchAfter: 300_000, batchSize: 500, batchThreshold: BATCH_THRESHOLD, pollInterval: 100 }),
+      .prefault({}),
     /** The worker half (`ferry start`, `ferry worker`). */
     worker: z
       .object({
@@ -169,7 +169,7 @@ const configSchema = z
         maxCachedWorkflows: z.number().int().min(0).default(MAX_CACHED_WORKFLOWS),
       })
       .strict()
-      .default({ batchSlots: 2, maxCachedWorkflows: MAX_CACHED_WORKFLOWS }),
+      .prefault({}),
     capture: z
       .object({
         /**
@@ -183,7 +183,7 @@ const configSchema = z
         notify: z.boolean().default(NOTIFY_DEFAULT),
       })
       .strict()
-      .default({ notify: NOTIFY_DEFAULT }),
+      .prefault({}),
     /**
      * Prometheus `/metrics` and `/healthz` of `ferry start`, `listen` and `worker`
      * (`--metrics-port` overrides the port). Port 0 picks any free port (it is
@@ -201,12 +201,12 @@ const configSchema = z
           })
           .strict(),
       ])
-      .default({ port: 9464, host: '0.0.0.0' }),
+      .prefault({}),
     /** Used by `ferry dev` only: SQL files applied before `migrate` (the example's schema). */
     dev: z
       .object({ setupSql: z.array(z.string()).default([]) })
       .strict()
-      .default({ setupSql: [] }),
+      .prefault({}),
     mappings: z.array(mappingSchema).min(1, 'needs at least one mapping'),
   })
   .strict();

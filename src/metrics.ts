@@ -12,7 +12,6 @@ export interface MetricsDeps {
 }
 
 export interface Metrics {
-  registry: Registry;
   contentType: string;
   /** The exposition text: Ferry's metrics, Node's process metrics and the SDK's worker metrics. */
   render(): Promise<string>;
@@ -118,7 +117,6 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   deps.events.on('dispatchFailed', (e) => dispatchFailures.inc(e.count));
 
   return {
-    registry,
     contentType: registry.contentType,
     async render() {
       const own = await registry.metrics();

@@ -10,7 +10,7 @@ import type { Pool } from './db/index.js';
 import { freePort } from './dev-server.js';
 import type { FerryEvents } from './events.js';
 import type { Logger } from './logger.js';
-import { observeActivities } from './observe.js';
+import { observeActivities } from './sync-outcome-interceptor.js';
 import { batchTaskQueue } from './contract/index.js';
 
 const SELF = fileURLToPath(import.meta.url);
