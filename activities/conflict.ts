@@ -68,10 +68,10 @@ export async function settleConflict(
   if (rivals.length === 0) return undefined;
 
   const newest = rivals[rivals.length - 1]!;
-  const policy = mapping.conflict ?? 'latest';
+  const policy = mapping.conflict;
   // A backfill carries no edit of its own: any live change on the other side wins.
   if (log.kind === 'backfill' || policy === 'target-wins' || (policy === 'latest' && newest > logId))
-    return { winner: newest, why: `conflict: lost to ${newest} of ${reverse.name} (${reverse.conflict ?? 'latest'})` };
+    return { winner: newest, why: `conflict: lost to ${newest} of ${reverse.name} (${reverse.conflict})` };
   await logTable.finish(
     client,
     { ids: rivals },
