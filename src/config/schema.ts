@@ -148,8 +148,9 @@ export const configSchema = z
         /** Logs claimed per dispatcher round, and the most a syncBatch carries. */
         batchSize: z.number().int().positive().default(500),
         /**
-         * A mapping with more claimable logs than this has a backlog: its logs
-         * go in syncBatch workflows of up to batchSize; below it, one syncLog each.
+         * A mapping with more logs queued than this (claimable, or dispatched
+         * and not carried yet) has a backlog: its new logs go in syncBatch
+         * workflows of up to batchSize; below it, one syncLog each.
          */
         batchThreshold: z.number().int().min(0).default(BATCH_THRESHOLD),
         /** Poll mode (`capture.notify: false`): how often the listener looks for new pending logs. */
