@@ -1,11 +1,13 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { DATA_FAILURES, syncLogWorkflowId, TRANSFORM_ERROR, type BatchResult, type SyncLogInput } from '../src/contract/index.js';
-import type { FerryConfig } from '../src/config.js';
+import { mappingByName, type FerryConfig, type Mapping, type Row } from '../src/config.js';
 import { logTable, withTransaction, type LogRow, type PgClient as Client, type Pool } from '../src/db/index.js';
 import { dependencyRanks } from '../src/graph.js';
+import { selectRowsStatement } from '../src/statements.js';
 import { createCarry } from './apply-change.js';
 import { singleRowIO } from './carry-io.js';
 import { ChunkIO } from './chunk-io.js';
+import { depthLevels, orderLogsParentsFirst, parentRefsOf, rowId } from './parent-refs.js';
 
 export interface ChunkDeps {
   pool: Pool;
@@ -17,7 +19,16 @@ export interface ChunkDeps {
  * sync (carry() in apply-change.ts), the reads and writes set-based per
  * mapping (ChunkIO). A log that must wait for a parent, or whose row fails,
  * leaves the chunk untouched: it stays pending, its workflow_id names its own
- * syncLog, and the caller starts that workflow. Mappings go parents first.
+ * syncLog, and the caller starts that workflow.
+ *
+ * Parents first. Mappings go in dependency order. A row whose required
+ * parent row is not in its target but has a pending log of its own (in this
+ * chunk or not: unclaimed, another batch's, a waiting syncLog's) would have
+ * to wait: that log is pulled into the chunk (gather), and so on up to the
+ * roots; then each mapping's rows go level by level (a tree: roots, then
+ * their children...), each level's writes flushed before the next level
+ * reads its parents. So a tree inserted leaves first is carried in depth
+ * order in one transaction, with no row waiting.
  *
  * When a row fails, the whole chunk is carried again one row at a time, each
  * in a savepoint (the single sync's statements), so only that row leaves.
@@ -37,36 +48,43 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
 
   async function inChunks(client: Client, logIds: number[], carrier: string): Promise<BatchResult> {
     const result = emptyResult();
-    const logs = await logTable.carriedBy(client, logIds, carrier);
+    const { logs, rows } = await gather(client, logIds, carrier);
     for (const group of byMapping(logs, ranks)) {
       const mapping = config.mappings.find((m) => m.name === group[0]!.mapping);
       if (!mapping) {
         // Its logs fail, each in its own syncLog: one row at a time hands them over.
         throw ApplicationFailure.nonRetryable(`mapping "${group[0]!.mapping}" is not in the config`, TRANSFORM_ERROR);
       }
-      // A group carried before may have settled some of these (a pair's conflict marks the loser).
-      const pending = await stillPending(client, group);
-      if (!pending.length) continue;
-      const io = new ChunkIO(client, config, mapping);
-      await io.prefetch(pending);
-      let keep = false;
-      for (const log of pending) {
+      // A tree within the mapping: each level's parents are written (flushed) before it is read.
+      for (const level of depthLevels(group, logRowId, (l) => sameMappingParents(mapping, rows.get(logRowId(l))))) {
+        // A group or level carried before may have settled some of these (supersession, a pair's conflict).
+        const pending = await stillPending(client, level);
+        if (!pending.length) continue;
+        const io = new ChunkIO(client, config, mapping);
+        await io.prefetch(pending);
+        let keep = false;
+        for (const log of pending) {
+          io.nextRow(keep);
+          const outcome = await new Carry(io, log, carrier).run();
+          // A row that waits for a parent or fails leaves for its own syncLog.
+          keep = outcome.status === 'synced' || outcome.status === 'skipped';
+          if (keep) {
+            result[outcome.status as 'synced' | 'skipped']++;
+            wakeIfWaited(result, log);
+          } else result.leftover.push(leave(config.instance, log));
+        }
         io.nextRow(keep);
-        const outcome = await new Carry(io, log, carrier).run();
-        // A row that waits for a parent or fails leaves for its own syncLog.
-        keep = outcome.status === 'synced' || outcome.status === 'skipped';
-        if (keep) result[outcome.status as 'synced' | 'skipped']++;
-        else result.leftover.push(leave(config.instance, log));
+        result.waiters.push(...(await io.flush()));
       }
-      io.nextRow(keep);
-      result.waiters.push(...(await io.flush()));
     }
     return handOver(client, config.instance, result);
   }
 
   async function oneByOne(client: Client, logIds: number[], carrier: string): Promise<BatchResult> {
     const result = emptyResult();
-    for (const loaded of (await logTable.carriedBy(client, logIds, carrier)).sort(byRank(ranks))) {
+    const { logs, rows } = await gather(client, logIds, carrier);
+    // Each row's writes are visible to the next: parents first is enough.
+    for (const loaded of orderLogsParentsFirst(config, logs.sort(byRank(ranks)), (l) => rows.get(logRowId(l)))) {
       await client.query('SAVEPOINT carry_row');
       try {
         // As it is now: a row carried before may have settled this log.
@@ -76,6 +94,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
         await client.query('RELEASE SAVEPOINT carry_row');
         result[outcome.status]++;
         result.waiters.push(...outcome.waiters);
+        wakeIfWaited(result, loaded);
       } catch (err) {
         if (!(err instanceof LeaveChunk) && !isDataFailure(err)) throw err;
         await client.query('ROLLBACK TO SAVEPOINT carry_row');
@@ -84,9 +103,92 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
     }
     return handOver(client, config.instance, result);
   }
+
+  /**
+   * The chunk's logs (carriedBy), and the pending logs of the rows they
+   * would wait for, pulled in up to the roots: a row's required parent row
+   * that is not in its target and has pending logs (all of that row's, so one
+   * carrier has the row). Read first without locks, then all locked in one
+   * statement in id order (logTable.carriedAndPulled), before any row lock:
+   * chunks reaching for the same parents wait for each other there, in one
+   * order, and the later one finds them carried. At most PULL_FACTOR times the
+   * chunk's own logs are pulled. `rows`: the source rows read on the way, by
+   * logRowId (for ordering only; carry() reads them again under their locks).
+   */
+  async function gather(client: Client, logIds: number[], carrier: string): Promise<{ logs: LogRow[]; rows: Map<string, Row | null> }> {
+    const own = await logTable.carriedBy(client, logIds, carrier, { lock: false });
+    const rows = new Map<string, Row | null>();
+    const seen = new Set(own.map(logRowId));
+    const limit = Math.max(PULL_MIN, PULL_FACTOR * own.length);
+    const pulled: number[] = [];
+    for (let frontier = own; frontier.length && pulled.length < limit; ) {
+      // The parent rows the frontier's rows name as required, not met yet.
+      const wanted = new Map<string, Set<string>>();
+      for (const [name, keys] of keysByMapping(frontier)) {
+        const mapping = mappingByName(config, name);
+        if (!mapping?.parents.some((p) => !p.optional)) continue;
+        const found = await selectRows(client, mapping.source.table, mapping.source.key, keys);
+        for (const key of keys) {
+          const row = found.get(key) ?? null;
+          rows.set(rowId(name, key), row);
+          for (const ref of row ? parentRefsOf(config, mapping, row) : []) {
+            if (ref.optional || seen.has(rowId(ref.parent.name, ref.key))) continue;
+            seen.add(rowId(ref.parent.name, ref.key));
+            wanted.set(ref.parent.name, (wanted.get(ref.parent.name) ?? new Set()).add(ref.key));
+          }
+        }
+      }
+      frontier = [];
+      for (const [name, keys] of wanted) {
+        const parent = mappingByName(config, name)!;
+        const present = await selectRows(client, parent.target.table, parent.target.key, [...keys]);
+        const missing = [...keys].filter((k) => !present.has(k));
+        if (!missing.length) continue;
+        for (const log of await logTable.pendingOfRows(client, name, missing)) {
+          if (pulled.length >= limit && !frontier.some((f) => f.row_key === log.row_key && f.mapping === name)) continue;
+          frontier.push(log);
+          pulled.push(log.id);
+        }
+      }
+    }
+    // The source rows of the last pulled ones were not read: they count as roots.
+    const logs = pulled.length ? await logTable.carriedAndPulled(client, logIds, carrier, pulled) : await logTable.carriedBy(client, logIds, carrier);
+    return { logs, rows };
+  }
+
+  /** The rows of its own mapping a source row names as required parents (a tree within a mapping), by logRowId. */
+  function sameMappingParents(mapping: Mapping, row: Row | null | undefined): string[] {
+    if (!row) return [];
+    return parentRefsOf(config, mapping, row).flatMap((r) => (!r.optional && r.parent.name === mapping.name ? [rowId(r.parent.name, r.key)] : []));
+  }
 }
 
+/** Pulled into a chunk at most this many times its own logs (and at least PULL_MIN). */
+const PULL_FACTOR = 4;
+const PULL_MIN = 100;
+
 class LeaveChunk extends Error {}
+
+function logRowId(log: Pick<LogRow, 'mapping' | 'row_key'>): string {
+  return rowId(log.mapping, log.row_key);
+}
+
+/** A log pulled from its own syncLog's wait was carried: that workflow gets a wake-up, finds it done, and ends. */
+function wakeIfWaited(result: BatchResult, log: LogRow): void {
+  if (log.waiting_mapping !== null) result.waiters.push(log.id);
+}
+
+function keysByMapping(logs: LogRow[]): Map<string, string[]> {
+  const keys = new Map<string, Set<string>>();
+  for (const l of logs) keys.set(l.mapping, (keys.get(l.mapping) ?? new Set()).add(l.row_key));
+  return new Map([...keys].map(([m, k]) => [m, [...k]]));
+}
+
+/** Rows of a table by key (text), as jsonb. */
+async function selectRows(client: Client, table: string, key: string, keys: string[]): Promise<Map<string, Row>> {
+  const { rows } = await client.query<{ key: string; row: Row }>(selectRowsStatement(table, key, keys));
+  return new Map(rows.map((r) => [r.key, r.row]));
+}
 
 async function stillPending(client: Client, logs: LogRow[]): Promise<LogRow[]> {
   const ids = await logTable.stillPending(client, logs.map((l) => l.id));

@@ -67,6 +67,25 @@ export function orderParentsFirst<T>(items: readonly T[], idOf: (t: T) => string
 }
 
 /**
+ * Items carried together, in levels: each item's level is one more than its
+ * deepest parent's among them (roots 0), so carrying level after level
+ * carries every parent before its children. Each level keeps the items'
+ * order. Items in a loop get some level each, in no promised order.
+ */
+export function depthLevels<T>(items: readonly T[], idOf: (t: T) => string, parentIdsOf: (t: T) => readonly string[]): T[][] {
+  const depth = new Map<string, number>();
+  for (const item of orderParentsFirst(items, idOf, parentIdsOf)) {
+    const id = idOf(item);
+    if (depth.has(id)) continue;
+    // A parent not placed yet is one of a loop: it does not count.
+    depth.set(id, Math.max(0, ...parentIdsOf(item).map((p) => (p !== id && depth.has(p) ? depth.get(p)! + 1 : 0))));
+  }
+  const levels: T[][] = [];
+  for (const item of items) (levels[depth.get(idOf(item))!] ??= []).push(item);
+  return levels.filter((l) => l !== undefined);
+}
+
+/**
  * orderParentsFirst for logs carried together (a batch): a log's parents are
  * those its source row names; `rowOf` gives that row (the batch reads the
  * current rows; the log keeps no row after the change). No row: no parents.

@@ -133,7 +133,9 @@ export async function runParentsAndChildren(pool: Pool, parents: number, childre
             count(*) FILTER (WHERE c.synced_at < p.synced_at)::int AS early,
             count(*) FILTER (WHERE c.workflow_id NOT LIKE '%-batch-%')::int AS own
        FROM ferry.database_trigger_log c
-       JOIN ferry.database_trigger_log p ON p.id > $1 AND p.mapping = 'users_to_accounts' AND p.row_key = (c.new_row ->> 'user_id')
+       -- Statement capture keeps no new_row: the order's user comes from the source row.
+       JOIN portal.orders o ON o.id::text = c.row_key
+       JOIN ferry.database_trigger_log p ON p.id > $1 AND p.mapping = 'users_to_accounts' AND p.row_key = o.user_id::text
       WHERE c.id > $1 AND c.mapping = 'orders_to_orders'`,
     [after],
   );

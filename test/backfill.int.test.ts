@@ -142,3 +142,42 @@ describe('ferry backfill (CLI)', () => {
       (await db.pool.query(`SELECT state FROM ferry.backfill_runs WHERE workflow_id = $1`, [handle.workflowId])).rows[0]?.state === 'cancelled');
   }, 180_000);
 });
+
+describe('backfill of a tree', () => {
+  it('carries a hierarchy in depth order inside its chunks: no row waits in a syncLog of its own', async () => {
+    // 3 levels (a root per 10 rows...), written before capture sees them (replica role: no triggers).
+    const ids = Array.from({ length: 150 }, (_, i) => 20_000 + i);
+    const managers = ids.map((_, i) => (i < 10 ? null : 20_000 + Math.floor(i / 5)));
+    const c = await db.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL session_replication_role = replica`);
+      await c.query(`INSERT INTO portal.users (id, full_name, manager_id) SELECT * FROM unnest($1::int[], $2::text[], $3::int[])`, [
+        ids,
+        ids.map((id) => `tree ${id}`),
+        managers,
+      ]);
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    const handle = await startBackfill(client, config, mapping('users_to_accounts'), { batch: 100, where: 'id >= 20000' });
+    const outcome = await waitForBackfill(handle, quiet);
+    expect(outcome.ok).toBe(true);
+    const logs = await waitFor('every row of the tree carried', async () => {
+      const { rows } = await db.pool.query(
+        `SELECT status, workflow_id FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts' AND row_key = ANY($1::text[])`,
+        [ids.map(String)],
+      );
+      return rows.length === 150 && rows.every((l) => l.status !== 'pending') ? rows : undefined;
+    });
+    expect(logs.filter((l) => l.status !== 'synced')).toEqual([]);
+    // Children in the same chunk as their parents are carried after them, in that chunk.
+    expect(logs.filter((l) => /-log-\d+$/.test(l.workflow_id))).toEqual([]);
+    const wrong = await db.pool.query(
+      `SELECT u.id FROM portal.users u LEFT JOIN salesforce.account a ON a.portal_user_id__c = u.id::text
+        WHERE u.id >= 20000 AND a.parentid IS DISTINCT FROM u.manager_id::text`,
+    );
+    expect(wrong.rows).toEqual([]);
+  }, 180_000);
+});

@@ -64,6 +64,48 @@ describe('a table that references itself (users.manager_id -> account.parentid)'
     for (const id of ids) expect((await userLogs(id)).map((l) => l.status)).toEqual(['synced']);
   });
 
+  it('carries a leaves-first tree above the batch threshold in depth order inside its batches, almost no row in a syncLog of its own', async () => {
+    // 4 levels, 600 rows (more than batchThreshold 100, two batches of up to 500), one statement, leaves first.
+    const sizes = [40, 80, 160, 320];
+    const ids: number[] = [];
+    const managers: (number | null)[] = [];
+    let first = 10_000;
+    sizes.forEach((size, level) => {
+      for (let i = 0; i < size; i++) {
+        ids.push(first + i);
+        managers.push(level === 0 ? null : first - sizes[level - 1]! + (i % sizes[level - 1]!));
+      }
+      first += size;
+    });
+    await q(
+      `INSERT INTO portal.users (id, full_name, manager_id)
+       SELECT id, 'tree ' || id, manager FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS t (id, manager, n) ORDER BY n DESC`,
+      [ids, managers],
+    );
+    const carriers = await waitFor(
+      'every row of the tree carried',
+      async () => {
+        const rows = await q(
+          `SELECT status, workflow_id FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts' AND row_key = ANY($1::text[])`,
+          [ids.map(String)],
+        );
+        return rows.length === 600 && rows.every((r) => r.status !== 'pending') ? rows : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+    expect(carriers.filter((r) => r.status !== 'synced')).toEqual([]);
+    // Each row after its parent: parentid comes from ctx.parents.
+    const wrong = await q(
+      `SELECT u.id, u.manager_id, a.parentid FROM portal.users u LEFT JOIN salesforce.account a ON a.portal_user_id__c = u.id::text
+        WHERE u.id BETWEEN 10000 AND 10599 AND a.parentid IS DISTINCT FROM u.manager_id::text`,
+    );
+    expect(wrong).toEqual([]);
+    // Carried by batches (pulled parents included), not one syncLog per waiting row.
+    const own = carriers.filter((r) => /-log-\d+$/.test(r.workflow_id));
+    expect(own.length).toBeLessThanOrEqual(6); // ≤ 1%
+    expect(carriers.filter((r) => !/-log-\d+$/.test(r.workflow_id)).every((r) => /-batch-\d+-\d+$/.test(r.workflow_id))).toBe(true);
+  });
+
   it('syncs a tree whose middle node arrives later', async () => {
     await q(`INSERT INTO portal.users (id, full_name) VALUES (2001, 'Root')`);
     await q(`INSERT INTO portal.users (id, full_name, manager_id) VALUES (2003, 'Leaf', 2002)`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loopMessage, orderLogsParentsFirst, orderParentsFirst } from '../activities/parent-refs.js';
+import { depthLevels, loopMessage, orderLogsParentsFirst, orderParentsFirst } from '../activities/parent-refs.js';
 import { parseConfig } from '../src/config.js';
 
 const config = parseConfig(
@@ -60,6 +60,34 @@ describe('orderParentsFirst', () => {
 
   it('keeps several logs of one row together after its parent', () => {
     expect(order([['k', ['p']], ['k', ['p']], ['p', []]])).toEqual(['p', 'k', 'k']);
+  });
+});
+
+describe('depthLevels', () => {
+  const levels = (items: [string, string[]][]) => depthLevels(items, (t) => t[0], (t) => t[1]).map((l) => l.map((t) => t[0]));
+
+  it('puts a tree given leaves first into levels, roots first, each level in the given order', () => {
+    expect(levels([['d2', ['c']], ['d1', ['c']], ['c', ['b']], ['e', ['b']], ['b', ['a']], ['a', []]])).toEqual([['a'], ['b'], ['c', 'e'], ['d2', 'd1']]);
+  });
+
+  it('keeps everything in one level where nothing references anything in the set', () => {
+    expect(levels([['x', []], ['y', ['gone']], ['z', ['z']]])).toEqual([['x', 'y', 'z']]);
+  });
+
+  it('places a row one level below its deepest parent, and several logs of one row together', () => {
+    expect(levels([['k', ['p', 'q']], ['q', ['p']], ['k', ['p', 'q']], ['p', []]])).toEqual([['p'], ['q'], ['k', 'k']]);
+  });
+
+  it('gives each row of a loop a level, each once', () => {
+    expect(levels([['a', ['b']], ['b', ['a']], ['c', ['a']]]).flat().sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('handles a 20,000-long chain', () => {
+    const n = 20_000;
+    const items = Array.from({ length: n }, (_, i) => [String(n - i), n - i > 1 ? [String(n - i - 1)] : []] as [string, string[]]);
+    const out = depthLevels(items, (t) => t[0], (t) => t[1]);
+    expect(out).toHaveLength(n);
+    expect(out[0]![0]![0]).toBe('1');
   });
 });
 

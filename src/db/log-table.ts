@@ -277,11 +277,44 @@ export async function oldestPending(db: Queryable, mapping: string, rowKeys: rea
   return new Map(rows.map(({ row_key, ...log }) => [row_key, log]));
 }
 
-/** A batch's logs that are still its own and pending, locked, in id order. */
-export async function carriedBy(db: Queryable, ids: readonly number[], workflowId: string): Promise<LogRow[]> {
+/** A batch's logs that are still its own and pending, in id order; `lock` (default): locked. */
+export async function carriedBy(db: Queryable, ids: readonly number[], workflowId: string, opts: { lock?: boolean } = {}): Promise<LogRow[]> {
   const { rows } = await db.query<LogRow>(
-    `SELECT * FROM ${LOG} WHERE id = ANY($1::bigint[]) AND status = 'pending' AND workflow_id = $2 ORDER BY id FOR UPDATE`,
+    `SELECT * FROM ${LOG} WHERE id = ANY($1::bigint[]) AND status = 'pending' AND workflow_id = $2 ORDER BY id${opts.lock === false ? '' : ' FOR UPDATE'}`,
     [ids, workflowId],
+  );
+  return rows;
+}
+
+/**
+ * carriedBy, and the pending logs `pulled` into the chunk from other
+ * carriers (any claim state: unclaimed, another batch's, a waiting syncLog's),
+ * all locked in one statement in id order (concurrent chunks lock in one
+ * order: no deadlock), and the pulled ones stamped with this carrier, so a
+ * carrier that reaches them later finds them no longer its own or pending.
+ * Returns them as they were before the stamp.
+ */
+export async function carriedAndPulled(db: Queryable, ids: readonly number[], workflowId: string, pulled: readonly number[]): Promise<LogRow[]> {
+  const { rows } = await db.query<LogRow>(
+    `SELECT * FROM ${LOG}
+      WHERE status = 'pending' AND ((id = ANY($1::bigint[]) AND workflow_id = $2) OR id = ANY($3::bigint[]))
+      ORDER BY id FOR UPDATE`,
+    [ids, workflowId, pulled],
+  );
+  const taken = rows.filter((r) => r.workflow_id !== workflowId).map((r) => r.id);
+  if (taken.length)
+    await db.query(`UPDATE ${LOG} SET workflow_id = $2, dispatched_at = coalesce(dispatched_at, now()) WHERE id = ANY($1::bigint[])`, [
+      taken,
+      workflowId,
+    ]);
+  return rows;
+}
+
+/** The pending logs of these rows of a mapping, in id order (unlocked: what a chunk may pull in). */
+export async function pendingOfRows(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<LogRow[]> {
+  const { rows } = await db.query<LogRow>(
+    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' ORDER BY id`,
+    [mapping, rowKeys],
   );
   return rows;
 }
