@@ -113,22 +113,22 @@ async function main(argv: string[]): Promise<number> {
     case 'status': {
       const maxPendingAgeMs = durationFlag('--max-pending-age', values['max-pending-age'] ?? '5m');
       const limit = positiveIntFlag('--limit', values.limit ?? '50');
-      const { statusCommand } = await import('./commands/logs.js');
+      const { statusCommand } = await import('./commands/status.js');
       return statusCommand(await loadConfig(values.config), { maxPendingAgeMs, limit, json: values.json ?? false });
     }
     case 'prune': {
       if (!values['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 7d');
       const olderThanMs = durationFlag('--older-than', values['older-than']);
       const batchSize = positiveIntFlag('--batch-size', values['batch-size'] ?? '1000');
-      const { pruneCommand } = await import('./commands/logs.js');
+      const { pruneCommand } = await import('./commands/prune.js');
       return pruneCommand(await loadConfig(values.config), logger, { olderThanMs, batchSize });
     }
     case 'replay': {
-      const { replayCommand } = await import('./commands/logs.js');
+      const { replayCommand } = await import('./commands/replay.js');
       return replayCommand(await loadConfig(values.config), logger);
     }
     case 'retry': {
-      const { retryCommand } = await import('./commands/logs.js');
+      const { retryCommand } = await import('./commands/retry.js');
       return retryCommand(await loadConfig(values.config), logger, retryTarget(rest, values.failed ?? false, values.mapping));
     }
     case 'backfill': {
