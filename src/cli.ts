@@ -1,178 +1,89 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { Command, CommanderError, Option } from 'commander';
 import type { FerryConfig } from './config.js';
 import { parseDuration } from './duration.js';
+import type { Logger } from './logger.js';
 import type { RunOptions } from './runtime.js';
 
-// Every command loads what it needs when it runs (dynamic imports): zod, pg,
-// pino and above all the Temporal SDK take most of a start-up, so `--help`
-// loads none of them and `status` and `prune` never load Temporal's.
+// The command line, defined with commander: one .command() per command, its
+// options typed and checked as they parse, usage and per-command --help
+// generated from the definitions. Every command loads what it needs when it
+// runs (dynamic imports): zod, pg, pino and above all the Temporal SDK take
+// most of a start-up, so `--help` loads none of them and `status` and `prune`
+// never load Temporal's.
+//
+// Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
 
-const USAGE = `Usage: ferry <command> [--config PATH] [--log-level LEVEL]
-
-Commands:
-  migrate [--print]       create/upgrade schema ferry, the log table and the triggers;
-                          register search attributes (--print: show the DDL, change nothing)
-  start                   listener + worker in one process
-  listen                  the listener alone (NOTIFY + sweeper -> workflows)
-  worker                  the Temporal worker alone
-  dev                     migrate, start a local Temporal dev server if none answers, then start
-      --metrics-port N    serve /metrics and /healthz on port N (default: config metrics.port,
-                          9464; 0 = any free port, logged at start)
-      --shutdown-grace D  on SIGTERM, how long in-flight syncs may finish (default 10s)
-  status [--json] [--max-pending-age 5m] [--limit 50]
-                          counts per mapping, oldest pending age, waiting and failed logs with
-                          Web UI links; exits 1 when a log failed or a pending log is older
-                          than --max-pending-age (for cron and health checks)
-  prune --older-than 7d [--batch-size 1000]
-                          delete synced and skipped logs older than the age, in batches;
-                          pending and failed logs are never deleted
-  replay                  one sweep of all pending logs, then exit
-  retry <logId...>        signal forceRetry to waiting workflows; restart failed logs
-  retry --failed [--mapping NAME]
-                          the same for every failed log (of one mapping)
-  backfill <mapping...>|--all [--where SQL] [--batch 1000] [--detach] [--cancel]
-                          carry the rows that exist now (workflow backfill, keyset chunks,
-                          resumable); waits with a progress bar unless --detach; --all goes
-                          parents first; --cancel stops a running backfill
-  verify <mapping...>|--all [--repair] [--json]
-                          compare transform(source) with the target; exit 1 when anything
-                          differs; --repair carries the differences, then verifies again
-  init --from SCHEMA --to SCHEMA [--pair SOURCE=TARGET ...] [--out FILE] [--force]
-                          write a starter config from the database's own schema
-                          (DATABASE_URL names the database; --out ferry.config.ts)
-
-Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.`;
-
-class UsageError extends Error {}
-
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      'log-level': { type: 'string' },
-      print: { type: 'boolean' },
-      failed: { type: 'boolean' },
-      mapping: { type: 'string' },
-      json: { type: 'boolean' },
-      'max-pending-age': { type: 'string' },
-      limit: { type: 'string' },
-      'older-than': { type: 'string' },
-      'batch-size': { type: 'string' },
-      'metrics-port': { type: 'string' },
-      'shutdown-grace': { type: 'string' },
-      all: { type: 'boolean' },
-      where: { type: 'string' },
-      batch: { type: 'string' },
-      detach: { type: 'boolean' },
-      cancel: { type: 'boolean' },
-      repair: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      pair: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      force: { type: 'boolean' },
-    },
-  });
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    return command || values.help ? 0 : 2;
-  }
-  const [{ loadConfig }, { createLogger }] = await Promise.all([import('./config.js'), import('./logger.js')]);
-  const logger = createLogger(values['log-level']);
-  switch (command) {
-    case 'migrate': {
-      const config = await loadConfig(values.config);
-      if (values.print) {
-        const { printableDdl } = await import('./migrate.js');
-        process.stdout.write(printableDdl(config));
-        return 0;
-      }
-      const { migrateCommand } = await import('./commands/migrate.js');
-      return migrateCommand(config, logger);
-    }
-    case 'start':
-    case 'listen':
-    case 'worker': {
-      const config = await loadConfig(values.config);
-      const serving = servingOptions(config, values);
-      const [{ runFerry }, { serveUntilSignal, showStatusIfInteractive }] = await Promise.all([import('./runtime.js'), import('./commands/serve.js')]);
-      const proc = await runFerry({ config, logger, listen: command !== 'worker', work: command !== 'listen', ...serving });
-      const stopDisplay = command === 'start' ? await showStatusIfInteractive(proc, config) : undefined;
-      return serveUntilSignal(proc, logger, async () => stopDisplay?.());
-    }
-    case 'dev': {
-      const config = await loadConfig(values.config);
-      const { devCommand } = await import('./commands/dev.js');
-      return devCommand(config, logger, servingOptions(config, values));
-    }
-    case 'status': {
-      const maxPendingAgeMs = durationFlag('--max-pending-age', values['max-pending-age'] ?? '5m');
-      const limit = positiveIntFlag('--limit', values.limit ?? '50');
-      const { statusCommand } = await import('./commands/logs.js');
-      return statusCommand(await loadConfig(values.config), { maxPendingAgeMs, limit, json: values.json ?? false });
-    }
-    case 'prune': {
-      if (!values['older-than']) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 7d');
-      const olderThanMs = durationFlag('--older-than', values['older-than']);
-      const batchSize = positiveIntFlag('--batch-size', values['batch-size'] ?? '1000');
-      const { pruneCommand } = await import('./commands/logs.js');
-      return pruneCommand(await loadConfig(values.config), logger, { olderThanMs, batchSize });
-    }
-    case 'replay': {
-      const { replayCommand } = await import('./commands/logs.js');
-      return replayCommand(await loadConfig(values.config), logger);
-    }
-    case 'retry': {
-      const { retryCommand } = await import('./commands/logs.js');
-      return retryCommand(await loadConfig(values.config), logger, retryTarget(rest, values.failed ?? false, values.mapping));
-    }
-    case 'backfill': {
-      const batch = positiveIntFlag('--batch', values.batch ?? '1000');
-      const { backfillCommand } = await import('./commands/backfill.js');
-      return backfillCommand(await loadConfig(values.config), logger, {
-        mappings: mappingsArg('backfill', rest, values.all ?? false),
-        where: values.where,
-        batch,
-        detach: values.detach ?? false,
-        cancel: values.cancel ?? false,
-      });
-    }
-    case 'verify': {
-      const { verifyCommand } = await import('./commands/verify.js');
-      return verifyCommand(await loadConfig(values.config), logger, {
-        mappings: mappingsArg('verify', rest, values.all ?? false),
-        repair: values.repair ?? false,
-        json: values.json ?? false,
-        batch: positiveIntFlag('--batch', values.batch ?? '1000'),
-      });
-    }
-    case 'init': {
-      if (!values.from || !values.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
-      const databaseUrl = process.env.DATABASE_URL;
-      if (!databaseUrl) throw new UsageError('init reads the database that DATABASE_URL names: set it');
-      const { initCommand } = await import('./commands/init.js');
-      return initCommand({ databaseUrl, from: values.from, to: values.to, pairs: values.pair ?? [], out: values.out ?? 'ferry.config.ts', force: values.force ?? false });
-    }
-    default:
-      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
-  }
+class UsageError extends Error {
+  override name = 'UsageError';
 }
 
-function durationFlag(flag: string, value: string): number {
-  const ms = parseDuration(/^\d+$/.test(value) ? Number(value) : value);
-  if (ms === undefined) throw new UsageError(`${flag}: not a duration: "${value}" (e.g. 90s, 5m, 7d)`);
-  return ms;
+/** The options every command takes (before or after the command's name). */
+interface GlobalFlags {
+  config?: string;
+  logLevel?: string;
+}
+/** start, listen, worker and dev. */
+interface ServingFlags {
+  metricsPort?: number;
+  shutdownGrace?: number;
+}
+interface MigrateFlags {
+  print?: boolean;
+}
+interface StatusFlags {
+  json?: boolean;
+  maxPendingAge: number;
+  limit: number;
+}
+interface PruneFlags {
+  olderThan?: number;
+  batchSize: number;
+}
+interface RetryFlags {
+  failed?: boolean;
+  mapping?: string;
+}
+interface BackfillFlags {
+  all?: boolean;
+  where?: string;
+  batch: number;
+  detach?: boolean;
+  cancel?: boolean;
+}
+interface VerifyFlags {
+  all?: boolean;
+  repair?: boolean;
+  json?: boolean;
+  batch: number;
+}
+interface InitFlags {
+  from?: string;
+  to?: string;
+  pair?: string[];
+  out: string;
+  force?: boolean;
 }
 
-function positiveIntFlag(flag: string, value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag}: not a positive whole number: "${value}"`);
+// Option parsers: a bad value is a UsageError with the flag's name (exit 2), before anything loads.
+const duration =
+  (flag: string) =>
+  (value: string): number => {
+    const ms = parseDuration(/^\d+$/.test(value) ? Number(value) : value);
+    if (ms === undefined) throw new UsageError(`${flag}: not a duration: "${value}" (e.g. 90s, 5m, 7d)`);
+    return ms;
+  };
+const positiveInt =
+  (flag: string) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag}: not a positive whole number: "${value}"`);
+    return Number(value);
+  };
+const port = (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`--metrics-port: not a port: "${value}"`);
   return Number(value);
-}
+};
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function mappingsArg(command: string, names: string[], all: boolean): string[] | 'all' {
   if (all === names.length > 0) throw new UsageError(`${command} takes mapping names or --all`);
@@ -180,7 +91,7 @@ function mappingsArg(command: string, names: string[], all: boolean): string[] |
 }
 
 function retryTarget(ids: string[], failed: boolean, mapping?: string): number[] | { failed: true; mapping?: string } {
-  if (failed === (ids.length > 0)) throw new UsageError('retry takes log ids, or --failed [--mapping NAME]');
+  if (failed === ids.length > 0) throw new UsageError('retry takes log ids, or --failed [--mapping NAME]');
   if (mapping && !failed) throw new UsageError('--mapping goes with --failed');
   if (failed) return { failed, mapping };
   return ids.map((id) => {
@@ -190,24 +101,274 @@ function retryTarget(ids: string[], failed: boolean, mapping?: string): number[]
 }
 
 /** The HTTP server and shutdown bound of start/listen/worker/dev, from config and flags. */
-function servingOptions(config: FerryConfig, values: { 'metrics-port'?: string; 'shutdown-grace'?: string }): Pick<RunOptions, 'http' | 'shutdownGraceTime'> {
+function servingOptions(config: FerryConfig, flags: ServingFlags): Pick<RunOptions, 'http' | 'shutdownGraceTime'> {
   const out: Pick<RunOptions, 'http' | 'shutdownGraceTime'> = {};
-  if (values['metrics-port'] !== undefined) {
-    const port = values['metrics-port'];
-    if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--metrics-port: not a port: "${port}"`);
-    out.http = { port: Number(port), host: config.metrics ? config.metrics.host : '0.0.0.0' };
-  } else if (config.metrics) {
-    out.http = config.metrics;
-  }
-  if (values['shutdown-grace'] !== undefined) out.shutdownGraceTime = durationFlag('--shutdown-grace', values['shutdown-grace']);
+  if (flags.metricsPort !== undefined) out.http = { port: flags.metricsPort, host: config.metrics ? config.metrics.host : '0.0.0.0' };
+  else if (config.metrics) out.http = config.metrics;
+  if (flags.shutdownGrace !== undefined) out.shutdownGraceTime = flags.shutdownGrace;
   return out;
+}
+
+function withServingOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--metrics-port <n>',
+        'serve /metrics and /healthz on port N (default: config metrics.port, 9464; 0 = any free port, logged at start)',
+      ).argParser(port),
+    )
+    .addOption(
+      new Option('--shutdown-grace <duration>', 'on SIGTERM, how long in-flight syncs may finish (default: 10s)').argParser(
+        duration('--shutdown-grace'),
+      ),
+    );
+}
+
+/** The `ferry` program; `done` receives each command's exit code. */
+function ferryProgram(done: (code: number) => void): Command {
+  const program = new Command('ferry')
+    .usage('<command> [options]')
+    .description('Durable row sync between Postgres tables, orchestrated by Temporal.')
+    // Set before the commands are added: each command inherits them.
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`ferry: ${text.replace(/^error: /, '')}`) })
+    .configureHelp({ showGlobalOptions: true })
+    .option('-c, --config <path>', 'the config module (default: FERRY_CONFIG, else ferry.config.ts, .mjs or .js here)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent (default: FERRY_LOG_LEVEL, or info)')
+    .addHelpText(
+      'after',
+      "\nRun `ferry <command> --help` for a command's options.\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.",
+    );
+
+  const load = async (): Promise<{ config: FerryConfig; logger: Logger }> => {
+    const [{ loadConfig }, { createLogger }] = await Promise.all([import('./config.js'), import('./logger.js')]);
+    const flags = program.opts<GlobalFlags>();
+    const logger = createLogger(flags.logLevel);
+    return { config: await loadConfig(flags.config), logger };
+  };
+  const run =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> =>
+      done(await fn(...args));
+
+  program
+    .command('migrate')
+    .summary('create/upgrade schema ferry, the log table and the triggers; register search attributes')
+    .description(
+      'Create or upgrade schema ferry, the log table, the trigger functions and the triggers on every mapped source table; ' +
+        'register the search attributes in the namespace. Idempotent.',
+    )
+    .option('--print', 'show the DDL, change nothing')
+    .action(
+      run(async (flags: MigrateFlags) => {
+        const { config, logger } = await load();
+        if (flags.print) {
+          const { printableDdl } = await import('./migrate.js');
+          process.stdout.write(printableDdl(config));
+          return 0;
+        }
+        const { migrateCommand } = await import('./commands/migrate.js');
+        return migrateCommand(config, logger);
+      }),
+    );
+
+  const serving = {
+    start: 'listener + worker in one process',
+    listen: 'the listener alone (NOTIFY + sweeper -> workflows)',
+    worker: 'the Temporal worker alone',
+  } as const;
+  for (const [name, description] of Object.entries(serving)) {
+    withServingOptions(program.command(name).description(description)).action(
+      run(async (flags: ServingFlags) => {
+        const { config, logger } = await load();
+        const [{ runFerry }, { serveUntilSignal, showStatusIfInteractive }] = await Promise.all([
+          import('./runtime.js'),
+          import('./commands/serve.js'),
+        ]);
+        const proc = await runFerry({ config, logger, listen: name !== 'worker', work: name !== 'listen', ...servingOptions(config, flags) });
+        const stopDisplay = name === 'start' ? await showStatusIfInteractive(proc, config) : undefined;
+        return serveUntilSignal(proc, logger, async () => stopDisplay?.());
+      }),
+    );
+  }
+
+  withServingOptions(
+    program
+      .command('dev')
+      .summary('migrate, start a local Temporal dev server if none answers, then start')
+      .description(
+        'Start a local Temporal dev server with its Web UI (persisted in .ferry/) when none answers, find the database ' +
+          '(an embedded Postgres when none answers), create it if missing, run dev.setupSql, migrate, then start.',
+      ),
+  ).action(
+    run(async (flags: ServingFlags) => {
+      const { config, logger } = await load();
+      const { devCommand } = await import('./commands/dev.js');
+      return devCommand(config, logger, servingOptions(config, flags));
+    }),
+  );
+
+  program
+    .command('status')
+    .summary('counts per mapping, oldest pending age, waiting and failed logs; exit 1 when unhealthy')
+    .description(
+      'Counts per mapping, the oldest pending age, running backfills, and waiting and failed logs with Web UI links. ' +
+        'Exits 1 when a log failed or a pending log is older than --max-pending-age (for cron and health checks).',
+    )
+    .option('--json', 'the report as JSON')
+    .addOption(
+      new Option('--max-pending-age <duration>', 'unhealthy when a pending log is older')
+        .default(5 * 60_000, '5m')
+        .argParser(duration('--max-pending-age')),
+    )
+    .addOption(new Option('--limit <n>', 'how many waiting and failed logs to list').default(50).argParser(positiveInt('--limit')))
+    .action(
+      run(async (flags: StatusFlags) => {
+        const { config } = await load();
+        const { statusCommand } = await import('./commands/status.js');
+        return statusCommand(config, { maxPendingAgeMs: flags.maxPendingAge, limit: flags.limit, json: flags.json ?? false });
+      }),
+    );
+
+  program
+    .command('prune')
+    .summary('delete synced and skipped logs older than --older-than')
+    .description('Delete synced and skipped logs older than the age, in batches. Pending and failed logs are never deleted.')
+    .addOption(new Option('--older-than <duration>', 'required: the age, e.g. 7d').argParser(duration('--older-than')))
+    .addOption(new Option('--batch-size <n>', 'logs deleted per statement').default(1000).argParser(positiveInt('--batch-size')))
+    .action(
+      run(async (flags: PruneFlags) => {
+        if (flags.olderThan === undefined) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 7d');
+        const { config, logger } = await load();
+        const { pruneCommand } = await import('./commands/prune.js');
+        return pruneCommand(config, logger, { olderThanMs: flags.olderThan, batchSize: flags.batchSize });
+      }),
+    );
+
+  program
+    .command('replay')
+    .description('one sweep of all pending logs, then exit')
+    .action(
+      run(async () => {
+        const { config, logger } = await load();
+        const { replayCommand } = await import('./commands/replay.js');
+        return replayCommand(config, logger);
+      }),
+    );
+
+  program
+    .command('retry')
+    .summary('signal forceRetry to waiting workflows; restart failed logs')
+    .description(
+      'Signal forceRetry to the workflows of waiting logs; a failed log becomes pending again with a fresh run. ' +
+        'Takes log ids, or --failed for every failed log (of one mapping). Exits 1 when an id does not exist.',
+    )
+    .argument('[logId...]', 'the logs to retry')
+    .option('--failed', 'every failed log')
+    .option('--mapping <name>', "with --failed: only this mapping's")
+    .action(
+      run(async (ids: string[], flags: RetryFlags) => {
+        const target = retryTarget(ids, flags.failed ?? false, flags.mapping);
+        const { config, logger } = await load();
+        const { retryCommand } = await import('./commands/retry.js');
+        return retryCommand(config, logger, target);
+      }),
+    );
+
+  program
+    .command('backfill')
+    .summary('carry the rows that exist now (resumable, with a progress bar)')
+    .description(
+      'Carry the rows that exist now: one backfill workflow per mapping, keyset chunks, resumable. ' +
+        'Waits with a progress bar unless --detach; --all goes parents first; --cancel stops a running backfill.',
+    )
+    .argument('[mapping...]', 'the mappings to backfill (or --all)')
+    .option('--all', 'every mapping, parents first')
+    .option('--where <sql>', 'only the source rows this SQL condition matches')
+    .addOption(new Option('--batch <n>', 'rows per chunk').default(1000).argParser(positiveInt('--batch')))
+    .option('--detach', 'start the workflows and exit, without waiting')
+    .option('--cancel', 'cancel the running backfill instead')
+    .action(
+      run(async (names: string[], flags: BackfillFlags) => {
+        const mappings = mappingsArg('backfill', names, flags.all ?? false);
+        const { config, logger } = await load();
+        const { backfillCommand } = await import('./commands/backfill.js');
+        return backfillCommand(config, logger, {
+          mappings,
+          where: flags.where,
+          batch: flags.batch,
+          detach: flags.detach ?? false,
+          cancel: flags.cancel ?? false,
+        });
+      }),
+    );
+
+  program
+    .command('verify')
+    .summary('compare transform(source) with the target; exit 1 when anything differs')
+    .description('Compare transform(source) with the target; exit 1 when anything differs. --repair carries the differences, then verifies again.')
+    .argument('[mapping...]', 'the mappings to verify (or --all)')
+    .option('--all', 'every mapping')
+    .option('--repair', 'carry the differences through a backfill, then verify again')
+    .option('--json', 'the report as JSON')
+    .addOption(new Option('--batch <n>', 'rows read per query').default(1000).argParser(positiveInt('--batch')))
+    .action(
+      run(async (names: string[], flags: VerifyFlags) => {
+        const mappings = mappingsArg('verify', names, flags.all ?? false);
+        const { config, logger } = await load();
+        const { verifyCommand } = await import('./commands/verify.js');
+        return verifyCommand(config, logger, { mappings, repair: flags.repair ?? false, json: flags.json ?? false, batch: flags.batch });
+      }),
+    );
+
+  program
+    .command('init')
+    .summary("write a starter config from the database's own schema")
+    .description("Write a starter config from the database's own schema. DATABASE_URL names the database.")
+    .option('--from <schema>', 'required: the source schema')
+    .option('--to <schema>', 'required: the target schema')
+    .option('--pair <source=target>', 'pair two tables whose names differ (repeatable)', collect)
+    .option('--out <file>', 'the file to write', 'ferry.config.ts')
+    .option('--force', 'overwrite --out when it exists')
+    .action(
+      run(async (flags: InitFlags) => {
+        if (!flags.from || !flags.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
+        const databaseUrl = process.env.DATABASE_URL;
+        if (!databaseUrl) throw new UsageError('init reads the database that DATABASE_URL names: set it');
+        const { initCommand } = await import('./commands/init.js');
+        return initCommand({ databaseUrl, from: flags.from, to: flags.to, pairs: flags.pair ?? [], out: flags.out, force: flags.force ?? false });
+      }),
+    );
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = ferryProgram((c) => (code = c));
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    // commander printed its message (or the help) already.
+    if (err.code === 'commander.unknownCommand') {
+      process.stderr.write('\n');
+      program.outputHelp({ error: true });
+    }
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  return code;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     // By name: the classes live in modules this file loads only when needed.
-    if (['ConfigError', 'UsageError', 'BulkUsageError'].includes((err as Error).name) || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (['ConfigError', 'UsageError', 'BulkUsageError'].includes((err as Error).name)) {
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }
