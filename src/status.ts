@@ -1,4 +1,5 @@
-import { syncLogWorkflowId, type WaitLink } from './contract/index.js';
+import type { WaitLink } from './contract/index.js';
+import { syncLogWorkflowId } from './contract/names.js';
 import type { FerryConfig } from './config.js';
 import { backfillRuns, logTable, type Pool } from './db/index.js';
 import { webUiLink } from './web-ui.js';

@@ -1,6 +1,6 @@
 // Checks across mappings, and what parsing resolves once: each pair's
 // conflict policies. Readers never default a setting again.
-import { channelFor } from '../contract/index.js';
+import { channelFor } from '../contract/names.js'; // not the index: it loads the Temporal SDK, which status and prune never need
 import { findCycle } from '../graph.js';
 import { MAX_IDENTIFIER_BYTES, parseTable } from '../table-name.js';
 import { ConfigError } from './errors.js';
