@@ -48,6 +48,7 @@ export function createBackfillActivities({ pool, config, carryLogs }: BackfillDe
         lastKey,
         carried: carried.synced,
         skipped: carried.skipped + (read - ids.length),
+        byMapping: carried.byMapping,
         handOff: carried.leftover,
         waiters: carried.waiters,
       };

@@ -69,7 +69,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
           // A row that waits for a parent or fails leaves for its own syncLog.
           keep = outcome.status === 'synced' || outcome.status === 'skipped';
           if (keep) {
-            result[outcome.status as 'synced' | 'skipped']++;
+            carried(result, log, outcome.status as 'synced' | 'skipped');
             wakeIfWaited(result, log);
           } else result.leftover.push(leave(config.instance, log));
         }
@@ -92,7 +92,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
         const outcome = await new Carry(singleRowIO(client), log, carrier).run();
         if (outcome.status === 'waiting_parent' || outcome.status === 'failed') throw new LeaveChunk();
         await client.query('RELEASE SAVEPOINT carry_row');
-        result[outcome.status]++;
+        carried(result, loaded, outcome.status);
         result.waiters.push(...outcome.waiters);
         wakeIfWaited(result, loaded);
       } catch (err) {
@@ -206,7 +206,12 @@ function leave(instance: string, log: LogRow): SyncLogInput {
 }
 
 function emptyResult(): BatchResult {
-  return { synced: 0, skipped: 0, leftover: [], waiters: [] };
+  return { synced: 0, skipped: 0, byMapping: {}, leftover: [], waiters: [] };
+}
+
+function carried(result: BatchResult, log: LogRow, status: 'synced' | 'skipped'): void {
+  result[status]++;
+  (result.byMapping[log.mapping] ??= { synced: 0, skipped: 0 })[status]++;
 }
 
 function byRank(ranks: Map<string, number>) {

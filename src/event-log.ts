@@ -23,5 +23,9 @@ export function logEvents(events: FerryEvents, logger: Logger): void {
     if (retryable) logger.warn(fields, `log ${logId}: ${activity} failed, Temporal retries it`);
     else logger.error(fields, `log ${logId}: ${activity} failed for good`);
   });
+  events.on('chunkDone', ({ workflowId, activity, byMapping, leftover }) => {
+    const counts = Object.entries(byMapping).map(([m, n]) => `${m} ${n.synced} synced, ${n.skipped} skipped`);
+    logger.info({ workflowId, activity, byMapping, leftover }, `chunk carried: ${counts.join('; ') || 'nothing'}${leftover ? `; ${leftover} left for their own syncLog` : ''}`);
+  });
   events.on('dispatched', ({ count, carrier }) => logger.debug({ count, carrier }, 'workflows started'));
 }

@@ -28,6 +28,8 @@ export interface FerryEventMap {
    * found it final (nothing was written, nothing to count again).
    * `latencyMs`: from the change's capture to now, for synced logs.
    */
+  /** A batch or backfill chunk carried many logs in one transaction: counts per mapping (no line per log). */
+  chunkDone: [{ workflowId?: string; activity: string; byMapping: Record<string, { synced: number; skipped: number }>; leftover: number }];
   syncDone: [SyncRef & { status: 'synced' | 'skipped' | 'failed'; detail: string; already: boolean; latencyMs?: number }];
   /** The log's parent is not in its target yet; the workflow waits on a durable timer. */
   syncWaiting: [SyncRef & { parent: MissingParent; attempts: number }];

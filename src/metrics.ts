@@ -108,6 +108,12 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     syncs.inc({ mapping: unknown(e.mapping), status: e.status });
     if (e.latencyMs !== undefined) latency.observe({ mapping: unknown(e.mapping) }, e.latencyMs / 1000);
   });
+  deps.events.on('chunkDone', (e) => {
+    for (const [mapping, n] of Object.entries(e.byMapping)) {
+      if (n.synced) syncs.inc({ mapping, status: 'synced' }, n.synced);
+      if (n.skipped) syncs.inc({ mapping, status: 'skipped' }, n.skipped);
+    }
+  });
   deps.events.on('syncWaiting', (e) => waits.inc({ mapping: unknown(e.mapping) }));
   deps.events.on('syncError', (e) => errors.inc({ mapping: unknown(e.mapping), activity: e.activity, retryable: String(e.retryable) }));
   deps.events.on('listenerReconnecting', () => reconnects.inc());

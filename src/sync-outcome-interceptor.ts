@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { ApplyResult, SyncLogInput } from './contract/index.js';
+import type { ApplyResult, BatchResult, ChunkResult, SyncLogInput } from './contract/index.js';
 import type { FerryEvents, SyncRef } from './events.js';
 
 export interface ObserveDeps {
@@ -10,15 +10,22 @@ export interface ObserveDeps {
 
 /**
  * An activity inbound interceptor that turns each applyChange / markFailed
- * outcome into a FerryEvents event (logs and metrics hang off those). Local
- * activities pass through it too. It only watches: a failure to observe never
- * changes what the activity returns or throws.
+ * outcome into a FerryEvents event, and each chunk a batch or a backfill
+ * carried into one event with its counts per mapping (logs and metrics hang
+ * off those). Local activities pass through it too. It only watches: a
+ * failure to observe never changes what the activity returns or throws.
  */
 export function observeActivities(deps: ObserveDeps): ActivityInterceptorsFactory {
   const inbound: ActivityInboundCallsInterceptor = {
     async execute(input, next) {
       const info = Context.current().info;
       const activity = info.activityType;
+      if (activity === 'carryBatch' || activity === 'backfillChunk') {
+        const result = (await next(input)) as BatchResult | ChunkResult;
+        const leftover = 'leftover' in result ? result.leftover.length : result.handOff.length;
+        deps.events.emit('chunkDone', { workflowId: info.workflowExecution?.workflowId, activity, byMapping: result.byMapping, leftover });
+        return result;
+      }
       if (activity !== 'applyChange' && activity !== 'markFailed') return next(input);
       // Both activities take the workflow's input first: log id and mapping.
       const { logId, mapping } = input.args[0] as SyncLogInput;

@@ -131,4 +131,16 @@ describe('/metrics', () => {
     expect(text).toMatch(/^temporal_\w+/m);
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });
+
+  it('counts the rows a batch carried, per mapping, as syncs', async () => {
+    const before = sample(await metrics(), 'ferry_syncs_total{mapping="users_to_accounts",status="synced"}') ?? 0;
+    await db.pool.query(`INSERT INTO portal.users (email, full_name) SELECT 'b' || i || '@example.com', 'Batch ' || i FROM generate_series(1, 300) i`);
+    const text = await waitFor('300 more users counted', async () => {
+      const t = await metrics();
+      return (sample(t, 'ferry_syncs_total{mapping="users_to_accounts",status="synced"}') ?? 0) - before === 300 ? t : undefined;
+    });
+    expect(sample(text, 'ferry_dispatched_logs_total{carrier="batch"}')).toBeGreaterThanOrEqual(1);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE workflow_id LIKE '%-batch-%'`);
+    expect(rows[0].n).toBeGreaterThanOrEqual(200); // carried in batches, not one workflow each
+  });
 });

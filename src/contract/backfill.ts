@@ -66,6 +66,8 @@ export interface ChunkResult {
   lastKey: string | null;
   carried: number;
   skipped: number;
+  /** Carried and skipped logs per mapping (the chunk's own; a tree's pulled-in parents may add others). */
+  byMapping: Record<string, { synced: number; skipped: number }>;
   /** Logs that must wait for a parent or failed: each gets its own syncLog. */
   handOff: SyncLogInput[];
   /** Logs that waited for a row this chunk carried: their workflows get a wake-up. */

@@ -73,6 +73,8 @@ export interface SyncBatchInput {
 export interface BatchResult {
   synced: number;
   skipped: number;
+  /** The same counts per mapping (metrics and logs count syncs per mapping). */
+  byMapping: Record<string, { synced: number; skipped: number }>;
   leftover: SyncLogInput[];
   waiters: number[];
 }
