@@ -1,9 +1,10 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { backfillChunkStatement } from './backfill-sql.js';
 import { countSourceRows } from './count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
 import type { BackfillActivities, BatchResult, ChunkInput, ChunkResult } from '../src/contract/index.js';
 import { backfillRuns, lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';
+import { whileHeartbeating } from './heartbeat.js';
 import { deleteTarget, markOwnWrite } from './upsert.js';
 
 export interface BackfillDeps {
@@ -34,24 +35,25 @@ export function createBackfillActivities({ pool, config, carryLogs }: BackfillDe
      * logs are carried as one batch, under the same rules as any change; a
      * row that must wait or fails leaves for its own syncLog.
      */
-    async backfillChunk(input: ChunkInput): Promise<ChunkResult> {
-      const mapping = mappingNamed(input.mapping);
-      const statement = backfillChunkStatement(mapping, { ...input, limit: input.batch });
-      const { rows } = await pool.query<{ read: number; last_key: string | null; ids: (string | number)[] }>(statement);
-      const { read, last_key: lastKey } = rows[0]!;
-      const ids = rows[0]!.ids.map(Number);
-      Context.current().heartbeat(0);
-      // The backfill logs are stamped with this workflow's id: the chunk carrier takes them as a batch's.
-      const carried = await carryLogs(ids, input.workflowId);
-      return {
-        read,
-        lastKey,
-        carried: carried.synced,
-        skipped: carried.skipped + (read - ids.length),
-        byMapping: carried.byMapping,
-        handOff: carried.leftover,
-        waiters: carried.waiters,
-      };
+    backfillChunk(input: ChunkInput): Promise<ChunkResult> {
+      return whileHeartbeating(async () => {
+        const mapping = mappingNamed(input.mapping);
+        const statement = backfillChunkStatement(mapping, { ...input, limit: input.batch });
+        const { rows } = await pool.query<{ read: number; last_key: string | null; ids: (string | number)[] }>(statement);
+        const { read, last_key: lastKey } = rows[0]!;
+        const ids = rows[0]!.ids.map(Number);
+        // The backfill logs are stamped with this workflow's id: the chunk carrier takes them as a batch's.
+        const carried = await carryLogs(ids, input.workflowId);
+        return {
+          read,
+          lastKey,
+          carried: carried.synced,
+          skipped: carried.skipped + (read - ids.length),
+          byMapping: carried.byMapping,
+          handOff: carried.leftover,
+          waiters: carried.waiters,
+        };
+      });
     },
 
     async recordBackfill(workflowId, progress, state): Promise<void> {

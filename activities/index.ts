@@ -4,6 +4,7 @@ import { logTable } from '../src/db/index.js';
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
 import { createCarryLogs } from './carry-chunk.js';
 import { createBackfillActivities } from './backfill.js';
+import { whileHeartbeating } from './heartbeat.js';
 import { checkInstance } from './instance.js';
 
 /**
@@ -19,7 +20,7 @@ export function createActivities(deps: ApplyDeps) {
 
     async carryBatch(input: SyncBatchInput, carrier: string): Promise<BatchResult> {
       checkInstance(deps.config, { ...input, logId: input.first, mapping: '', table: '' });
-      return carryLogs(input.logIds, carrier);
+      return whileHeartbeating(() => carryLogs(input.logIds, carrier));
     },
 
     async markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void> {

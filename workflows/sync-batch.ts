@@ -21,6 +21,9 @@ export async function syncBatch(input: SyncBatchInput): Promise<SyncBatchResult>
     // Chunks run on their own task queue and worker slots (worker.ts).
     taskQueue: batchTaskQueue(taskQueue),
     startToCloseTimeout: '5m',
+    // The chunk heartbeats on a timer (activities/heartbeat.ts): a worker
+    // killed mid-chunk is noticed in seconds, and the chunk runs again elsewhere.
+    heartbeatTimeout: '10s',
     retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
   });
   const result = await carryBatch(input, workflowInfo().workflowId);
