@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parseConfig, type FerryConfig } from '../src/config.js';
 import { createPool, type Pool } from '../src/db/index.js';
-import { migrate } from '../src/migrate.js';
+import { migrate } from '../src/capture/migrate.js';
 import { exampleMappings } from '../example/mappings.js';
 
 const SCHEMA = readFileSync(fileURLToPath(new URL('../example/schema.sql', import.meta.url)), 'utf8');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm ci` / `npm install` in this project: compile dist/ (bin/build.mjs) and
-// provision the Temporal CLI into .tools/ (src/temporal-cli.ts says how).
+// provision the Temporal CLI into .tools/ (src/temporal/cli-lookup.ts says how).
 // Never fails the install: what did not work is said here and again, with
 // what to do, when `npm start` or `npm test` needs it.
 import { spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ function find(dir, name) {
 
 try {
   const { tsImport } = await import('tsx/esm/api');
-  const { provisionTemporalCli } = await tsImport(find(path.join(root, 'src'), 'temporal-cli.ts'), import.meta.url);
+  const { provisionTemporalCli } = await tsImport(find(path.join(root, 'src'), 'cli-lookup.ts'), import.meta.url);
   const cli = provisionTemporalCli();
   if (cli) console.log(`ferry: Temporal CLI: ${path.relative(root, cli).startsWith('..') ? cli : path.relative(root, cli)}`);
   else console.log('ferry: no Temporal CLI found or installed; the Temporal SDK will try to download one at the first start');

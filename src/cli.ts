@@ -163,7 +163,7 @@ function ferryProgram(done: (code: number) => void): Command {
       run(async (flags: MigrateFlags) => {
         const { config, logger } = await load();
         if (flags.print) {
-          const { printableDdl } = await import('./migrate.js');
+          const { printableDdl } = await import('./capture/migrate.js');
           process.stdout.write(printableDdl(config));
           return 0;
         }

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from './dev-server.js';
 import { startLocalPostgres } from './local-postgres.js';
-import { portAnswers } from './net.js';
+import { freePort, portAnswers } from './net.js';
 import type { Logger } from './logger.js';
 
 export const DEV_PG_DIR = '.ferry/pg';

@@ -13,3 +13,16 @@ export function portAnswers(host: string, port: number, timeoutMs = 1000): Promi
     socket.once('error', () => done(false));
   });
 }
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

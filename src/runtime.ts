@@ -2,16 +2,16 @@ import { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { requiredParentLoops, type FerryConfig } from './config.js';
 import { createPool, type Pool } from './db/index.js';
-import { Dispatcher } from './dispatcher.js';
-import { logEvents } from './event-log.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { logEvents } from './operate/event-log.js';
 import { FerryEvents } from './events.js';
-import type { HttpServer } from './http.js';
-import { Listener } from './listener.js';
+import type { HttpServer } from './operate/http.js';
+import { Listener } from './dispatch/listener.js';
 import type { Logger } from './logger.js';
-import { startOpsServer } from './ops-server.js';
-import { connectClient } from './temporal.js';
-import { connectNative } from './worker.js';
-import { WorkerSupervisor } from './worker-supervisor.js';
+import { startOpsServer } from './operate/ops-server.js';
+import { connectClient } from './temporal/client.js';
+import { connectNative } from './worker/worker.js';
+import { WorkerSupervisor } from './worker/supervisor.js';
 
 export interface RunOptions {
   config: FerryConfig;

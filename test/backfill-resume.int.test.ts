@@ -7,7 +7,7 @@ import { startBackfill } from '../src/bulk/backfill-run.js';
 import { verifyMapping } from '../src/bulk/verify.js';
 import type { FerryConfig } from '../src/config.js';
 import { progressQuery, type BackfillProgress } from '../src/contract/index.js';
-import { migrate } from '../src/migrate.js';
+import { migrate } from '../src/capture/migrate.js';
 import { jsonLines, spawnCli, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';

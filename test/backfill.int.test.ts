@@ -7,7 +7,7 @@ import { startBackfill, waitForBackfill } from '../src/bulk/backfill-run.js';
 import { verifyMapping } from '../src/bulk/verify.js';
 import { mappingByName, type FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import type { StatusReport } from '../src/status.js';
+import type { StatusReport } from '../src/operate/status.js';
 import { backfillWorkflowId, progressQuery, type BackfillProgress } from '../src/contract/index.js';
 import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';

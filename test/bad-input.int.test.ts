@@ -4,7 +4,7 @@
 // stays up and every other row goes on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FerryConfig, Row } from '../src/config.js';
-import { channelsFor } from '../src/listener.js';
+import { channelsFor } from '../src/dispatch/listener.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
-import { migrate, sqlFiles, triggerPlan } from '../src/migrate.js';
+import { migrate, sqlFiles, triggerPlan } from '../src/capture/migrate.js';
 import { quoteLiteral, quoteTable } from '../src/statements.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';

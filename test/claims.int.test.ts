@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
-import { ClaimOwner } from '../src/claims.js';
+import { ClaimOwner } from '../src/dispatch/claims.js';
 import { logTable } from '../src/db/index.js';
-import { migrate } from '../src/migrate.js';
+import { migrate } from '../src/capture/migrate.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { jsonLines, spawnCli, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';

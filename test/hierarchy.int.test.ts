@@ -7,7 +7,7 @@ import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { withTransaction } from '../src/db/index.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { collectStatus, formatStatus } from '../src/status.js';
+import { collectStatus, formatStatus } from '../src/operate/status.js';
 import { stateQuery, syncLogWorkflowId } from '../src/contract/index.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';

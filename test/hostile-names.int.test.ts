@@ -100,7 +100,7 @@ describe('hostile identifiers', () => {
   });
 
   it('migrate is idempotent on these names (keeps their triggers)', async () => {
-    const { migrate } = await import('../src/migrate.js');
+    const { migrate } = await import('../src/capture/migrate.js');
     const result = await migrate(db.pool, config);
     expect(result.dropped).toEqual([]);
     await db.pool.query(`UPDATE ${USERS} SET ${q('select')} = 'Grace'`);

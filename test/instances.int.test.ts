@@ -5,7 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FerryConfig } from '../src/config.js';
 import { FerryInstance, SYNC_LOG_WORKFLOW, syncLogWorkflowId } from '../src/contract/index.js';
-import { retryLog } from '../src/retry.js';
+import { retryLog } from '../src/operate/retry.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { exampleMappings } from '../example/mappings.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';

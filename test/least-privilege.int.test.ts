@@ -7,7 +7,7 @@ import { exampleMappings } from '../example/mappings.js';
 import { parseConfig, type FerryConfig } from '../src/config.js';
 import { createPool } from '../src/db/index.js';
 import { silentLogger } from '../src/logger.js';
-import { migrate } from '../src/migrate.js';
+import { migrate } from '../src/capture/migrate.js';
 import { runFerry, type FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';

@@ -3,10 +3,10 @@
 // that is killed while they wait.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FerryConfig } from '../src/config.js';
-import { startSyncWorkflow } from '../src/dispatcher.js';
+import { startSyncWorkflow } from '../src/dispatch/dispatcher.js';
 import { silentLogger } from '../src/logger.js';
-import { retryLog } from '../src/retry.js';
-import { connectClient } from '../src/temporal.js';
+import { retryLog } from '../src/operate/retry.js';
+import { connectClient } from '../src/temporal/client.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { stateQuery, syncLogWorkflowId } from '../src/contract/index.js';
 import { chainMappings, insertOrderThenUser, ORDER_LINES_SQL } from './support/chain.js';

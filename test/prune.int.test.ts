@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
-import { migrate } from '../src/migrate.js';
-import { pruneLogs } from '../src/prune.js';
+import { migrate } from '../src/capture/migrate.js';
+import { pruneLogs } from '../src/operate/prune.js';
 import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
 

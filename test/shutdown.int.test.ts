@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
-import { migrate } from '../src/migrate.js';
+import { migrate } from '../src/capture/migrate.js';
 import { jsonLines, startServing, writeCliConfig, type CliRun } from './support/cli.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';

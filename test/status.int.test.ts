@@ -6,7 +6,7 @@ import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
-import type { StatusReport } from '../src/status.js';
+import type { StatusReport } from '../src/operate/status.js';
 import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
-import { startSyncWorkflow } from '../src/dispatcher.js';
+import { startSyncWorkflow } from '../src/dispatch/dispatcher.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import { createTestDatabase, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings, exampleSubset } from '../example/mappings.js';
-import { migrate } from '../src/migrate.js';
+import { migrate } from '../src/capture/migrate.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 

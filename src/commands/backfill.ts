@@ -7,7 +7,7 @@ import { backfillWorkflowId } from '../contract/index.js';
 import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { quoteTable } from '../statements.js';
-import { connectClient, webUiLink } from '../temporal.js';
+import { connectClient, webUiLink } from '../temporal/client.js';
 
 export interface BackfillOptions {
   /** Mapping names, or every mapping (parents first). */

@@ -2,12 +2,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FerryConfig } from '../config.js';
 import { withPool } from '../db/index.js';
-import type { DevServer } from '../dev-server.js';
+import type { DevServer } from '../temporal/dev-server.js';
 import type { Logger } from '../logger.js';
 import { devDatabase, type DevDatabase } from '../dev-database.js';
-import { ensureDatabase } from '../migrate.js';
+import { ensureDatabase } from '../capture/migrate.js';
 import type { RunOptions } from '../runtime.js';
-import { defaultUiUrl } from '../web-ui.js';
+import { defaultUiUrl } from '../operate/web-ui.js';
 import { migrateCommand } from './migrate.js';
 import { serveUntilSignal, showStatusIfInteractive } from './serve.js';
 
@@ -18,7 +18,7 @@ import { serveUntilSignal, showStatusIfInteractive } from './serve.js';
  * `dev.setupSql`, migrate, then `start`.
  */
 export async function devCommand(config: FerryConfig, logger: Logger, serving: Pick<RunOptions, 'http' | 'shutdownGraceTime'>): Promise<number> {
-  const { startDevServer, temporalAnswers } = await import('../dev-server.js');
+  const { startDevServer, temporalAnswers } = await import('../temporal/dev-server.js');
   let server: DevServer | undefined;
   const address = config.temporal.address;
   let uiUrl = config.temporal.uiUrl ?? defaultUiUrl(address);

@@ -1,14 +1,14 @@
 import type { FerryConfig } from '../config.js';
 import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
-import { migrate } from '../migrate.js';
-import { connectClient, registerSearchAttributes } from '../temporal.js';
+import { migrate } from '../capture/migrate.js';
+import { connectClient, registerSearchAttributes } from '../temporal/client.js';
 
 /** `ferry migrate`: the database side, then the search attributes in the namespace. */
 export async function migrateCommand(config: FerryConfig, logger: Logger): Promise<number> {
   const result = await withPool(config.database.url, 1, (pool) => migrate(pool, config));
   logger.info(result, 'database migrated');
-  const { temporalAnswers } = await import('../dev-server.js');
+  const { temporalAnswers } = await import('../temporal/dev-server.js');
   if (!(await temporalAnswers(config.temporal.address, 5000))) {
     logger.error({ address: config.temporal.address }, 'Temporal unreachable: search attributes not registered; run `ferry migrate` again once it is up');
     return 1;

@@ -1,7 +1,7 @@
 import type { FerryConfig } from '../config.js';
 import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
-import { pruneLogs } from '../prune.js';
+import { pruneLogs } from '../operate/prune.js';
 
 export interface PruneOptions {
   olderThanMs: number;

@@ -8,7 +8,7 @@ export type RetryTarget = number[] | { failed: true; mapping?: string };
 /** `ferry retry`: log ids, or every failed log (of one mapping). Exit 1 when an id does not exist. */
 export function retryCommand(config: FerryConfig, logger: Logger, target: RetryTarget): Promise<number> {
   return withTemporal(config, logger, async (pool, client) => {
-    const { failedLogIds, retryLog } = await import('../retry.js');
+    const { failedLogIds, retryLog } = await import('../operate/retry.js');
     const ids = Array.isArray(target) ? target : await failedLogIds(pool, target.mapping);
     if (!Array.isArray(target) && ids.length === 0) console.log('no failed logs');
     let code = 0;

@@ -1,7 +1,7 @@
 import type { FerryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { FerryProcess } from '../runtime.js';
-import { defaultUiUrl } from '../temporal.js';
+import { defaultUiUrl } from '../temporal/client.js';
 import { displayUrl, isInteractive, startStatusDisplay } from '../terminal.js';
 
 /** On a terminal, `dev` and `start` show a banner and a live status line; piped output stays JSON lines. */

@@ -1,6 +1,6 @@
 import type { FerryConfig } from '../config.js';
 import { withPool } from '../db/index.js';
-import { collectStatus, formatStatus } from '../status.js';
+import { collectStatus, formatStatus } from '../operate/status.js';
 
 export interface StatusOptions {
   maxPendingAgeMs: number;

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { startBackfill, waitForBackfill } from '../bulk/backfill-run.js';
 import { formatProgress } from '../bulk/progress-bar.js';
 import { verifyMapping, type VerifyReport } from '../bulk/verify.js';
-import { connectClient } from '../temporal.js';
+import { connectClient } from '../temporal/client.js';
 import { selectMappings } from './backfill.js';
 
 export interface VerifyCommandOptions {

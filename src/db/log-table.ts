@@ -31,7 +31,7 @@ export interface LogRow {
   /** The workflow that carried (or carries) the log. */
   workflow_id: string | null;
   dispatched_at: Date | null;
-  /** The dispatcher (owner id, see src/claims.ts) that claimed it last. */
+  /** The dispatcher (owner id, see src/dispatch/claims.ts) that claimed it last. */
   claimed_by: number | null;
   superseded_by: number | null;
   waiting_mapping: string | null;

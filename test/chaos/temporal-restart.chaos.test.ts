@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
-import { freePort, startDevServer, type DevServer } from '../../src/dev-server.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/net.js';
 import { expectRecovered, faultDeployment, runFaultCase, type FaultDeployment } from '../support/fault-case.js';
 import { namespaceForFile } from '../support/names.js';
 

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { freePort, startDevServer } from '../../src/dev-server.js';
-import { TemporalCliMissing } from '../../src/temporal-cli.js';
-import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { startDevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/net.js';
+import { TemporalCliMissing } from '../../src/temporal/cli-lookup.js';
+import { WORKFLOWS_PATH } from '../../src/worker/worker.js';
 import { testPostgres } from './postgres.js';
 import { namespaceForFile } from './names.js';
 

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { parseConfig, type FerryConfig, type FerryConfigInput } from '../../src/config.js';
 import { createPool, type Pool } from '../../src/db/index.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
-import { migrate } from '../../src/migrate.js';
+import { migrate } from '../../src/capture/migrate.js';
 import { runFerry, type FerryProcess } from '../../src/runtime.js';
 import { fileSlug, namespaceForFile } from './names.js';
 import { waitFor } from './wait.js';

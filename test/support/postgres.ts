@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/dev-server.js';
+import { freePort } from '../../src/net.js';
 import { startLocalPostgres } from '../../src/local-postgres.js';
 import { portAnswers } from '../../src/net.js';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/dev-server.js';
+import { freePort } from '../../src/net.js';
 import { startLocalPostgres, type LocalPostgres } from '../../src/local-postgres.js';
 
 export interface PrivatePostgres {

@@ -3,20 +3,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
-import { createActivities } from '../activities/index.js';
-import { retryUntilDone } from './backoff.js';
-import type { FerryConfig } from './config.js';
-import type { Pool } from './db/index.js';
-import { freePort } from './dev-server.js';
-import type { FerryEvents } from './events.js';
-import type { Logger } from './logger.js';
+import { createActivities } from '../../activities/index.js';
+import { retryUntilDone } from '../backoff.js';
+import type { FerryConfig } from '../config.js';
+import type { Pool } from '../db/index.js';
+import { freePort } from '../net.js';
+import type { FerryEvents } from '../events.js';
+import type { Logger } from '../logger.js';
 import { observeActivities } from './sync-outcome-interceptor.js';
-import { batchTaskQueue } from './contract/index.js';
+import { batchTaskQueue } from '../contract/index.js';
 
 const SELF = fileURLToPath(import.meta.url);
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${path.extname(SELF)}`, import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../../workflows/index${path.extname(SELF)}`, import.meta.url));
 /** Built with compiled Ferry (bin/build.mjs → dist/): no bundling at start. From the sources there is none. */
-const PREBUILT_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+const PREBUILT_BUNDLE = fileURLToPath(new URL('../../workflow-bundle.js', import.meta.url));
 
 export interface WorkerDeps {
   config: FerryConfig;

@@ -1,5 +1,5 @@
 import type { Connection } from '@temporalio/client';
-import type { Pool } from './db/index.js';
+import type { Pool } from '../db/index.js';
 
 export interface HealthCheck {
   ok: boolean;

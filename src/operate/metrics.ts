@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { logTable, type Pool } from './db/index.js';
-import type { FerryEvents } from './events.js';
+import { logTable, type Pool } from '../db/index.js';
+import type { FerryEvents } from '../events.js';
 
 export interface MetricsDeps {
   pool: Pool;

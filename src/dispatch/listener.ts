@@ -1,11 +1,11 @@
 import pgListen, { type Subscriber } from 'pg-listen';
-import { jitteredDelay, retryUntilDone } from './backoff.js';
-import type { FerryConfig } from './config.js';
-import { channelFor } from './contract/index.js';
+import { jitteredDelay, retryUntilDone } from '../backoff.js';
+import type { FerryConfig } from '../config.js';
+import { channelFor } from '../contract/index.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { FerryEvents } from './events.js';
-import type { Logger } from './logger.js';
-import { parseTable } from './table-name.js';
+import type { FerryEvents } from '../events.js';
+import type { Logger } from '../logger.js';
+import { parseTable } from '../table-name.js';
 
 // pg-listen is CommonJS with exports.default; under Node's ESM loader the
 // function sits on .default, under a bundler or vitest it may be the import itself.

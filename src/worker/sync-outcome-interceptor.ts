@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { ApplyResult, BatchResult, ChunkResult, SyncLogInput } from './contract/index.js';
-import type { FerryEvents, SyncRef } from './events.js';
+import type { ApplyResult, BatchResult, ChunkResult, SyncLogInput } from '../contract/index.js';
+import type { FerryEvents, SyncRef } from '../events.js';
 
 export interface ObserveDeps {
   events: FerryEvents;

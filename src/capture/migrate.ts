@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, type FerryConfig } from './config.js';
-import { channelFor } from './contract/index.js';
-import { withTransaction, type PgClient, type Pool } from './db/index.js';
-import { formatTable, parseTable, type TableName } from './table-name.js';
-import { createTriggerStatements, dropTriggerStatements, type TriggerMapping } from './statements.js';
+import { ConfigError, type FerryConfig } from '../config.js';
+import { channelFor } from '../contract/index.js';
+import { withTransaction, type PgClient, type Pool } from '../db/index.js';
+import { formatTable, parseTable, type TableName } from '../table-name.js';
+import { createTriggerStatements, dropTriggerStatements, type TriggerMapping } from '../statements.js';
 
-export const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
+export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 
 export interface SqlFile {
   id: number;

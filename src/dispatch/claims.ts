@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { logTable } from './db/index.js';
+import { logTable } from '../db/index.js';
 
 /**
  * This process' identity as a claimer of logs: a random owner id whose

@@ -1,12 +1,12 @@
 import { Connection } from '@temporalio/client';
-import type { FerryConfig } from './config.js';
-import type { Pool } from './db/index.js';
-import type { FerryEvents } from './events.js';
+import type { FerryConfig } from '../config.js';
+import type { Pool } from '../db/index.js';
+import type { FerryEvents } from '../events.js';
 import { checkHealth, type HealthDeps } from './health.js';
 import { startHttpServer, type HttpServer } from './http.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { createMetrics } from './metrics.js';
-import { installRuntime } from './worker.js';
+import { installRuntime } from '../worker/worker.js';
 
 export interface OpsServerDeps {
   config: FerryConfig;

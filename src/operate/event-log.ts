@@ -1,5 +1,5 @@
-import type { FerryEvents } from './events.js';
-import type { Logger } from './logger.js';
+import type { FerryEvents } from '../events.js';
+import type { Logger } from '../logger.js';
 
 /**
  * The log lines about syncs, from FerryEvents. Every line about one sync

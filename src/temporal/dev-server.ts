@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from './contract/index.js';
-import { portAnswers } from './net.js';
-import { findTemporalCli, TemporalCliMissing } from './temporal-cli.js';
+import { SEARCH_ATTRIBUTES } from '../contract/index.js';
+import { freePort, portAnswers } from '../net.js';
+import { findTemporalCli, TemporalCliMissing } from './cli-lookup.js';
 
 export interface DevServerOptions {
   ip?: string;
@@ -22,19 +21,6 @@ export interface DevServer {
   stop(): Promise<void>;
   /** kill -9: a crash, for fault tests (a server with dbFilename keeps what it had committed). */
   kill(): Promise<void>;
-}
-
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** True when a Temporal frontend answers at the address. */

@@ -1,9 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { retryUntilDone } from './backoff.js';
-import type { FerryConfig } from './config.js';
-import type { Logger } from './logger.js';
-import { SEARCH_ATTRIBUTES } from './contract/index.js';
+import { retryUntilDone } from '../backoff.js';
+import type { FerryConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { SEARCH_ATTRIBUTES } from '../contract/index.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 
@@ -34,4 +34,4 @@ export async function registerSearchAttributes(client: Client, namespace: string
 }
 
 // Kept in web-ui.ts, which loads without the Temporal client (fast `ferry status`).
-export { defaultUiUrl, webUiLink } from './web-ui.js';
+export { defaultUiUrl, webUiLink } from '../operate/web-ui.js';

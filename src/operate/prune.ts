@@ -1,4 +1,4 @@
-import { logTable, type Pool } from './db/index.js';
+import { logTable, type Pool } from '../db/index.js';
 
 export interface PruneOptions {
   /** Logs captured longer ago than this are pruned, when synced or skipped. */

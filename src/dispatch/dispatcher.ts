@@ -9,14 +9,14 @@ import {
   syncLogWorkflowId,
   type SyncBatchInput,
   type SyncLogInput,
-} from './contract/index.js';
-import { jitteredDelay, pause } from './backoff.js';
-import type { FerryConfig, Mapping } from './config.js';
+} from '../contract/index.js';
+import { jitteredDelay, pause } from '../backoff.js';
+import type { FerryConfig, Mapping } from '../config.js';
 import { ClaimOwner } from './claims.js';
-import { logTable, withTransaction, type Pool } from './db/index.js';
-import { dependencyRanks } from './graph.js';
-import type { FerryEvents } from './events.js';
-import type { Logger } from './logger.js';
+import { logTable, withTransaction, type Pool } from '../db/index.js';
+import { dependencyRanks } from '../graph.js';
+import type { FerryEvents } from '../events.js';
+import type { Logger } from '../logger.js';
 
 /** How soon a dispatcher looks again while a backlog waits for its parents' batches. */
 const HELD_RECHECK_MS = 250;

@@ -1,4 +1,4 @@
-import type { FerryConfig } from './config.js';
+import type { FerryConfig } from '../config.js';
 
 /** Link to a workflow in the Temporal Web UI. */
 export function webUiLink(config: FerryConfig, workflowId: string): string {

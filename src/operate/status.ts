@@ -1,7 +1,7 @@
-import type { WaitLink } from './contract/index.js';
-import { syncLogWorkflowId } from './contract/names.js';
-import type { FerryConfig } from './config.js';
-import { backfillRuns, logTable, type Pool } from './db/index.js';
+import type { WaitLink } from '../contract/index.js';
+import { syncLogWorkflowId } from '../contract/names.js';
+import type { FerryConfig } from '../config.js';
+import { backfillRuns, logTable, type Pool } from '../db/index.js';
 import { webUiLink } from './web-ui.js';
 
 export interface MappingStatus {

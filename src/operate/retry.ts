@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { forceRetrySignal, syncLogWorkflowId, type SyncLogInput } from './contract/index.js';
-import type { FerryConfig } from './config.js';
-import { logTable, type Pool } from './db/index.js';
-import { startSyncWorkflow } from './dispatcher.js';
+import { forceRetrySignal, syncLogWorkflowId, type SyncLogInput } from '../contract/index.js';
+import type { FerryConfig } from '../config.js';
+import { logTable, type Pool } from '../db/index.js';
+import { startSyncWorkflow } from '../dispatch/dispatcher.js';
 
 export type RetryOutcome =
   | 'signalled' // a running workflow was told to look again now
