@@ -1,5 +1,6 @@
 // SQL text that Ferry builds from config. Pure functions, unit-tested; values
 // always travel as parameters, names are always quoted.
+import { createHash } from 'node:crypto';
 import { parseTable } from './table-name.js';
 
 export interface Statement {
@@ -91,17 +92,111 @@ export interface TriggerMapping {
 export const TRIGGER_NAMES = ['ferry_log_insert', 'ferry_log_update', 'ferry_log_delete', 'ferry_refuse_truncate'] as const;
 
 /**
- * The statements that put Ferry's statement-level triggers on a source table.
- * Their arguments: the NOTIFY channel ('' in poll mode), then every mapping
- * that reads the table as (mapping, key, target) triples.
+ * The capture function of one source table (sql/007): `ferry.capture_<table>_<hash>`,
+ * readable in `\df ferry.*`, unique per table (the hash of its schema and name)
+ * and a valid identifier whatever the table is called.
+ */
+export function captureFunctionName(table: string): string {
+  const t = parseTable(table);
+  if (!t) throw new Error(`not a schema-qualified table: ${JSON.stringify(table)}`);
+  const slug = `${t.schema}_${t.name}`.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
+  const hash = createHash('md5').update(`${t.schema}\u0000${t.name}`).digest('hex').slice(0, 8);
+  return `ferry.${quoteIdent(`capture_${slug}_${hash}`)}`;
+}
+
+/**
+ * The body of a table's capture function: static SQL, one INSERT ... SELECT per
+ * mapping and event, so PL/pgSQL plans each once per session instead of
+ * planning a dynamic statement on every write (what sql/003's generic
+ * ferry.capture() did). Same rules as before (README "Capture").
+ */
+function captureBody(mappings: TriggerMapping[], channel: string): string {
+  const notify = channel !== '';
+  const log = 'INSERT INTO ferry.database_trigger_log';
+  const count = notify ? '\n      GET DIAGNOSTICS ferry_count = ROW_COUNT;\n      ferry_logged := ferry_logged + ferry_count;' : '';
+  // Echo suppression: a mapping whose target is among ferry.origin logs nothing.
+  const each = (m: TriggerMapping, sql: string) =>
+    `    IF ferry_origin IS NULL OR NOT (${quoteLiteral(m.target)} = ANY (ferry_origin)) THEN\n      ${sql};${count}\n    END IF;`;
+  const insert = mappings.map((m) =>
+    each(m, `${log} (mapping, table_name, op, row_key)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'INSERT', ferry_n.${quoteIdent(m.key)}::text FROM ferry_new ferry_n`),
+  );
+  const del = mappings.map((m) =>
+    each(
+      m,
+      `${log} (mapping, table_name, op, row_key, old_row)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'DELETE', ferry_o.${quoteIdent(m.key)}::text, to_jsonb(ferry_o) FROM ferry_old ferry_o`,
+    ),
+  );
+  // Old and new tables hold a statement's rows in the same order (Postgres
+  // appends each row's old and new version together), so position pairs them
+  // even when the key changed. OFFSET 0 keeps the pairs a subquery of their
+  // own: each row's image is built once, not once per output row. Aliases
+  // start with ferry_: a whole-row reference must not meet a column of that name.
+  const update = mappings.map((m) =>
+    each(
+      m,
+      `${log} (mapping, table_name, op, row_key, old_row)
+      SELECT ${quoteLiteral(m.name)}, ferry_src, ferry_c.op, ferry_c.row_key, ferry_p.img
+        FROM (SELECT o.pos, to_jsonb(o.rec) AS img, (o.rec).${quoteIdent(m.key)}::text AS old_key, (n.rec).${quoteIdent(m.key)}::text AS new_key
+                FROM (SELECT row_number() OVER () AS pos, ferry_o AS rec FROM ferry_old ferry_o) o
+                JOIN (SELECT row_number() OVER () AS pos, ferry_n AS rec FROM ferry_new ferry_n) n USING (pos)
+               WHERE NOT (o.rec *= n.rec) OFFSET 0) ferry_p
+       CROSS JOIN LATERAL (VALUES (1, 'DELETE', ferry_p.old_key), (2, 'UPDATE', ferry_p.new_key)) ferry_c (step, op, row_key)
+       WHERE ferry_c.step = 2 OR ferry_p.old_key IS DISTINCT FROM ferry_p.new_key
+       ORDER BY ferry_p.pos, ferry_c.step`,
+    ),
+  );
+  const wake = notify
+    ? `
+  -- Notify mode: only a transaction that finds no other transaction's log
+  -- waiting to be dispatched sends a NOTIFY, once per transaction and channel
+  -- (README "Capture"); the payload is empty.
+  IF ferry_logged > 0 AND current_setting('ferry.woke', true) IS DISTINCT FROM ${quoteLiteral(channel)} THEN
+    PERFORM set_config('ferry.woke', ${quoteLiteral(channel)}, true);
+    IF NOT EXISTS (SELECT 1 FROM ferry.database_trigger_log
+                    WHERE status = 'pending' AND dispatched_at IS NULL AND txid <> txid_current()) THEN
+      PERFORM pg_notify(${quoteLiteral(channel)}, '');
+    END IF;
+  END IF;`
+    : '';
+  return `
+-- Ferry's capture (sql/007), written by \`ferry migrate\` from the config.
+DECLARE
+  ferry_origin text[] := string_to_array(nullif(current_setting('ferry.origin', true), ''), ',');
+  ferry_src    text   := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;${notify ? '\n  ferry_logged bigint := 0;\n  ferry_count  bigint;' : ''}
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+${insert.join('\n')}
+  ELSIF TG_OP = 'DELETE' THEN
+${del.join('\n')}
+  ELSE
+${update.join('\n')}
+  END IF;${wake}
+  RETURN NULL;
+END
+`;
+}
+
+/** A dollar-quote tag that the body does not contain (names from the config could). */
+function dollarQuote(body: string): string {
+  let tag = '$ferry$';
+  for (let i = 1; body.includes(tag); i++) tag = `$ferry${i}$`;
+  return `${tag}${body}${tag}`;
+}
+
+/**
+ * The statements that put Ferry's capture on a source table: its capture
+ * function (the mappings that read the table and the NOTIFY channel, '' in
+ * poll mode, are written into it), then one statement-level trigger per event
+ * (transition tables need that), plus the TRUNCATE guard.
  */
 export function createTriggerStatements(table: string, mappings: TriggerMapping[], channel: string): string[] {
-  const args = [channel, ...mappings.flatMap((m) => [m.name, m.key, m.target])].map(quoteLiteral).join(', ');
   const on = quoteTable(table);
+  const fn = captureFunctionName(table);
   const capture = (name: string, event: string, referencing: string) =>
     `CREATE OR REPLACE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} ` +
-    `FOR EACH STATEMENT EXECUTE FUNCTION ferry.capture(${args})`;
+    `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
   return [
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(captureBody(mappings, channel))}`,
     capture('ferry_log_insert', 'INSERT', 'NEW TABLE AS ferry_new'),
     capture('ferry_log_update', 'UPDATE', 'OLD TABLE AS ferry_old NEW TABLE AS ferry_new'),
     capture('ferry_log_delete', 'DELETE', 'OLD TABLE AS ferry_old'),
@@ -110,7 +205,10 @@ export function createTriggerStatements(table: string, mappings: TriggerMapping[
 }
 
 export function dropTriggerStatements(table: string): string[] {
-  return TRIGGER_NAMES.map((name) => `DROP TRIGGER IF EXISTS ${name} ON ${quoteTable(table)}`);
+  return [
+    ...TRIGGER_NAMES.map((name) => `DROP TRIGGER IF EXISTS ${name} ON ${quoteTable(table)}`),
+    `DROP FUNCTION IF EXISTS ${captureFunctionName(table)}()`,
+  ];
 }
 
 /** Linking: insert a target row without its key, letting the database generate it. */

@@ -1,10 +1,11 @@
-// Upgrading a database that the previous version migrated (row triggers,
-// sql/001-002) to statement-level capture, while the app keeps writing.
+// Upgrading a database that an earlier version migrated, while the app keeps
+// writing: from the row trigger (sql/001-002) to statement-level capture, and
+// from 003's generic ferry.capture() to each table's own capture function (007).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import { migrate, sqlFiles, triggerPlan } from '../src/capture/migrate.js';
-import { quoteLiteral, quoteTable } from '../src/statements.js';
+import { captureFunctionName, quoteLiteral, quoteTable } from '../src/statements.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -38,7 +39,7 @@ interface Writer {
 }
 
 /** Inserts a user, then updates it, in a loop on its own connection; records what committed. */
-async function startWriter(n: number): Promise<Writer> {
+async function startWriter(n: number, db: TestDatabase): Promise<Writer> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   const done: string[] = [];
@@ -65,7 +66,7 @@ async function startWriter(n: number): Promise<Writer> {
 describe('ferry migrate on an install of the previous version', () => {
   it('switches to statement triggers in one transaction, and every change made before, during and after is logged once', async () => {
     await installPreviousVersion();
-    const writers = await Promise.all([0, 1, 2, 3].map(startWriter));
+    const writers = await Promise.all([0, 1, 2, 3].map((n) => startWriter(n, db)));
     const changes = () => writers.reduce((n, w) => n + w.done.length, 0);
 
     // A transaction open across the switch: it began under the row trigger,
@@ -105,5 +106,84 @@ describe('ferry migrate on an install of the previous version', () => {
     expect(rows.some((r) => r.new_row === null)).toBe(true);
     const old = await db.pool.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'ferry_log'`);
     expect(old.rowCount).toBe(0);
+  });
+});
+
+describe('ferry migrate on an install with the generic ferry.capture() (sql/003-006)', () => {
+  const file = FILE.replace(/\.test\.ts$/, '_003.test.ts');
+  let db3: TestDatabase;
+  const config3 = () => testConfig(file, db3, { mappings: exampleMappings });
+  beforeAll(async () => {
+    db3 = await createTestDatabase(file);
+  });
+  afterAll(() => db3?.drop());
+
+  /** What migrate left before sql/007: sql/000-006 and ferry.capture()'s statement triggers (poll mode). */
+  async function installGenericCapture(): Promise<void> {
+    for (const file of sqlFiles().filter((f) => f.id <= 6)) {
+      await db3.pool.query(file.sql);
+      if (file.id > 0) await db3.pool.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
+    }
+    for (const [table, mappings] of triggerPlan(config3())) {
+      const args = ['', ...mappings.flatMap((m) => [m.name, m.key, m.target])].map(quoteLiteral).join(', ');
+      const on = quoteTable(table);
+      for (const [name, event, referencing] of [
+        ['ferry_log_insert', 'INSERT', 'NEW TABLE AS ferry_new'],
+        ['ferry_log_update', 'UPDATE', 'OLD TABLE AS ferry_old NEW TABLE AS ferry_new'],
+        ['ferry_log_delete', 'DELETE', 'OLD TABLE AS ferry_old'],
+      ])
+        await db3.pool.query(
+          `CREATE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ferry.capture(${args})`,
+        );
+      await db3.pool.query(`CREATE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()`);
+    }
+  }
+
+  it('switches to per-table capture functions in one transaction, and every change made before, during and after is logged once', async () => {
+    await installGenericCapture();
+    const writers = await Promise.all([0, 1, 2, 3].map((n) => startWriter(n, db3)));
+    const changes = () => writers.reduce((n, w) => n + w.done.length, 0);
+
+    const open = new pg.Client({ connectionString: db3.url });
+    await open.connect();
+    await open.query('BEGIN');
+    await open.query(`INSERT INTO portal.users (id, full_name) VALUES (399001, 'open')`);
+
+    await waitFor('writers under ferry.capture()', () => changes() >= 100);
+    const migrating = migrate(db3.pool, config3());
+    await waitFor('migrate waiting for the open transaction', async () => {
+      const { rows } = await db3.pool.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            AND wait_event_type = 'Lock' AND query LIKE '%DROP FUNCTION IF EXISTS ferry.capture()%'`,
+      );
+      return rows.length > 0;
+    });
+    await open.query(`UPDATE portal.users SET full_name = 'open2' WHERE id = 399001`);
+    await open.query('COMMIT');
+    await open.end();
+    const result = await migrating;
+    expect(result.applied).toEqual(sqlFiles().filter((f) => f.id > 6).map((f) => f.name));
+
+    const atSwitch = changes();
+    await waitFor('writers under the per-table functions', () => changes() >= atSwitch + 100);
+    await Promise.all(writers.map((w) => w.stop()));
+
+    const expected = [...writers.flatMap((w) => w.done), 'INSERT 399001', 'UPDATE 399001'].sort();
+    const { rows } = await db3.pool.query<{ change: string }>(
+      `SELECT op || ' ' || row_key AS change FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
+    );
+    expect(rows.map((r) => r.change).sort()).toEqual(expected);
+    const triggers = await db3.pool.query<{ tgname: string; fn: string }>(
+      `SELECT tgname, CASE WHEN tgfoid = $1::regproc THEN 'own' ELSE tgfoid::regproc::text END AS fn
+         FROM pg_trigger WHERE tgrelid = 'portal.users'::regclass AND NOT tgisinternal ORDER BY tgname`,
+      [captureFunctionName('portal.users')],
+    );
+    expect(triggers.rows).toEqual([
+      { tgname: 'ferry_log_delete', fn: 'own' },
+      { tgname: 'ferry_log_insert', fn: 'own' },
+      { tgname: 'ferry_log_update', fn: 'own' },
+      { tgname: 'ferry_refuse_truncate', fn: 'ferry.refuse_truncate' },
+    ]);
+    expect((await db3.pool.query(`SELECT to_regproc('ferry.capture') AS f`)).rows[0].f).toBeNull();
   });
 });

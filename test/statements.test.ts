@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  captureFunctionName,
   createTriggerStatements,
+  dropTriggerStatements,
   deleteStatement,
   insertReturningKeyStatement,
   writeBackStatement,
@@ -71,13 +73,20 @@ describe('linking statements', () => {
 describe('createTriggerStatements', () => {
   const mappings = [
     { name: 'users_to_accounts', key: 'id', target: 'salesforce.account' },
-    { name: "o'dd", key: 'id', target: 'x.y' },
+    { name: "o'dd", key: 'i"d', target: 'x.y' },
   ];
-  it('puts one statement trigger per event, passing the channel, then (mapping, key, target) triples', () => {
-    const [insert, update, del, truncate] = createTriggerStatements('portal.users', mappings, 'ferry_portal');
-    const args = "ferry.capture('ferry_portal', 'users_to_accounts', 'id', 'salesforce.account', 'o''dd', 'id', 'x.y')";
+  const fn = captureFunctionName('portal.users');
+  it('writes the table its own capture function, then one statement trigger per event calling it', () => {
+    const [create, insert, update, del, truncate] = createTriggerStatements('portal.users', mappings, 'ferry_portal');
+    expect(fn).toMatch(/^ferry\."capture_portal_users_[0-9a-f]{8}"$/);
+    expect(create).toMatch(new RegExp(`^CREATE OR REPLACE FUNCTION ${fn.replace(/[.$"]/g, '\\$&')}\\(\\) RETURNS trigger LANGUAGE plpgsql AS \\$ferry\\$`));
+    // Each mapping logs with its own name, key and echo check, quoted.
+    expect(create).toContain(`SELECT 'users_to_accounts', ferry_src, 'INSERT', ferry_n."id"::text FROM ferry_new ferry_n`);
+    expect(create).toContain(`SELECT 'o''dd', ferry_src, 'INSERT', ferry_n."i""d"::text FROM ferry_new ferry_n`);
+    expect(create).toContain(`NOT ('x.y' = ANY (ferry_origin))`);
+    expect(create).toContain(`PERFORM pg_notify('ferry_portal', '')`);
     expect(insert).toBe(
-      `CREATE OR REPLACE TRIGGER ferry_log_insert AFTER INSERT ON "portal"."users" REFERENCING NEW TABLE AS ferry_new FOR EACH STATEMENT EXECUTE FUNCTION ${args}`,
+      `CREATE OR REPLACE TRIGGER ferry_log_insert AFTER INSERT ON "portal"."users" REFERENCING NEW TABLE AS ferry_new FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
     );
     expect(update).toContain('AFTER UPDATE ON "portal"."users" REFERENCING OLD TABLE AS ferry_old NEW TABLE AS ferry_new FOR EACH STATEMENT');
     expect(del).toContain('AFTER DELETE ON "portal"."users" REFERENCING OLD TABLE AS ferry_old FOR EACH STATEMENT');
@@ -85,8 +94,20 @@ describe('createTriggerStatements', () => {
       'CREATE OR REPLACE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON "portal"."users" FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()',
     );
   });
-  it("passes '' as the channel in poll mode", () => {
-    expect(createTriggerStatements('portal.users', mappings.slice(0, 1), '')[0]).toContain("ferry.capture('', 'users_to_accounts'");
+  it('sends no NOTIFY in poll mode', () => {
+    const [create] = createTriggerStatements('portal.users', mappings.slice(0, 1), '');
+    expect(create).not.toContain('pg_notify');
+    expect(create).not.toContain('ferry.woke');
+  });
+  it('quotes the body with a tag no name in it contains', () => {
+    const [create] = createTriggerStatements('portal.users', [{ name: 'a$ferry$b', key: 'id', target: 'x.y' }], '');
+    expect(create).toContain('AS $ferry1$');
+    expect(create.endsWith('$ferry1$')).toBe(true);
+  });
+  it('names one function per table, whatever the table is called', () => {
+    expect(captureFunctionName('"My Schema"."a.b""c"')).toMatch(/^ferry\."capture_my_schema_a_b_c_[0-9a-f]{8}"$/);
+    expect(captureFunctionName('"My Schema"."a.b""c"')).not.toBe(captureFunctionName('my_schema.a_b_c'));
+    expect(dropTriggerStatements('portal.users').at(-1)).toBe(`DROP FUNCTION IF EXISTS ${fn}()`);
   });
 });
 

@@ -130,11 +130,12 @@ export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateR
     const plan = triggerPlan(config);
     for (const [table, mappings] of plan)
       for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) await client.query(statement);
-    // Triggers on tables that no mapping reads any more.
+    // Triggers on tables that no mapping reads any more (every captured table
+    // has the TRUNCATE guard; its capture function goes with its triggers).
     const { rows } = await client.query<TableName>(
       `SELECT DISTINCT n.nspname AS schema, c.relname AS name
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE t.tgfoid IN ('ferry.capture'::regproc, 'ferry.refuse_truncate'::regproc)`,
+        WHERE t.tgfoid = 'ferry.refuse_truncate'::regproc`,
     );
     const dropped = rows.map(formatTable).filter((t) => !plan.has(t));
     for (const table of dropped) for (const statement of dropTriggerStatements(table)) await client.query(statement);
