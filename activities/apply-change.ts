@@ -1,5 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { DATA_FAILURES, UNKNOWN_LOG, type ApplyResult, type FinalResult, type FinalStatus, type MissingParent, type SyncLogInput } from '../src/contract/index.js';
+import {
+  DATA_FAILURES,
+  UNKNOWN_LOG,
+  type ApplyResult,
+  type FinalResult,
+  type FinalStatus,
+  type MissingParent,
+  type SyncLogInput,
+} from '../src/contract/index.js';
 import type { FerryConfig, Mapping } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { logTable, rowIdentity, withTransaction, type LogRow, type Pool } from '../src/db/index.js';

@@ -121,7 +121,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
     const seen = new Set(own.map(logRowId));
     const limit = Math.max(PULL_MIN, PULL_FACTOR * own.length);
     const pulled: number[] = [];
-    for (let frontier = own; frontier.length && pulled.length < limit; ) {
+    for (let frontier = own; frontier.length && pulled.length < limit;) {
       // The parent rows the frontier's rows name as required, not met yet.
       const wanted = new Map<string, Set<string>>();
       for (const [name, keys] of keysByMapping(frontier)) {
@@ -191,13 +191,19 @@ async function selectRows(client: Client, table: string, key: string, keys: stri
 }
 
 async function stillPending(client: Client, logs: LogRow[]): Promise<LogRow[]> {
-  const ids = await logTable.stillPending(client, logs.map((l) => l.id));
+  const ids = await logTable.stillPending(
+    client,
+    logs.map((l) => l.id),
+  );
   return logs.filter((l) => ids.has(l.id));
 }
 
 /** Logs that leave the chunk now name their own syncLog, which the caller starts. */
 async function handOver(client: Client, instance: string, result: BatchResult): Promise<BatchResult> {
-  await logTable.setWorkflowIds(client, result.leftover.map((l) => ({ id: l.logId, workflowId: syncLogWorkflowId(instance, l.logId) })));
+  await logTable.setWorkflowIds(
+    client,
+    result.leftover.map((l) => ({ id: l.logId, workflowId: syncLogWorkflowId(instance, l.logId) })),
+  );
   return result;
 }
 

@@ -55,7 +55,10 @@ export class ChunkIO implements CarryIO {
   async prefetch(logs: LogRow[]): Promise<void> {
     const { mapping } = this;
     const keys = [...new Set(logs.map((l) => l.row_key))];
-    await this.lockMany(keys.map((k) => rowIdentity(mapping.source.table, mapping.source.key, k)), false);
+    await this.lockMany(
+      keys.map((k) => rowIdentity(mapping.source.table, mapping.source.key, k)),
+      false,
+    );
     const rows = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.source.table, mapping.source.key, keys));
     const byKey = new Map(rows.rows.map((r) => [r.key, r.row]));
     const newest = await logTable.newestPending(this.client, mapping.name, keys);
@@ -63,9 +66,19 @@ export class ChunkIO implements CarryIO {
     for (const key of keys) this.source.set(key, { row: byKey.get(key) ?? null, newest: newest.get(key) ?? null, oldest: oldest.get(key) });
     for (const ref of mapping.parents) {
       const parent = mappingByName(this.config, ref.mapping)!;
-      const parentKeys = [...new Set([...byKey.values()].map((r) => r[ref.column]).filter((v) => v !== null && v !== undefined).map(String))];
+      const parentKeys = [
+        ...new Set(
+          [...byKey.values()]
+            .map((r) => r[ref.column])
+            .filter((v) => v !== null && v !== undefined)
+            .map(String),
+        ),
+      ];
       if (!parentKeys.length) continue;
-      await this.lockMany(parentKeys.map((k) => rowIdentity(parent.target.table, parent.target.key, k)), true);
+      await this.lockMany(
+        parentKeys.map((k) => rowIdentity(parent.target.table, parent.target.key, k)),
+        true,
+      );
       const found = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(parent.target.table, parent.target.key, parentKeys));
       const byParent = new Map(found.rows.map((r) => [r.key, r.row]));
       for (const k of parentKeys) this.cache.set(rowIdentity(parent.target.table, parent.target.key, k), byParent.get(k) ?? null);
@@ -115,18 +128,28 @@ export class ChunkIO implements CarryIO {
   async flush(): Promise<number[]> {
     const all = this.writes;
     const { client, mapping } = this;
-    await this.lockMany(all.flatMap((w) => w.targetLocks), false);
+    await this.lockMany(
+      all.flatMap((w) => w.targetLocks),
+      false,
+    );
     const unchanged = all.flatMap((w) => w.unchanged);
     if (unchanged.length) {
       const now = await client.query<{ key: string; row: Row }>(
-        selectRowsStatement(mapping.source.table, mapping.source.key, unchanged.map((u) => u.rowKey)),
+        selectRowsStatement(
+          mapping.source.table,
+          mapping.source.key,
+          unchanged.map((u) => u.rowKey),
+        ),
       );
       const byKey = new Map(now.rows.map((r) => [r.key, r.row]));
       const stale = unchanged.find((u) => !isDeepStrictEqual(byKey.get(u.rowKey), u.seen));
       if (stale) throw new Error(`source row ${mapping.source.table} ${stale.rowKey} changed while carrying it; retrying`);
     }
     await this.upsertAll(all.flatMap((w) => w.upserts));
-    await logTable.finishEach(client, all.flatMap((w) => w.marks));
+    await logTable.finishEach(
+      client,
+      all.flatMap((w) => w.marks),
+    );
     for (const { id, earliest } of all.flatMap((w) => w.inherits)) await logTable.inheritBefore(client, id, earliest);
     const covers = all.flatMap((w) => w.covers);
     await logTable.supersedeBelow(client, mapping.name, covers, covers[0]?.workflowId);

@@ -13,6 +13,8 @@ export async function countSourceRows(pool: Pool, mapping: Mapping, where?: stri
     ]);
     if ((rows[0]?.n ?? 0) >= EXACT_COUNT_BELOW) return Math.round(rows[0]!.n);
   }
-  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${quoteTable(mapping.source.table)} s${where ? ` WHERE (${where})` : ''}`);
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::float8 AS n FROM ${quoteTable(mapping.source.table)} s${where ? ` WHERE (${where})` : ''}`,
+  );
   return rows[0]!.n;
 }

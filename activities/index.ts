@@ -25,12 +25,16 @@ export function createActivities(deps: ApplyDeps) {
 
     async markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void> {
       checkInstance(deps.config, input);
-      await logTable.finish(deps.pool, { ids: [input.logId] }, {
-        status: 'failed',
-        error,
-        countAttempt: attempted,
-        workflowId: Context.current().info.workflowExecution?.workflowId,
-      });
+      await logTable.finish(
+        deps.pool,
+        { ids: [input.logId] },
+        {
+          status: 'failed',
+          error,
+          countAttempt: attempted,
+          workflowId: Context.current().info.workflowExecution?.workflowId,
+        },
+      );
     },
   } satisfies SyncActivities;
 }

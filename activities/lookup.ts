@@ -38,9 +38,7 @@ export function logProblem(log: LogRow): string | undefined {
   return undefined;
 }
 
-export type ParentLookup =
-  | { parents: Record<string, Row>; absent: ParentRef[]; missing?: undefined }
-  | { missing: MissingParent };
+export type ParentLookup = { parents: Record<string, Row>; absent: ParentRef[]; missing?: undefined } | { missing: MissingParent };
 
 /**
  * Each parent's row in its mapping's target. A shared lock on the parent's

@@ -32,7 +32,12 @@ export async function recarryOptionalWaiters(client: PgClient, config: FerryConf
     if (!child) continue; // left the config: nothing carries it
     const id = await logTable.insertSecondPass(
       client,
-      { mapping: child.name, table: child.source.table, rowKey: waiter.row_key, reason: `second pass: optional parent ${parent.name} key ${parentKey} synced` },
+      {
+        mapping: child.name,
+        table: child.source.table,
+        rowKey: waiter.row_key,
+        reason: `second pass: optional parent ${parent.name} key ${parentKey} synced`,
+      },
       selectRowStatement(child.source.table, child.source.key, waiter.row_key),
     );
     // No id: the child is gone, and its delete is carried on its own.

@@ -79,4 +79,3 @@ export async function linkTarget(client: PgClient, mapping: Mapping, row: Row, s
   await run(client, mapping, writeBackStatement(mapping.source.table, mapping.source.key, sourceKey, writeBack, key));
   return key;
 }
-

@@ -87,11 +87,17 @@ const row = (figure: string, value: string, mark = '', ok?: boolean) => rows.pus
 const header: string[] = [];
 
 function printTable(): void {
-  console.log(`\nFerry bench  ${new Date().toISOString()}  ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  console.log(
+    `\nFerry bench  ${new Date().toISOString()}  ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
   for (const h of header) console.log(h);
   console.log('');
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'value', 'mark', ''][i]!.length));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   console.log(line(['figure', 'value', 'mark', '']));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(r));
@@ -229,7 +235,12 @@ async function main() {
   row(`bulk burst: ${BULK} rows in one statement, end to end`, `${bulk.rowsPerSec.toFixed(0)} rows/s`, '>= 1,000', bulk.rowsPerSec >= 1000);
   row('  plain Node loop (pg, pages of 500, no log, no Temporal)', `${plain.rowsPerSec.toFixed(0)} rows/s`);
   row('  Ferry / plain loop', (bulk.rowsPerSec / plain.rowsPerSec).toFixed(2), '>= 0.5', bulk.rowsPerSec / plain.rowsPerSec >= 0.5);
-  row(`  live orders at 10/s meanwhile: p50 / p99 (${bulk.live.count})`, `${ms(bulk.live.p50)} / ${ms(bulk.live.p99)}`, 'p99 <= 1 s', bulk.live.p99 <= 1000);
+  row(
+    `  live orders at 10/s meanwhile: p50 / p99 (${bulk.live.count})`,
+    `${ms(bulk.live.p50)} / ${ms(bulk.live.p99)}`,
+    'p99 <= 1 s',
+    bulk.live.p99 <= 1000,
+  );
   row('  history events per carried change', bulk.eventsPerChange.toFixed(3), '<= 0.1', bulk.eventsPerChange <= 0.1);
   row('  rows in their own syncLog', String(bulk.ownWorkflows));
   row('  worker peak RSS (process, sampled)', mib(bulk.peakRss), '<= 300 MiB', bulk.peakRss <= 300 * 2 ** 20);
@@ -241,17 +252,26 @@ async function main() {
     familyOk,
   );
 
-  header.push(`N=${N}  burst=${M}  pairs=${PAIRS}  paced=${RATE}/s x ${PACED_SEC}s  bulk=${BULK}  Temporal dev server SQLite ${SERVER_DB === 'file' ? 'on disk' : 'in memory'}`);
+  header.push(
+    `N=${N}  burst=${M}  pairs=${PAIRS}  paced=${RATE}/s x ${PACED_SEC}s  bulk=${BULK}  Temporal dev server SQLite ${SERVER_DB === 'file' ? 'on disk' : 'in memory'}`,
+  );
   header.push(`statuses: bulk {${statusLine(bulk.statuses)}}`);
   printTable();
 }
 
 function treeRows(tree: Awaited<ReturnType<typeof runTree>>): void {
-  row(`tree of ${tree.rows}, ${tree.levels} levels, leaves first: insert -> all synced`, `${tree.seconds.toFixed(1)} s`, `${(tree.rows / tree.seconds).toFixed(1)} rows/s`);
+  row(
+    `tree of ${tree.rows}, ${tree.levels} levels, leaves first: insert -> all synced`,
+    `${tree.seconds.toFixed(1)} s`,
+    `${(tree.rows / tree.seconds).toFixed(1)} rows/s`,
+  );
   row('  tree rows written before their parent', String(tree.beforeParent), '0', tree.beforeParent === 0);
 }
 
-const statusLine = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ');
+const statusLine = (s: Record<string, number>) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 /** Today's per-change figures: backlog of N, ceiling, paced, one-row burst, late parents. */
 async function runPerChange(db: BenchDatabase, serverAddress: string, serverPid: number | undefined) {
@@ -299,8 +319,10 @@ function perChangeRows(r: Awaited<ReturnType<typeof runPerChange>>, rssBefore: n
   row('late parent: parent capture -> child synced p50 / p95', `${ms(late.p50)} / ${ms(late.p95)}`, `max ${ms(late.max)}`);
   row('child first, one tx: commit -> child synced p50 / p95', `${ms(oneTx.p50)} / ${ms(oneTx.p95)}`, `max ${ms(oneTx.max)}`);
   treeRows(tree);
-  header.push(`statuses: e2e {${statusLine(e2e.statuses)}} paced {${statusLine(paced.statuses)}} burst {${statusLine(burst.statuses)}} ` +
-    `late {${statusLine(late.statuses)}} one-tx {${statusLine(oneTx.statuses)}} tree {${statusLine(tree.statuses)}}`);
+  header.push(
+    `statuses: e2e {${statusLine(e2e.statuses)}} paced {${statusLine(paced.statuses)}} burst {${statusLine(burst.statuses)}} ` +
+      `late {${statusLine(late.statuses)}} one-tx {${statusLine(oneTx.statuses)}} tree {${statusLine(tree.statuses)}}`,
+  );
 }
 
 main()

@@ -26,7 +26,9 @@ export interface BulkBurstResult {
  */
 export async function runBulkBurst(pool: Pool, url: string, temporal: TemporalClient, rows: number, liveRate: number): Promise<BulkBurstResult> {
   // A user whose account is there, for the live orders to point at.
-  const { rows: parent } = await pool.query<{ id: number }>(`INSERT INTO portal.users (email, full_name) VALUES ('live@x', 'live parent') RETURNING id`);
+  const { rows: parent } = await pool.query<{ id: number }>(
+    `INSERT INTO portal.users (email, full_name) VALUES ('live@x', 'live parent') RETURNING id`,
+  );
   await waitUntil(pool, `SELECT 1 FROM salesforce.account WHERE portal_user_id__c = '${parent[0]!.id}'`, 30_000);
   const after = await lastLogId(pool);
   const rss = sampleRss();
@@ -43,10 +45,9 @@ export async function runBulkBurst(pool: Pool, url: string, temporal: TemporalCl
   })();
   let peakRss: number;
   try {
-    await pool.query(
-      `INSERT INTO portal.users (email, full_name) SELECT 'bulk' || i || '@example.com', 'bulk ' || i FROM generate_series(1, $1) i`,
-      [rows],
-    );
+    await pool.query(`INSERT INTO portal.users (email, full_name) SELECT 'bulk' || i || '@example.com', 'bulk ' || i FROM generate_series(1, $1) i`, [
+      rows,
+    ]);
     await waitUntil(
       pool,
       `SELECT 1 WHERE (SELECT count(*) FROM ferry.database_trigger_log WHERE id > ${after} AND mapping = 'users_to_accounts' AND status <> 'pending') >= ${rows}`,
@@ -88,7 +89,7 @@ export async function runPlainLoop(pool: Pool, batch = 500): Promise<{ rows: num
   await pool.query(`TRUNCATE bench.account_twin`);
   const t0 = performance.now();
   let done = 0;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const { rows } = await pool.query<{ id: number; row: Record<string, unknown> }>(
       `SELECT id, to_jsonb(u) AS row FROM portal.users u WHERE id > $1 AND full_name LIKE 'bulk %' ORDER BY id LIMIT $2`,
       [after, batch],
@@ -120,8 +121,15 @@ export async function runParentsAndChildren(pool: Pool, parents: number, childre
   const t0 = performance.now();
   try {
     await client.query('BEGIN');
-    await client.query(`INSERT INTO portal.orders (user_id, amount, status) SELECT $1 + i % $2, i, 'bulk' FROM generate_series(1, $3) i`, [base, parents, children]);
-    await client.query(`INSERT INTO portal.users (id, email, full_name) SELECT $1 + i, 'pc' || i || '@x', 'pc ' || i FROM generate_series(0, $2 - 1) i`, [base, parents]);
+    await client.query(`INSERT INTO portal.orders (user_id, amount, status) SELECT $1 + i % $2, i, 'bulk' FROM generate_series(1, $3) i`, [
+      base,
+      parents,
+      children,
+    ]);
+    await client.query(
+      `INSERT INTO portal.users (id, email, full_name) SELECT $1 + i, 'pc' || i || '@x', 'pc ' || i FROM generate_series(0, $2 - 1) i`,
+      [base, parents],
+    );
     await client.query('COMMIT');
   } finally {
     client.release();

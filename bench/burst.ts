@@ -19,7 +19,9 @@ export interface BurstResult {
  */
 export async function runBurst(pool: Pool, url: string, updates: number): Promise<BurstResult> {
   const before = await lastLogId(pool);
-  const { rows } = await pool.query<{ id: number }>(`INSERT INTO portal.users (email, full_name) VALUES ('burst@example.com', 'burst 0') RETURNING id`);
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO portal.users (email, full_name) VALUES ('burst@example.com', 'burst 0') RETURNING id`,
+  );
   const id = rows[0]!.id;
   await waitSettled(pool, before, 1, 30_000);
   await pool.query(`DELETE FROM bench.account_writes WHERE portal_user_id__c = $1`, [String(id)]);

@@ -86,9 +86,11 @@ export async function measureCapture(url: string, opts: { clients: number; round
       );
     }
     const t0 = performance.now();
-    await Promise.all(conns.map(async (c, n) => {
-      for (let i = 0; i < w.perBlock; i++) await c.query(w.sql(table, lo(n), i));
-    }));
+    await Promise.all(
+      conns.map(async (c, n) => {
+        for (let i = 0; i < w.perBlock; i++) await c.query(w.sql(table, lo(n), i));
+      }),
+    );
     return (opts.clients * w.perBlock) / ((performance.now() - t0) / 1000);
   };
   try {

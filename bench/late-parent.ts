@@ -76,10 +76,9 @@ async function runPairs(
 }
 
 async function insertOrder(c: pg.Client, userId: number): Promise<number> {
-  const { rows } = await c.query<{ id: number }>(
-    `INSERT INTO portal.orders (user_id, amount, status) VALUES ($1, 9.99, 'new') RETURNING id`,
-    [userId],
-  );
+  const { rows } = await c.query<{ id: number }>(`INSERT INTO portal.orders (user_id, amount, status) VALUES ($1, 9.99, 'new') RETURNING id`, [
+    userId,
+  ]);
   return rows[0]!.id;
 }
 

@@ -85,4 +85,3 @@ export function cpuMeter(serverPid: number | undefined) {
     return { wall, ferry: ownSec / wall, server: srvSec / wall, machine: (machineBusySeconds() - all0) / wall };
   };
 }
-

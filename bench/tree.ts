@@ -31,7 +31,9 @@ export async function runTree(pool: Pool, rows: number, levels: number, firstId:
     }
     start += size;
   });
-  const { rows: [committed] } = await pool.query<{ at: Date }>(
+  const {
+    rows: [committed],
+  } = await pool.query<{ at: Date }>(
     `WITH ins AS (INSERT INTO portal.users (id, full_name, manager_id)
                   SELECT id, 'tree ' || id, manager FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS t (id, manager, n)
                   ORDER BY n DESC RETURNING 1)
@@ -40,7 +42,9 @@ export async function runTree(pool: Pool, rows: number, levels: number, firstId:
   );
   await waitSettled(pool, after, rows, 600_000);
   // parentid comes from ctx.parents: it is right only when the manager's account was there first.
-  const { rows: [r] } = await pool.query(
+  const {
+    rows: [r],
+  } = await pool.query(
     `SELECT (SELECT extract(epoch FROM max(synced_at) - $3::timestamptz) FROM ferry.database_trigger_log WHERE id > $2) AS seconds,
             count(*) FILTER (WHERE a.parentid IS DISTINCT FROM u.manager_id::text)::int AS before_parent
        FROM portal.users u LEFT JOIN salesforce.account a ON a.portal_user_id__c = u.id::text

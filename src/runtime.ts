@@ -81,7 +81,9 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     proc.workerReady = supervisor.ready;
   }
   if (opts.listen) {
-    proc.client = shared ? new Client({ connection: shared, namespace: config.temporal.namespace }) : await connectClient(config, logger, abort.signal);
+    proc.client = shared
+      ? new Client({ connection: shared, namespace: config.temporal.namespace })
+      : await connectClient(config, logger, abort.signal);
     proc.dispatcher = new Dispatcher({ pool, client: proc.client, config, logger, events, eagerStart: shared !== undefined });
     proc.listener = new Listener({ config, dispatcher: proc.dispatcher, logger, events });
     await proc.listener.start();

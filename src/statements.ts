@@ -99,7 +99,10 @@ export const TRIGGER_NAMES = ['ferry_log_insert', 'ferry_log_update', 'ferry_log
 export function captureFunctionName(table: string): string {
   const t = parseTable(table);
   if (!t) throw new Error(`not a schema-qualified table: ${JSON.stringify(table)}`);
-  const slug = `${t.schema}_${t.name}`.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
+  const slug = `${t.schema}_${t.name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, 40);
   const hash = createHash('md5').update(`${t.schema}\u0000${t.name}`).digest('hex').slice(0, 8);
   return `ferry.${quoteIdent(`capture_${slug}_${hash}`)}`;
 }
@@ -118,7 +121,10 @@ function captureBody(mappings: TriggerMapping[], channel: string): string {
   const each = (m: TriggerMapping, sql: string) =>
     `    IF ferry_origin IS NULL OR NOT (${quoteLiteral(m.target)} = ANY (ferry_origin)) THEN\n      ${sql};${count}\n    END IF;`;
   const insert = mappings.map((m) =>
-    each(m, `${log} (mapping, table_name, op, row_key)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'INSERT', ferry_n.${quoteIdent(m.key)}::text FROM ferry_new ferry_n`),
+    each(
+      m,
+      `${log} (mapping, table_name, op, row_key)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'INSERT', ferry_n.${quoteIdent(m.key)}::text FROM ferry_new ferry_n`,
+    ),
   );
   const del = mappings.map((m) =>
     each(
@@ -193,8 +199,7 @@ export function createTriggerStatements(table: string, mappings: TriggerMapping[
   const on = quoteTable(table);
   const fn = captureFunctionName(table);
   const capture = (name: string, event: string, referencing: string) =>
-    `CREATE OR REPLACE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} ` +
-    `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
+    `CREATE OR REPLACE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} ` + `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
   return [
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(captureBody(mappings, channel))}`,
     capture('ferry_log_insert', 'INSERT', 'NEW TABLE AS ferry_new'),

@@ -29,7 +29,9 @@ const running: CliRun[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
-  await db.pool.query(`INSERT INTO portal.users (full_name, email) SELECT 'user ' || i, 'u' || i || '@example.com' FROM generate_series(1, ${ROWS}) i`);
+  await db.pool.query(
+    `INSERT INTO portal.users (full_name, email) SELECT 'user ' || i, 'u' || i || '@example.com' FROM generate_series(1, ${ROWS}) i`,
+  );
   config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts') });
   await migrate(db.pool, config);
   configFile = writeCliConfig('resume.config.ts', { database: { url: db.url, poolSize: 4 }, temporal: config.temporal, metrics: false }, SLOW_USERS);

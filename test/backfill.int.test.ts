@@ -28,7 +28,9 @@ beforeAll(async () => {
   await db.pool.query(`INSERT INTO portal.users (full_name, email) SELECT 'user ' || i, 'u' || i || '@example.com' FROM generate_series(1, 300) i`);
   await db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) SELECT 1 + i % 300, i, 'new' FROM generate_series(1, 100) i`);
   // Accounts made in Salesforce only: the reverse mapping links them.
-  await db.pool.query(`INSERT INTO salesforce.account (name, email__c) SELECT 'sf only ' || i, 'sf' || i || '@example.com' FROM generate_series(1, 10) i`);
+  await db.pool.query(
+    `INSERT INTO salesforce.account (name, email__c) SELECT 'sf only ' || i, 'sf' || i || '@example.com' FROM generate_series(1, 10) i`,
+  );
   config = testConfig(FILE, db, { mappings: exampleMappings });
   ferry = await startFerry(config);
   client = ferry.client!;
@@ -59,7 +61,8 @@ describe('backfill', () => {
     const progress = (outcome as { progress: BackfillProgress }).progress;
     expect(progress.rowsDone).toBe(300);
     expect(progress.rowsTotal).toBe(300);
-    const [run] = (await db.pool.query(`SELECT state, rows_done::int, rows_total::int FROM ferry.backfill_runs WHERE mapping = 'users_to_accounts'`)).rows;
+    const [run] = (await db.pool.query(`SELECT state, rows_done::int, rows_total::int FROM ferry.backfill_runs WHERE mapping = 'users_to_accounts'`))
+      .rows;
     expect(run).toEqual({ state: 'done', rows_done: 300, rows_total: 300 });
     expect(progress.carried + progress.skipped + progress.handedOff).toBe(300);
     await waitForSettled(db.pool);
@@ -67,7 +70,9 @@ describe('backfill', () => {
     expect({ differs: report.differs, missing: report.missing, orphans: report.orphans }).toEqual({ differs: 0, missing: 0, orphans: 0 });
     expect(edits).toBeGreaterThan(0);
     // Each backfill log was carried or stepped aside; none is left pending.
-    const backfillLogs = (await db.pool.query(`SELECT status, count(*)::int AS n FROM ferry.database_trigger_log WHERE kind = 'backfill' GROUP BY status`)).rows;
+    const backfillLogs = (
+      await db.pool.query(`SELECT status, count(*)::int AS n FROM ferry.database_trigger_log WHERE kind = 'backfill' GROUP BY status`)
+    ).rows;
     expect(backfillLogs.map((r) => r.status).sort()).not.toContain('pending');
   }, 120_000);
 
@@ -104,7 +109,10 @@ describe('ferry backfill (CLI)', () => {
     const run = await runCli(['backfill', 'users_to_accounts', '--batch', '100', '--config', configFile]);
     expect(run.stderr).toContain('users_to_accounts: 310 rows');
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.at(-1)).toMatchObject({ label: 'users_to_accounts', done: 310, total: 310, state: 'done' });
   }, 120_000);
 
@@ -127,10 +135,14 @@ describe('ferry backfill (CLI)', () => {
     expect(detached.code).toBe(0);
     expect(detached.stdout).toContain('backfill started');
     // `ferry status` lists it while it runs, from the database alone.
-    const listed = await waitFor('ferry status lists the running backfill', async () => {
-      const { stdout } = await runCli(['status', '--json', '--config', configFile]);
-      return (JSON.parse(stdout) as StatusReport).backfills.find((b) => b.mapping === 'users_to_accounts' && b.state === 'running');
-    }, { timeoutMs: 60_000 });
+    const listed = await waitFor(
+      'ferry status lists the running backfill',
+      async () => {
+        const { stdout } = await runCli(['status', '--json', '--config', configFile]);
+        return (JSON.parse(stdout) as StatusReport).backfills.find((b) => b.mapping === 'users_to_accounts' && b.state === 'running');
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(listed.workflowId).toBe(backfillWorkflowId(config.instance, 'users_to_accounts'));
     expect(listed.rowsTotal).toBeGreaterThan(0);
     const cancelled = await runCli(['backfill', 'users_to_accounts', '--cancel', '--config', configFile]);
@@ -138,8 +150,11 @@ describe('ferry backfill (CLI)', () => {
     const handle = client.workflow.getHandle(backfillWorkflowId(config.instance, 'users_to_accounts'));
     await waitFor('cancelled', async () => (await handle.describe()).status.name === 'CANCELLED', { timeoutMs: 60_000 });
     expect((await handle.query(progressQuery).catch(() => undefined))?.rowsDone ?? 0).toBeLessThan(310);
-    await waitFor('its run recorded as cancelled, so status no longer lists it', async () =>
-      (await db.pool.query(`SELECT state FROM ferry.backfill_runs WHERE workflow_id = $1`, [handle.workflowId])).rows[0]?.state === 'cancelled');
+    await waitFor(
+      'its run recorded as cancelled, so status no longer lists it',
+      async () =>
+        (await db.pool.query(`SELECT state FROM ferry.backfill_runs WHERE workflow_id = $1`, [handle.workflowId])).rows[0]?.state === 'cancelled',
+    );
   }, 180_000);
 });
 

@@ -31,14 +31,22 @@ const copy = (row: Row) => ({ ...row });
 // A transform for every way user code can misbehave, chosen by the row's kind.
 const misbehave = (row: Row): any => {
   switch (row.kind) {
-    case 'string': return 'not a row';
-    case 'array': return [row.id];
-    case 'undefined': return undefined;
-    case 'unknown column': return { id: String(row.id), nope: 1 };
-    case 'wrong type': return { id: String(row.id), n: 'twelve' };
-    case 'never resolves': return new Promise(() => {});
-    case 'throws': throw new Error('no kind of row I know');
-    default: return { id: String(row.id), kind: row.kind };
+    case 'string':
+      return 'not a row';
+    case 'array':
+      return [row.id];
+    case 'undefined':
+      return undefined;
+    case 'unknown column':
+      return { id: String(row.id), nope: 1 };
+    case 'wrong type':
+      return { id: String(row.id), n: 'twelve' };
+    case 'never resolves':
+      return new Promise(() => {});
+    case 'throws':
+      throw new Error('no kind of row I know');
+    default:
+      return { id: String(row.id), kind: row.kind };
   }
 };
 
@@ -76,11 +84,18 @@ const statusOf = async (mapping: string, rowKey: string) =>
 const settledLog = (mapping: string, rowKey: string) => waitFor(`${mapping} ${rowKey} settled`, () => statusOf(mapping, rowKey));
 // Rows whose target differs from the source, compared as Postgres prints them.
 const differing = async (table: string, key: string) =>
-  (await db.pool.query(`SELECT ${key} AS k FROM portal.${table} s FULL JOIN salesforce.${table} t USING (${key}) WHERE s::text IS DISTINCT FROM t::text`)).rows;
+  (
+    await db.pool.query(
+      `SELECT ${key} AS k FROM portal.${table} s FULL JOIN salesforce.${table} t USING (${key}) WHERE s::text IS DISTINCT FROM t::text`,
+    )
+  ).rows;
 const carriedOk = async (kind = 'ok') => {
   const { rows } = await db.pool.query(`INSERT INTO portal.tx (kind) VALUES ($1) RETURNING id`, [kind]);
   const id = String(rows[0].id);
-  await waitFor(`an ordinary row (${kind}) carried`, async () => (await db.pool.query('SELECT 1 FROM salesforce.tx WHERE id = $1', [id])).rowCount === 1);
+  await waitFor(
+    `an ordinary row (${kind}) carried`,
+    async () => (await db.pool.query('SELECT 1 FROM salesforce.tx WHERE id = $1', [id])).rowCount === 1,
+  );
   return id;
 };
 
@@ -98,7 +113,9 @@ describe('values arrive exactly', () => {
     await waitFor('all values carried', async () => (await db.pool.query('SELECT count(*)::int AS n FROM salesforce.vals')).rows[0].n === 4);
     expect(await differing('vals', 'id')).toEqual([]);
     // And again after an update of every column.
-    await db.pool.query(`UPDATE portal.vals SET big = big / 2, n30 = n30 - 1, arr = arr || 9, j = j || '{"u": 1}', ts = ts + interval '1 hour', body = body || 'y'`);
+    await db.pool.query(
+      `UPDATE portal.vals SET big = big / 2, n30 = n30 - 1, arr = arr || 9, j = j || '{"u": 1}', ts = ts + interval '1 hour', body = body || 'y'`,
+    );
     await waitFor('updates carried', async () => (await differing('vals', 'id')).length === 0);
     await waitForSettled(db.pool);
     expect((await logs(db.pool, 'vals')).filter((l) => l.status === 'failed')).toEqual([]);
@@ -146,8 +163,7 @@ describe('a broken log or database fails the log that meets it', () => {
         [mapping, op, rowKey, oldRow],
       )
     ).rows[0].id as number;
-  const final = (id: number) =>
-    waitFor(`log ${id} final`, async () => (await logs(db.pool)).find((l) => l.id === id && l.status !== 'pending'));
+  const final = (id: number) => waitFor(`log ${id} final`, async () => (await logs(db.pool)).find((l) => l.id === id && l.status !== 'pending'));
 
   it.each([
     ['a mapping no config has', ['no_such_mapping', 'INSERT', '1', null], 'mapping "no_such_mapping" is not in the config'],
@@ -201,11 +217,10 @@ describe('a broken log or database fails the log that meets it', () => {
 });
 
 describe('NOTIFY', () => {
-  it('a flood on Ferry\'s channel from another client costs nothing', async () => {
+  it("a flood on Ferry's channel from another client costs nothing", async () => {
     const channel = channelsFor(config)[0]!;
     // 20 transactions of 1,000 distinct payloads (distinct ones are not folded), and one of 7,999 bytes.
-    for (let i = 0; i < 20; i++)
-      await db.pool.query(`SELECT pg_notify($1, 'junk ' || $2 || ' ' || g) FROM generate_series(1, 1000) g`, [channel, i]);
+    for (let i = 0; i < 20; i++) await db.pool.query(`SELECT pg_notify($1, 'junk ' || $2 || ' ' || g) FROM generate_series(1, 1000) g`, [channel, i]);
     await db.pool.query(`SELECT pg_notify($1, repeat('x', 7999))`, [channel]);
     const started = Date.now();
     await carriedOk();

@@ -63,7 +63,9 @@ describe('a burst', () => {
     try {
       await client.query('BEGIN');
       await client.query(`INSERT INTO portal.orders (user_id, amount, status) SELECT 100000 + i % 100, i, 'new' FROM generate_series(1, 400) i`);
-      await client.query(`INSERT INTO portal.users (id, full_name, email) SELECT 100000 + i, 'Parent ' || i, 'p' || i || '@x' FROM generate_series(0, 99) i`);
+      await client.query(
+        `INSERT INTO portal.users (id, full_name, email) SELECT 100000 + i, 'Parent ' || i, 'p' || i || '@x' FROM generate_series(0, 99) i`,
+      );
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -76,7 +78,9 @@ describe('a burst', () => {
   });
 
   it('a row that fails leaves the batch for its own syncLog; the others are carried', async () => {
-    await q(`INSERT INTO portal.users (full_name, email) SELECT CASE WHEN i = 77 THEN 'bad' ELSE 'Row ' || i END, 'r' || i || '@x' FROM generate_series(1, 120) i`);
+    await q(
+      `INSERT INTO portal.users (full_name, email) SELECT CASE WHEN i = 77 THEN 'bad' ELSE 'Row ' || i END, 'r' || i || '@x' FROM generate_series(1, 120) i`,
+    );
     const settled = await waitForSettled(db.pool);
     const failed = settled.filter((l) => l.status === 'failed');
     expect(failed).toHaveLength(1);
@@ -93,9 +97,13 @@ describe('a burst', () => {
     await q(`INSERT INTO portal.users (full_name, email) SELECT 'Later ' || i, 'l' || i || '@x' FROM generate_series(1, 600) i`);
     const [{ id }] = await q(`INSERT INTO salesforce.order__c (portal_order_id__c, amount__c, status__c) VALUES (NULL, 1, 'x') RETURNING id`);
     await waitForSettled(db.pool);
-    const [log] = await q(`SELECT workflow_id, status FROM ferry.database_trigger_log WHERE mapping = 'orders_from_salesforce' AND row_key = $1`, [String(id)]);
+    const [log] = await q(`SELECT workflow_id, status FROM ferry.database_trigger_log WHERE mapping = 'orders_from_salesforce' AND row_key = $1`, [
+      String(id),
+    ]);
     expect(log).toEqual({ workflow_id: expect.stringMatching(/-log-\d+$/), status: 'skipped' });
-    const [{ n }] = await q(`SELECT count(*)::int AS n FROM portal.users u JOIN salesforce.account a ON a.portal_user_id__c = u.id::text AND a.name = u.full_name WHERE u.full_name LIKE 'Later %'`);
+    const [{ n }] = await q(
+      `SELECT count(*)::int AS n FROM portal.users u JOIN salesforce.account a ON a.portal_user_id__c = u.id::text AND a.name = u.full_name WHERE u.full_name LIKE 'Later %'`,
+    );
     expect(n).toBe(600);
   });
 });

@@ -25,7 +25,10 @@ async function installPreviousVersion(): Promise<void> {
     if (file.id > 0) await db.pool.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
   }
   for (const [table, mappings] of triggerPlan(config())) {
-    const args = mappings.flatMap((m) => [m.name, m.key, m.target]).map(quoteLiteral).join(', ');
+    const args = mappings
+      .flatMap((m) => [m.name, m.key, m.target])
+      .map(quoteLiteral)
+      .join(', ');
     await db.pool.query(
       `CREATE TRIGGER ferry_log AFTER INSERT OR UPDATE OR DELETE ON ${quoteTable(table)} FOR EACH ROW EXECUTE FUNCTION ferry.log_change(${args})`,
     );
@@ -90,7 +93,11 @@ describe('ferry migrate on an install of the previous version', () => {
     await open.end();
     const result = await migrating;
     // Everything after the previous version's files (003: statement capture; later ones add columns).
-    expect(result.applied).toEqual(sqlFiles().filter((f) => f.id > 2).map((f) => f.name));
+    expect(result.applied).toEqual(
+      sqlFiles()
+        .filter((f) => f.id > 2)
+        .map((f) => f.name),
+    );
 
     const atSwitch = changes();
     await waitFor('writers under the statement triggers', () => changes() >= atSwitch + 100);
@@ -135,7 +142,9 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
         await db3.pool.query(
           `CREATE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION ferry.capture(${args})`,
         );
-      await db3.pool.query(`CREATE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()`);
+      await db3.pool.query(
+        `CREATE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()`,
+      );
     }
   }
 
@@ -162,7 +171,11 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
     await open.query('COMMIT');
     await open.end();
     const result = await migrating;
-    expect(result.applied).toEqual(sqlFiles().filter((f) => f.id > 6).map((f) => f.name));
+    expect(result.applied).toEqual(
+      sqlFiles()
+        .filter((f) => f.id > 6)
+        .map((f) => f.name),
+    );
 
     const atSwitch = changes();
     await waitFor('writers under the per-table functions', () => changes() >= atSwitch + 100);

@@ -67,7 +67,13 @@ describe('parseConfig', () => {
     const config = parseConfig(
       valid({
         mappings: [
-          mapping({ name: 'a', parents: [{ mapping: 'a', column: 'parent_id' }, { mapping: 'b', column: 'b_id', optional: true }] }),
+          mapping({
+            name: 'a',
+            parents: [
+              { mapping: 'a', column: 'parent_id' },
+              { mapping: 'b', column: 'b_id', optional: true },
+            ],
+          }),
           mapping({ name: 'b', parents: [{ mapping: 'a', column: 'a_id' }] }),
         ],
       }),
@@ -81,7 +87,13 @@ describe('parseConfig', () => {
     const config = parseConfig(
       valid({
         mappings: [
-          mapping({ name: 'a', parents: [{ mapping: 'a', column: 'parent_id' }, { mapping: 'c', column: 'c_id' }] }),
+          mapping({
+            name: 'a',
+            parents: [
+              { mapping: 'a', column: 'parent_id' },
+              { mapping: 'c', column: 'c_id' },
+            ],
+          }),
           mapping({ name: 'b', parents: [{ mapping: 'a', column: 'a_id' }] }),
           mapping({ name: 'c', parents: [{ mapping: 'b', column: 'b_id' }] }),
         ],
@@ -143,7 +155,15 @@ describe('two-way pairs', () => {
 
 describe('findCycle', () => {
   it('finds none in a chain', () => {
-    expect(findCycle(new Map([['c', ['b']], ['b', ['a']], ['a', []]]))).toBeUndefined();
+    expect(
+      findCycle(
+        new Map([
+          ['c', ['b']],
+          ['b', ['a']],
+          ['a', []],
+        ]),
+      ),
+    ).toBeUndefined();
   });
   it('finds a self-reference', () => {
     expect(findCycle(new Map([['a', ['a']]]))).toEqual(['a', 'a']);

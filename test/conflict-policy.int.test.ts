@@ -18,7 +18,17 @@ describe.each(LANES)('%s lane', (lane) => {
   beforeAll(async () => {
     db = await createTestDatabase(FILE, '', { lane });
     const [toAccounts, toUsers] = exampleSubset('users_to_accounts', 'accounts_to_users');
-    config = testConfig(FILE, db, { mappings: [{ ...toAccounts!, conflict: 'source-wins' }, { ...toUsers!, conflict: undefined }] }, lane);
+    config = testConfig(
+      FILE,
+      db,
+      {
+        mappings: [
+          { ...toAccounts!, conflict: 'source-wins' },
+          { ...toUsers!, conflict: undefined },
+        ],
+      },
+      lane,
+    );
     expect(config.mappings.map((m) => m.conflict)).toEqual(['source-wins', 'target-wins']);
     ferry = await startFerry(config);
   });
@@ -29,7 +39,10 @@ describe.each(LANES)('%s lane', (lane) => {
 
   it('keeps the portal side even when Salesforce changed last', async () => {
     const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('Pair', 'pair@x') RETURNING id`);
-    await waitFor('account', async () => (await q('SELECT name FROM salesforce.account WHERE portal_user_id__c = $1', [String(id)]))[0]?.name === 'Pair');
+    await waitFor(
+      'account',
+      async () => (await q('SELECT name FROM salesforce.account WHERE portal_user_id__c = $1', [String(id)]))[0]?.name === 'Pair',
+    );
     await ferry.stop();
     await q(`UPDATE portal.users SET full_name = 'Portal name' WHERE id = $1`, [id]);
     await q(`UPDATE salesforce.account SET name = 'SF name', email__c = 'sf@x' WHERE portal_user_id__c = $1`, [String(id)]);

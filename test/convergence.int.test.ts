@@ -17,7 +17,6 @@ let db: TestDatabase;
 let config: FerryConfig;
 let ferry: FerryProcess;
 
-
 const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
 const user = async (id: number) => (await q('SELECT * FROM portal.users WHERE id = $1', [id]))[0];
 const accountOf = async (userId: number) => (await q('SELECT * FROM salesforce.account WHERE portal_user_id__c = $1', [String(userId)]))[0];
@@ -47,7 +46,6 @@ type Op =
   | { kind: 'bulkPortalUpdate'; rows: number; name: string }
   | { kind: 'bulkSfUpdate'; rows: number; email: string }
   | { kind: 'bulkOrderInsert'; rows: number; amount: number }
-
   | { kind: 'deptTree'; parents: number[]; top: number }
   | { kind: 'deptMove'; pick: number; to: number }
   | { kind: 'deptRename'; pick: number; name: string };
@@ -99,7 +97,10 @@ async function apply(o: Op): Promise<void> {
     }
     case 'portalReinsert':
       if (deleted.length === 0) return;
-      return void (await q('INSERT INTO portal.users (id, full_name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [deleted[o.pick % deleted.length], o.name]));
+      return void (await q('INSERT INTO portal.users (id, full_name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        deleted[o.pick % deleted.length],
+        o.name,
+      ]));
     case 'sfInsert':
       return void (await q('INSERT INTO salesforce.account (name, email__c) VALUES ($1, $2)', [o.name, o.email]));
     case 'sfUpdate':
@@ -109,7 +110,10 @@ async function apply(o: Op): Promise<void> {
         [o.pick, o.name, o.email],
       ));
     case 'orderInsert':
-      return void (await q(`INSERT INTO portal.orders (user_id, amount, status) SELECT id, $2, 'new' FROM portal.users WHERE id = ${pick('id % 2 = 0')}`, [o.pick, o.amount]));
+      return void (await q(
+        `INSERT INTO portal.orders (user_id, amount, status) SELECT id, $2, 'new' FROM portal.users WHERE id = ${pick('id % 2 = 0')}`,
+        [o.pick, o.amount],
+      ));
     case 'orderUpdate':
       return void (await q(
         `UPDATE portal.orders SET status = $2 WHERE id = (SELECT id FROM portal.orders ORDER BY id LIMIT 1 OFFSET $1 % greatest((SELECT count(*) FROM portal.orders), 1))`,
@@ -137,9 +141,15 @@ async function apply(o: Op): Promise<void> {
         [o.pick, o.status],
       ));
     case 'bulkPortalInsert':
-      return void (await q(`INSERT INTO portal.users (full_name, email) SELECT $2 || i, $2 || i || '@x' FROM generate_series(1, $1) i`, [o.rows, o.name]));
+      return void (await q(`INSERT INTO portal.users (full_name, email) SELECT $2 || i, $2 || i || '@x' FROM generate_series(1, $1) i`, [
+        o.rows,
+        o.name,
+      ]));
     case 'bulkPortalUpdate':
-      return void (await q(`UPDATE portal.users SET full_name = $2 WHERE id IN (SELECT id FROM portal.users ORDER BY id DESC LIMIT $1)`, [o.rows, o.name]));
+      return void (await q(`UPDATE portal.users SET full_name = $2 WHERE id IN (SELECT id FROM portal.users ORDER BY id DESC LIMIT $1)`, [
+        o.rows,
+        o.name,
+      ]));
     case 'bulkSfUpdate':
       return void (await q(
         `UPDATE salesforce.account SET email__c = $2 WHERE id IN (SELECT id FROM salesforce.account WHERE NOT isdeleted ORDER BY id DESC LIMIT $1)`,
@@ -166,14 +176,16 @@ async function insertDepartments(parents: number[], top: number): Promise<void> 
     );
     const rows = ids.map((id, i) => {
       const below = [...existing, ...ids.slice(0, i)];
-      const parent = i === 0 ? (top % 4 === 0 || existing.length === 0 ? null : existing[top % existing.length]!) : below[parents[i]! % below.length]!;
+      const parent =
+        i === 0 ? (top % 4 === 0 || existing.length === 0 ? null : existing[top % existing.length]!) : below[parents[i]! % below.length]!;
       return [id, parent, `dept ${id}`] as const;
     });
     const values = rows.reverse(); // leaves first
-    await client.query(
-      `INSERT INTO portal.departments (id, parent_id, name) SELECT * FROM unnest($1::int[], $2::int[], $3::text[])`,
-      [values.map((r) => r[0]), values.map((r) => r[1]), values.map((r) => r[2])],
-    );
+    await client.query(`INSERT INTO portal.departments (id, parent_id, name) SELECT * FROM unnest($1::int[], $2::int[], $3::text[])`, [
+      values.map((r) => r[0]),
+      values.map((r) => r[1]),
+      values.map((r) => r[2]),
+    ]);
   });
 }
 
@@ -202,7 +214,10 @@ describe.each(LANES)('%s lane', (lane) => {
       await settledAndConverged();
       expect(await accountOf(id)).toMatchObject({ name: 'Second', email__c: 's@x', isdeleted: false });
       const mine = (await logs(db.pool, 'users_to_accounts')).filter((l) => l.row_key === String(id)).slice(1);
-      expect(mine.map((l) => [l.op, l.status])).toEqual([['DELETE', 'skipped'], ['INSERT', 'synced']]);
+      expect(mine.map((l) => [l.op, l.status])).toEqual([
+        ['DELETE', 'skipped'],
+        ['INSERT', 'synced'],
+      ]);
     });
 
     it.each([
@@ -258,7 +273,11 @@ describe.each(LANES)('%s lane', (lane) => {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.array(ops, { minLength: 1, maxLength: perConnection }), { minLength: 3, maxLength: 3 }), async (lanes) => {
           // Three connections write at once, each its own sequence.
-          await Promise.all(lanes.map(async (lane) => { for (const o of lane) await apply(o); }));
+          await Promise.all(
+            lanes.map(async (lane) => {
+              for (const o of lane) await apply(o);
+            }),
+          );
           const count = await settledAndConverged(settleMs);
           // A fence change: exactly one more log when it is carried, so nothing echoes.
           const [{ id }] = await q(`INSERT INTO portal.users (full_name, email) VALUES ('fence', 'fence@x') RETURNING id`);

@@ -3,7 +3,14 @@
 // Postgres, the run's Temporal server.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ServingCli } from './support/cli.js';
-import { expectRecovered, faultDeployment, killAndRestart, runFaultCase, terminateListenerUntil, type FaultDeployment } from './support/fault-case.js';
+import {
+  expectRecovered,
+  faultDeployment,
+  killAndRestart,
+  runFaultCase,
+  terminateListenerUntil,
+  type FaultDeployment,
+} from './support/fault-case.js';
 
 const FILE = import.meta.url;
 

@@ -117,7 +117,7 @@ describe('a table that references itself (users.manager_id -> account.parentid)'
     expect((await account(2003)).parentid).toBe('2002');
   });
 
-  it('fails rows that are each other\'s required parent at once, naming the loop', async () => {
+  it("fails rows that are each other's required parent at once, naming the loop", async () => {
     const started = Date.now();
     await inOneTransaction(
       `INSERT INTO portal.users (id, full_name, manager_id) VALUES (3001, 'A', 3002)`,
@@ -129,7 +129,8 @@ describe('a table that references itself (users.manager_id -> account.parentid)'
       return all.every((l) => l.status === 'failed') ? all : undefined;
     });
     expect(Date.now() - started).toBeLessThan(15_000); // the timer is an hour
-    const loop = /^users_to_accounts key (300\d) -> users_to_accounts key 300\d -> users_to_accounts key 300\d -> users_to_accounts key \1: rows reference each other; make one reference optional \(users_to_accounts\.manager_id\)$/;
+    const loop =
+      /^users_to_accounts key (300\d) -> users_to_accounts key 300\d -> users_to_accounts key 300\d -> users_to_accounts key \1: rows reference each other; make one reference optional \(users_to_accounts\.manager_id\)$/;
     for (const l of failed) expect(l.error).toMatch(loop);
     expect(new Set(failed.map((l) => l.error)).size).toBe(1); // one message for the whole loop
     for (const id of [3001, 3002, 3003]) expect(await account(id)).toBeUndefined();
@@ -198,7 +199,9 @@ describe('an optional loop (account.primary_contact__c <-> contact.account)', ()
     const [contact] = await q(`SELECT * FROM salesforce.contact WHERE portal_contact_id__c = '6101'`);
     expect(contact).toMatchObject({ account__r__portal_user_id__c: '6001', name: 'Grace' });
     await allSynced([6001]);
-    const passes = await q(`SELECT op, status, reason FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts' AND row_key = '6001' ORDER BY id`);
+    const passes = await q(
+      `SELECT op, status, reason FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts' AND row_key = '6001' ORDER BY id`,
+    );
     expect(passes).toEqual([
       { op: 'INSERT', status: 'synced', reason: null },
       { op: 'UPDATE', status: 'synced', reason: 'second pass: optional parent contacts_to_contacts key 6101 synced' },

@@ -80,7 +80,11 @@ async function expectNowhereInTemporal(marker: string, mapping: string, rowKey: 
   const waiting = rows.some((l) => l.status === 'pending');
   for (const workflowId of new Set(rows.map((l) => l.workflow_id))) {
     // A log turns final inside the sync's transaction, a moment before Temporal records the result.
-    if (!waiting) await ferry!.client!.workflow.getHandle(workflowId).result().catch(() => undefined);
+    if (!waiting)
+      await ferry!
+        .client!.workflow.getHandle(workflowId)
+        .result()
+        .catch(() => undefined);
     const text = await waitFor(`history of ${workflowId}`, async () => {
       const t = await temporalText(workflowId);
       return !waiting || t.includes('waiting_parent') ? t : undefined;
@@ -132,7 +136,7 @@ describe('no row data in Temporal', () => {
     await db.pool.query(`DELETE FROM portal.orders WHERE id = $1`, [rows[0].id]);
   });
 
-  it('failed: the transform\'s message (it may quote the row) stays in the log row', async () => {
+  it("failed: the transform's message (it may quote the row) stays in the log row", async () => {
     const marker = `fail MARKER-${randomUUID()}`;
     const { rows } = await db.pool.query(`INSERT INTO portal.notes (body) VALUES ($1) RETURNING id`, [marker]);
     const [log] = await waitFor('failed', async () => {

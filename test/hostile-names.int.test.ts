@@ -76,9 +76,13 @@ describe('hostile identifiers', () => {
     let userId: number, lineId: number;
     try {
       await client.query('BEGIN');
-      const user = await client.query(`INSERT INTO ${USERS} (${q('select')}, ${q('we"ird; col')}) VALUES ('Ada; DROP', 'x"y') RETURNING ${q('Id')} AS id`);
+      const user = await client.query(
+        `INSERT INTO ${USERS} (${q('select')}, ${q('we"ird; col')}) VALUES ('Ada; DROP', 'x"y') RETURNING ${q('Id')} AS id`,
+      );
       userId = user.rows[0].id;
-      const line = await client.query(`INSERT INTO ${LINES} (${q('User Id')}, ${q('from')}) VALUES ($1, 'shop') RETURNING ${q('Id')} AS id`, [userId]);
+      const line = await client.query(`INSERT INTO ${LINES} (${q('User Id')}, ${q('from')}) VALUES ($1, 'shop') RETURNING ${q('Id')} AS id`, [
+        userId,
+      ]);
       lineId = line.rows[0].id;
       await client.query('COMMIT');
     } finally {
@@ -104,14 +108,19 @@ describe('hostile identifiers', () => {
     const result = await migrate(db.pool, config);
     expect(result.dropped).toEqual([]);
     await db.pool.query(`UPDATE ${USERS} SET ${q('select')} = 'Grace'`);
-    await waitFor('still captured', async () =>
-      (await db.pool.query(`SELECT 1 FROM ${q(DST)}.${q('Users Table')} WHERE ${q('Name "x"')} = 'Grace'`)).rowCount === 1,
+    await waitFor(
+      'still captured',
+      async () => (await db.pool.query(`SELECT 1 FROM ${q(DST)}.${q('Users Table')} WHERE ${q('Name "x"')} = 'Grace'`)).rowCount === 1,
     );
   });
 
   it('generated names round-trip through Postgres, and the statements run on them', async () => {
     const name = fc
-      .oneof(fc.string({ minLength: 1, maxLength: 10 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }), fc.constantFrom('select', 'A B', 'x"y', 'a;b', 'a.b'))
+      .oneof(
+        fc.string({ minLength: 1, maxLength: 10 }),
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }),
+        fc.constantFrom('select', 'A B', 'x"y', 'a;b', 'a.b'),
+      )
       .filter((s) => identifierProblem(s) === undefined && !s.includes(','));
     const schemaName = name.filter((s) => !/^pg_/i.test(s) && !['ferry', 'portal', 'salesforce', 'public', 'information_schema'].includes(s));
     await fc.assert(

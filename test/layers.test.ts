@@ -17,7 +17,10 @@ function filesUnder(dir: string): string[] {
 /** What each file imports: project files as repo-relative paths, packages as they are named. */
 function importsOf(file: string): string[] {
   const source = readFileSync(path.join(ROOT, file), 'utf8');
-  const specs = [...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+  const specs = [
+    ...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1]!);
   return specs.map((s) => (s.startsWith('.') ? path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), s)) : s));
 }
 
@@ -33,7 +36,18 @@ const LAYERS: Layer[] = [
   { dir: 'src/db', may: ['src/db/', 'src/contract/', 'pg'] },
   {
     dir: 'activities',
-    may: ['activities/', 'src/contract/', 'src/db/', 'src/config', 'src/graph', 'src/statements', 'src/table-name', '@temporalio/activity', '@temporalio/common', 'node:'],
+    may: [
+      'activities/',
+      'src/contract/',
+      'src/db/',
+      'src/config',
+      'src/graph',
+      'src/statements',
+      'src/table-name',
+      '@temporalio/activity',
+      '@temporalio/common',
+      'node:',
+    ],
   },
 ];
 
@@ -51,7 +65,13 @@ describe('imports go one way', () => {
 
   it('nothing outside workflows/ imports it (the worker bundles it by path)', () => {
     const dirs = ['src', 'activities', 'bench', 'example', 'test'];
-    const bad = dirs.flatMap((d) => filesUnder(d).flatMap((f) => importsOf(f).filter((s) => s.startsWith('workflows/')).map((s) => `${f} imports ${s}`)));
+    const bad = dirs.flatMap((d) =>
+      filesUnder(d).flatMap((f) =>
+        importsOf(f)
+          .filter((s) => s.startsWith('workflows/'))
+          .map((s) => `${f} imports ${s}`),
+      ),
+    );
     expect(bad).toEqual([]);
   });
 });

@@ -96,12 +96,17 @@ describe('least privilege', () => {
     await db.pool.query(writerGrants(RUNNER));
     const { rows } = await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('ada@example.com', 'Ada') RETURNING id`);
     await db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES ($1, 5, 'new')`, [rows[0].id]);
-    await waitFor('order carried under the minimal role', async () =>
-      (await db.pool.query(`SELECT 1 FROM salesforce.order__c WHERE account__r__portal_user_id__c = $1`, [String(rows[0].id)])).rowCount === 1,
+    await waitFor(
+      'order carried under the minimal role',
+      async () =>
+        (await db.pool.query(`SELECT 1 FROM salesforce.order__c WHERE account__r__portal_user_id__c = $1`, [String(rows[0].id)])).rowCount === 1,
     );
     // Linking: an account made in Salesforce gets a portal user, its id written back.
     await db.pool.query(`INSERT INTO salesforce.account (name, email__c) VALUES ('Grace', 'grace@example.com')`);
-    await waitFor('account linked', async () => (await db.pool.query(`SELECT portal_user_id__c FROM salesforce.account WHERE name = 'Grace'`)).rows[0]?.portal_user_id__c);
+    await waitFor(
+      'account linked',
+      async () => (await db.pool.query(`SELECT portal_user_id__c FROM salesforce.account WHERE name = 'Grace'`)).rows[0]?.portal_user_id__c,
+    );
     const settled = await waitForSettled(db.pool);
     expect(settled.filter((l) => l.status === 'failed')).toEqual([]);
   });

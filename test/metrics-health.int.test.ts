@@ -134,7 +134,9 @@ describe('/metrics', () => {
 
   it('counts the rows a batch carried, per mapping, as syncs', async () => {
     const before = sample(await metrics(), 'ferry_syncs_total{mapping="users_to_accounts",status="synced"}') ?? 0;
-    await db.pool.query(`INSERT INTO portal.users (email, full_name) SELECT 'b' || i || '@example.com', 'Batch ' || i FROM generate_series(1, 300) i`);
+    await db.pool.query(
+      `INSERT INTO portal.users (email, full_name) SELECT 'b' || i || '@example.com', 'Batch ' || i FROM generate_series(1, 300) i`,
+    );
     const text = await waitFor('300 more users counted', async () => {
       const t = await metrics();
       return (sample(t, 'ferry_syncs_total{mapping="users_to_accounts",status="synced"}') ?? 0) - before === 300 ? t : undefined;

@@ -69,7 +69,7 @@ describe('outages', () => {
     expect(settled.filter((l) => l.status !== 'synced')).toEqual([]);
   });
 
-  it('survives a connection dropped in the middle of a sync\'s transaction, and carries the row', async () => {
+  it("survives a connection dropped in the middle of a sync's transaction, and carries the row", async () => {
     // What a Postgres restart does to a sync in flight: its transaction's
     // connection (checked out of the pool) is cut while a statement runs.
     // pg then emits 'error' on that client; unheard, it killed the process.

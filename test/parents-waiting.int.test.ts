@@ -36,10 +36,14 @@ afterAll(async () => {
 const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
 const orderLog = async (orderId: number) => (await logs(db.pool, 'orders_to_orders')).find((l) => l.row_key === String(orderId))!;
 const waiting = (orderId: number) =>
-  waitFor(`order ${orderId} waiting`, async () => {
-    const l = await orderLog(orderId);
-    return l.status === 'pending' && l.attempts >= 1 ? l : undefined;
-  }, { timeoutMs: 45_000 });
+  waitFor(
+    `order ${orderId} waiting`,
+    async () => {
+      const l = await orderLog(orderId);
+      return l.status === 'pending' && l.attempts >= 1 ? l : undefined;
+    },
+    { timeoutMs: 45_000 },
+  );
 const newOrder = async (userId: number) =>
   (await q(`INSERT INTO portal.orders (user_id, amount, status) VALUES ($1, 1, 'new') RETURNING id`, [userId]))[0].id as number;
 
@@ -95,7 +99,7 @@ describe('a child waiting for its parent', () => {
     await waitFor('child synced', async () => (await orderLog(orderId)).status === 'synced', { timeoutMs: 5000 });
   });
 
-  it('wakes on forceRetry while it waits inside its parent\'s child workflow', async () => {
+  it("wakes on forceRetry while it waits inside its parent's child workflow", async () => {
     // A worker and no listener: nothing dispatches the order's log, so the
     // line's workflow starts the order's workflow itself, as a child, and the
     // order waits (an hour) for a user who never comes.
@@ -150,11 +154,15 @@ describe('a child waiting for its parent', () => {
 
 /** `ferry worker` in a process of its own, with this file's config. */
 function spawnWorker() {
-  const file = writeCliConfig('waiting.config.ts', {
-    database: config.database,
-    temporal: config.temporal,
-    missingParent: { initialInterval: '1h', maximumInterval: '1h', maximumAttempts: 100 },
-    metrics: false,
-  }, 'chainMappings');
+  const file = writeCliConfig(
+    'waiting.config.ts',
+    {
+      database: config.database,
+      temporal: config.temporal,
+      missingParent: { initialInterval: '1h', maximumInterval: '1h', maximumAttempts: 100 },
+      metrics: false,
+    },
+    'chainMappings',
+  );
   return spawnCli(['worker', '--config', file], { FERRY_LOG_LEVEL: 'warn' }).child;
 }

@@ -13,10 +13,8 @@ let db: TestDatabase;
 let config: FerryConfig;
 let ferry: FerryProcess;
 
-
 const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
-const orderTarget = async (orderId: number) =>
-  (await q('SELECT * FROM salesforce.order__c WHERE portal_order_id__c = $1', [String(orderId)]))[0];
+const orderTarget = async (orderId: number) => (await q('SELECT * FROM salesforce.order__c WHERE portal_order_id__c = $1', [String(orderId)]))[0];
 const logOf = async (mapping: string, key: number) => (await logs(db.pool, mapping)).filter((l) => l.row_key === String(key));
 
 describe.each(LANES)('%s lane', (lane) => {
@@ -57,7 +55,11 @@ describe.each(LANES)('%s lane', (lane) => {
       // The transform saw its parent's target row.
       expect(line).toMatchObject({ order__r__portal_order_id__c: '6001', order_account__c: '5002', sku__c: 'SKU-1' });
       await waitForSettled(db.pool);
-      for (const [m, k] of [['lines_to_lines', 7001], ['orders_to_orders', 6001], ['users_to_accounts', 5002]] as const)
+      for (const [m, k] of [
+        ['lines_to_lines', 7001],
+        ['orders_to_orders', 6001],
+        ['users_to_accounts', 5002],
+      ] as const)
         expect((await logOf(m, k)).map((l) => l.status)).toEqual(['synced']);
     });
 
@@ -76,9 +78,7 @@ describe.each(LANES)('%s lane', (lane) => {
         return l!.status === 'failed' ? l : undefined;
       });
       expect(failed.attempts).toBe(4);
-      expect(failed.error).toBe(
-        'orders_to_orders: parent users_to_accounts with key 5999 (column user_id) is not in its target after 4 attempts',
-      );
+      expect(failed.error).toBe('orders_to_orders: parent users_to_accounts with key 5999 (column user_id) is not in its target after 4 attempts');
       expect(await orderTarget(orderId)).toBeUndefined();
 
       await q(`INSERT INTO portal.users (id, full_name) VALUES (5999, 'Finally')`);

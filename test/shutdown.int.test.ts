@@ -73,20 +73,29 @@ it('SIGTERM finishes in-flight syncs, exits 0, and a restart carries every remai
   // Every line about a sync names its log, mapping and workflow.
   const syncLines = lines.filter((l) => l.logId !== undefined);
   expect(syncLines.length).toBeGreaterThan(0);
-  for (const l of syncLines) expect(l).toMatchObject({ logId: expect.any(Number), mapping: 'users_to_accounts', workflowId: syncLogWorkflowId(config.instance, l.logId) });
+  for (const l of syncLines)
+    expect(l).toMatchObject({ logId: expect.any(Number), mapping: 'users_to_accounts', workflowId: syncLogWorkflowId(config.instance, l.logId) });
 
   // Work was left for the next start (else this test proves nothing about it).
   const afterFirst = await logs(db.pool);
   if (process.env.FERRY_TEST_REPORT)
-    console.log(`SIGTERM to exit: ${stopMs} ms; then ${afterFirst.filter((l) => l.status === 'synced').length} synced, ${afterFirst.filter((l) => l.status === 'pending').length} pending`);
+    console.log(
+      `SIGTERM to exit: ${stopMs} ms; then ${afterFirst.filter((l) => l.status === 'synced').length} synced, ${afterFirst.filter((l) => l.status === 'pending').length} pending`,
+    );
   expect(afterFirst.filter((l) => l.status === 'pending').length).toBeGreaterThan(0);
 
   const second = await start();
-  await waitFor('every log synced', async () => {
-    const all = await logs(db.pool);
-    return all.length === ROWS && all.every((l) => l.status === 'synced');
-  }, { timeoutMs: 60_000 });
-  const accounts = (await db.pool.query(`SELECT portal_user_id__c FROM salesforce.account ORDER BY portal_user_id__c::int`)).rows.map((r) => r.portal_user_id__c);
+  await waitFor(
+    'every log synced',
+    async () => {
+      const all = await logs(db.pool);
+      return all.length === ROWS && all.every((l) => l.status === 'synced');
+    },
+    { timeoutMs: 60_000 },
+  );
+  const accounts = (await db.pool.query(`SELECT portal_user_id__c FROM salesforce.account ORDER BY portal_user_id__c::int`)).rows.map(
+    (r) => r.portal_user_id__c,
+  );
   expect(accounts).toEqual(rows.map((r) => String(r.id)));
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);

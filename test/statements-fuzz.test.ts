@@ -25,8 +25,10 @@ const value = fc.tuple(fc.constantFrom("'); DROP TABLE t; --", '$1', '"x"', ''),
 
 // What may remain of a statement once its quoted names are taken out: Ferry's own words only.
 const SKELETON = new Set(
-  ('INSERT INTO AS t r SELECT FROM jsonb_populate_record NULL jsonb ON CONFLICT DO UPDATE SET EXCLUDED WHERE ROW IS ' +
-    'DISTINCT NOTHING DELETE true AND RETURNING key DEFAULT VALUES to_jsonb row').split(' '),
+  (
+    'INSERT INTO AS t r SELECT FROM jsonb_populate_record NULL jsonb ON CONFLICT DO UPDATE SET EXCLUDED WHERE ROW IS ' +
+    'DISTINCT NOTHING DELETE true AND RETURNING key DEFAULT VALUES to_jsonb row'
+  ).split(' '),
 );
 function assertOnlyQuotedNames(statement: Statement | string): void {
   const text = typeof statement === 'string' ? statement : statement.text;
@@ -37,22 +39,29 @@ function assertOnlyQuotedNames(statement: Statement | string): void {
 
 describe('statement builders under generated names and values', () => {
   it('the canonical table text reads back as the same schema and name', () => {
-    fc.assert(fc.property(table, (t) => {
-      expect(parseTable(formatTable(t))).toEqual(t);
-    }));
+    fc.assert(
+      fc.property(table, (t) => {
+        expect(parseTable(formatTable(t))).toEqual(t);
+      }),
+    );
   });
 
   it('upsert: names quoted, values only in the bound JSON', () => {
     fc.assert(
-      fc.property(table, fc.uniqueArray(identifier, { minLength: 1, maxLength: 5 }), fc.array(value, { minLength: 5, maxLength: 5 }), (t, columns, values) => {
-        const row = Object.fromEntries(columns.map((c, i) => [c, values[i]]));
-        const s = upsertStatement(formatTable(t), columns[0]!, row);
-        assertOnlyQuotedNames(s);
-        for (const c of columns) expect(s.text).toContain(quoteIdent(c));
-        for (const v of values.slice(0, columns.length)) expect(s.text).not.toContain(v);
-        expect(s.values).toHaveLength(1);
-        expect(JSON.parse(s.values[0] as string)).toEqual(row);
-      }),
+      fc.property(
+        table,
+        fc.uniqueArray(identifier, { minLength: 1, maxLength: 5 }),
+        fc.array(value, { minLength: 5, maxLength: 5 }),
+        (t, columns, values) => {
+          const row = Object.fromEntries(columns.map((c, i) => [c, values[i]]));
+          const s = upsertStatement(formatTable(t), columns[0]!, row);
+          assertOnlyQuotedNames(s);
+          for (const c of columns) expect(s.text).toContain(quoteIdent(c));
+          for (const v of values.slice(0, columns.length)) expect(s.text).not.toContain(v);
+          expect(s.values).toHaveLength(1);
+          expect(JSON.parse(s.values[0] as string)).toEqual(row);
+        },
+      ),
     );
   });
 
@@ -96,7 +105,8 @@ describe('table names', () => {
 
 describe('exact JSON', () => {
   it('keeps numbers a double cannot hold as their digits, and the rest as numbers', () => {
-    const text = '{"big": 9007199254740993, "n30": 123456789012345678901234567890, "dec": 1.5, "small": 42, ' +
+    const text =
+      '{"big": 9007199254740993, "n30": 123456789012345678901234567890, "dec": 1.5, "small": 42, ' +
       '"f": 0.12345678901234567, "s": "9007199254740993 in a string", "neg": -9007199254740993, "arr": [1, 99999999999999999999]}';
     expect(parseExactJson(text)).toEqual({
       big: '9007199254740993',
@@ -110,10 +120,12 @@ describe('exact JSON', () => {
     });
   });
   it('round-trips every number it keeps as a number', () => {
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
-      const token = JSON.stringify(d);
-      if (exactAsNumber(token)) expect(Number(token) === d).toBe(true);
-    }));
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
+        const token = JSON.stringify(d);
+        if (exactAsNumber(token)) expect(Number(token) === d).toBe(true);
+      }),
+    );
   });
   it('int8: a number while exact', () => {
     expect(parseInt8('42')).toBe(42);

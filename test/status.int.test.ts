@@ -35,11 +35,15 @@ beforeAll(async () => {
   };
   config = testConfig(FILE, db, { ...settings, mappings: [users, exampleSubset('users_to_accounts', 'orders_to_orders')[1]!] });
   ferry = await startFerry(config);
-  configFile = writeCliConfig('status.config.ts', {
-    ...settings,
-    database: { url: db.url },
-    temporal: { ...config.temporal, uiUrl: inject('temporalUiUrl') },
-  }, "exampleSubset('users_to_accounts', 'orders_to_orders')");
+  configFile = writeCliConfig(
+    'status.config.ts',
+    {
+      ...settings,
+      database: { url: db.url },
+      temporal: { ...config.temporal, uiUrl: inject('temporalUiUrl') },
+    },
+    "exampleSubset('users_to_accounts', 'orders_to_orders')",
+  );
 });
 
 afterAll(async () => {
@@ -53,7 +57,8 @@ async function status(...args: string[]): Promise<{ code: number | null; report:
   return { code, report: JSON.parse(stdout) };
 }
 
-const link = (logId: number) => `${inject('temporalUiUrl')}/namespaces/${config.temporal.namespace}/workflows/${syncLogWorkflowId(config.instance, logId)}`;
+const link = (logId: number) =>
+  `${inject('temporalUiUrl')}/namespaces/${config.temporal.namespace}/workflows/${syncLogWorkflowId(config.instance, logId)}`;
 
 describe('ferry status', () => {
   it('counts per mapping and exits 0 when nothing is failed or old', async () => {
@@ -73,7 +78,8 @@ describe('ferry status', () => {
   it('lists a log waiting for its parent with its Web UI link; --max-pending-age turns it into a problem', async () => {
     await db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (424242, 9, 'new')`);
     const [order] = await waitFor('order waiting', async () => {
-      const l = (await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'orders_to_orders' AND waiting_key IS NOT NULL`)).rows;
+      const l = (await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'orders_to_orders' AND waiting_key IS NOT NULL`))
+        .rows;
       return l.length ? l : undefined;
     });
     const { code, report } = await status();
@@ -89,8 +95,11 @@ describe('ferry status', () => {
       }),
     ]);
 
-    await waitFor('the order is older than the limit', async () =>
-      (await db.pool.query(`SELECT now() - created_at > interval '500 ms' AS old FROM ferry.database_trigger_log WHERE id = $1`, [order.id])).rows[0].old,
+    await waitFor(
+      'the order is older than the limit',
+      async () =>
+        (await db.pool.query(`SELECT now() - created_at > interval '500 ms' AS old FROM ferry.database_trigger_log WHERE id = $1`, [order.id]))
+          .rows[0].old,
     );
     const old = await status('--max-pending-age', '200ms');
     expect(old.code).toBe(1);
@@ -107,7 +116,13 @@ describe('ferry status', () => {
     expect(code).toBe(1);
     expect(report.problems).toEqual(['1 failed log(s)']);
     expect(report.failed).toEqual([
-      expect.objectContaining({ logId: failedLog.id, mapping: 'users_to_accounts', attempts: 1, webUi: link(failedLog.id), error: expect.stringContaining(`user ${rows[0].id} has a bad name`) }),
+      expect.objectContaining({
+        logId: failedLog.id,
+        mapping: 'users_to_accounts',
+        attempts: 1,
+        webUi: link(failedLog.id),
+        error: expect.stringContaining(`user ${rows[0].id} has a bad name`),
+      }),
     ]);
 
     // The same, for a person: a table, both lists with links, how to retry, and the verdict.

@@ -32,7 +32,10 @@ describe('supersession while waiting for a parent', () => {
     const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
     const [{ id }] = await q(`INSERT INTO portal.orders (user_id, amount, status) VALUES (7001, 10, 'new') RETURNING id`);
     const orderLogs = async () => (await logs(db.pool, 'orders_to_orders')).filter((l) => l.row_key === String(id));
-    await waitFor('the insert waits for its user', async () => (await q(`SELECT 1 FROM ferry.database_trigger_log WHERE waiting_key = '7001'`)).length > 0);
+    await waitFor(
+      'the insert waits for its user',
+      async () => (await q(`SELECT 1 FROM ferry.database_trigger_log WHERE waiting_key = '7001'`)).length > 0,
+    );
     await q(`UPDATE portal.orders SET amount = 20 WHERE id = $1`, [id]);
     // The update covers the insert (skipped, superseded by it) and waits in its turn.
     await waitFor('the update covers the insert', async () => {
@@ -43,7 +46,10 @@ describe('supersession while waiting for a parent', () => {
     // there directly: no mapping reads salesforce.account here), then the amount goes back.
     await q(`INSERT INTO salesforce.account (portal_user_id__c, name) VALUES ('7001', 'U')`);
     await q(`UPDATE portal.orders SET amount = 10 WHERE id = $1`, [id]);
-    const order = await waitFor('the order in salesforce', async () => (await q(`SELECT amount__c FROM salesforce.order__c WHERE portal_order_id__c = $1`, [String(id)]))[0]);
+    const order = await waitFor(
+      'the order in salesforce',
+      async () => (await q(`SELECT amount__c FROM salesforce.order__c WHERE portal_order_id__c = $1`, [String(id)]))[0],
+    );
     expect(order).toEqual({ amount__c: '10.00' });
     // Nothing was written for this order before: the last update is no "no mapped column changed".
     const carried = await orderLogs();

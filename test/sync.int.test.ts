@@ -112,8 +112,9 @@ describe('a change in portal.users reaches salesforce.account', () => {
     expect((await logs(db.pool, 'accounts_to_users')).length).toBe(before);
     // The other direction still works for writes that are not Ferry's.
     await db.pool.query(`UPDATE salesforce.account SET name = 'Edited in Salesforce' WHERE portal_user_id__c = $1`, [String(id)]);
-    await waitFor('user updated from Salesforce', async () =>
-      (await db.pool.query('SELECT full_name FROM portal.users WHERE id = $1', [id])).rows[0].full_name === 'Edited in Salesforce',
+    await waitFor(
+      'user updated from Salesforce',
+      async () => (await db.pool.query('SELECT full_name FROM portal.users WHERE id = $1', [id])).rows[0].full_name === 'Edited in Salesforce',
     );
     await waitForSettled(db.pool);
     expect((await logs(db.pool, 'accounts_to_users')).length).toBe(before + 1);
@@ -127,9 +128,7 @@ describe('a change in portal.users reaches salesforce.account', () => {
   });
 
   it('fails a throwing transform once, with its message, while other rows sync', async () => {
-    const { rows } = await db.pool.query(
-      `INSERT INTO portal.notes (body) VALUES ('good one'), ('bad one'), ('good two') RETURNING id`,
-    );
+    const { rows } = await db.pool.query(`INSERT INTO portal.notes (body) VALUES ('good one'), ('bad one'), ('good two') RETURNING id`);
     const [good1, bad, good2] = rows.map((r) => r.id as number);
     const settled = await waitFor('notes settled', async () => {
       const l = await logs(db.pool, 'notes');

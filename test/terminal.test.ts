@@ -12,7 +12,12 @@ describe('terminal output of dev and start', () => {
   });
 
   it('names the database, Temporal, the waiting-syncs link and the metrics URL', () => {
-    const text = bannerText({ config, database: displayUrl(config.database.url), uiUrl: 'http://127.0.0.1:8233', metricsUrl: 'http://0.0.0.0:9464/metrics' });
+    const text = bannerText({
+      config,
+      database: displayUrl(config.database.url),
+      uiUrl: 'http://127.0.0.1:8233',
+      metricsUrl: 'http://0.0.0.0:9464/metrics',
+    });
     expect(text).toContain('postgres://ferry:***@db:5432/app');
     expect(text).toContain('localhost:7233');
     expect(text).toContain('http://127.0.0.1:8233/namespaces/default/workflows?query=FerryState%20%3D%20%22waiting_parent%22');

@@ -57,7 +57,10 @@ describe.each([
     await db.pool.query(`INSERT INTO portal.users (id, full_name) VALUES (100002, 'Moves')`);
     await db.pool.query(`UPDATE portal.users SET id = 100003 WHERE id = 100002`);
     const moved = (await logs(db.pool, 'users_to_accounts')).filter((l) => ['100002', '100003'].includes(l.row_key)).slice(1);
-    expect(moved.map((l) => [l.op, l.row_key])).toEqual([['DELETE', '100002'], ['UPDATE', '100003']]);
+    expect(moved.map((l) => [l.op, l.row_key])).toEqual([
+      ['DELETE', '100002'],
+      ['UPDATE', '100003'],
+    ]);
   });
 
   it("skips mappings that would carry Ferry's own write back to where it came from", async () => {
@@ -114,7 +117,9 @@ describe.each([
   it('logs every row of 1,000-row INSERT, UPDATE and DELETE statements, in statement order', async () => {
     await db.pool.query(`INSERT INTO portal.users (id, full_name) SELECT g, 'n' || g FROM generate_series(201000, 200001, -1) g`);
     // Half the rows keep their value: those are not logged.
-    await db.pool.query(`UPDATE portal.users SET full_name = CASE WHEN id % 2 = 0 THEN full_name || '!' ELSE full_name END WHERE id BETWEEN 200001 AND 201000`);
+    await db.pool.query(
+      `UPDATE portal.users SET full_name = CASE WHEN id % 2 = 0 THEN full_name || '!' ELSE full_name END WHERE id BETWEEN 200001 AND 201000`,
+    );
     await db.pool.query(`DELETE FROM portal.users WHERE id BETWEEN 200001 AND 201000`);
     const rows = await opsOf(200001, 201000);
     const inserts = rows.filter((r) => r.op === 'INSERT');
@@ -134,7 +139,12 @@ describe.each([
     await db.pool.query(`UPDATE portal.users SET id = id + 100 WHERE id BETWEEN 202001 AND 202003`);
     const moved = (await opsOf(202001, 202103)).filter((r) => r.op !== 'INSERT');
     // Pairs in statement order (the heap's order, so compared as a set of pairs).
-    const pairs = Array.from({ length: 3 }, (_, i) => moved.slice(i * 2, i * 2 + 2).map((r) => `${r.op} ${r.row_key} ${r.old}`).join(', '));
+    const pairs = Array.from({ length: 3 }, (_, i) =>
+      moved
+        .slice(i * 2, i * 2 + 2)
+        .map((r) => `${r.op} ${r.row_key} ${r.old}`)
+        .join(', '),
+    );
     expect(pairs.sort()).toEqual([202001, 202002, 202003].map((k) => `DELETE ${k} k${k}, UPDATE ${k + 100} k${k}`));
   });
 
@@ -147,11 +157,17 @@ describe.each([
     );
     const upsert = (await opsOf(203001, 203006)).slice(4);
     expect(upsert.map((r) => `${r.op} ${r.row_key} ${r.old}`).sort()).toEqual([
-      'INSERT 203005 null', 'INSERT 203006 null', 'UPDATE 203002 c203002', 'UPDATE 203003 c203003', 'UPDATE 203004 c203004',
+      'INSERT 203005 null',
+      'INSERT 203006 null',
+      'UPDATE 203002 c203002',
+      'UPDATE 203003 c203003',
+      'UPDATE 203004 c203004',
     ]);
     // Postgres refuses a statement that would update one row twice; it logs nothing.
     await expect(
-      db.pool.query(`INSERT INTO portal.users (id, full_name) VALUES (203001, 'x'), (203001, 'y') ON CONFLICT (id) DO UPDATE SET full_name = EXCLUDED.full_name`),
+      db.pool.query(
+        `INSERT INTO portal.users (id, full_name) VALUES (203001, 'x'), (203001, 'y') ON CONFLICT (id) DO UPDATE SET full_name = EXCLUDED.full_name`,
+      ),
     ).rejects.toThrow(/cannot affect row a second time/);
     expect(await opsOf(203001, 203006)).toHaveLength(9);
   });

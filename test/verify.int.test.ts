@@ -62,7 +62,8 @@ describe('ferry verify', () => {
     const repaired = await runCli(['verify', 'users_to_accounts', '--repair', '--config', configFile]);
     expect(repaired.stdout).toContain('After repair:');
     expect(repaired.code).toBe(0);
-    const account = async (key: string) => (await db.pool.query(`SELECT name, isdeleted FROM salesforce.account WHERE portal_user_id__c = $1`, [key])).rows[0];
+    const account = async (key: string) =>
+      (await db.pool.query(`SELECT name, isdeleted FROM salesforce.account WHERE portal_user_id__c = $1`, [key])).rows[0];
     expect(await account('7')).toEqual({ name: 'user 7', isdeleted: false });
     expect(await account('9')).toEqual({ name: 'user 9', isdeleted: false });
     // onDelete: softDelete flags the orphan rather than deleting it.

@@ -31,7 +31,15 @@ beforeAll(async () => {
   ferry = await startFerry(config);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -44,17 +52,32 @@ afterAll(async () => {
 it('shows a sync waiting for its parent under the query FerryState = "waiting_parent"', async () => {
   // A user that syncs, so the list has a workflow the query must leave out.
   const user = (await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('u@example.com', 'Una') RETURNING id`)).rows[0];
-  const synced = await waitFor('user synced', async () =>
-    (await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts' AND row_key = $1 AND status = 'synced'`, [String(user.id)])).rows[0],
+  const synced = await waitFor(
+    'user synced',
+    async () =>
+      (
+        await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts' AND row_key = $1 AND status = 'synced'`, [
+          String(user.id),
+        ])
+      ).rows[0],
   );
-  await waitFor('the synced workflow is visible as synced', async () => {
-    for await (const w of ferry!.client!.workflow.list({ query: `WorkflowId = "${syncLogWorkflowId(config.instance, synced.id)}" AND FerryState = "synced"` })) return w;
-    return undefined;
-  }, { timeoutMs: 45_000, intervalMs: 250 }); // visibility lags more when the machine is busy
+  await waitFor(
+    'the synced workflow is visible as synced',
+    async () => {
+      for await (const w of ferry!.client!.workflow.list({
+        query: `WorkflowId = "${syncLogWorkflowId(config.instance, synced.id)}" AND FerryState = "synced"`,
+      }))
+        return w;
+      return undefined;
+    },
+    { timeoutMs: 45_000, intervalMs: 250 },
+  ); // visibility lags more when the machine is busy
   // An order of a user that never arrives: its workflow waits on a durable timer.
   await db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (31337, 3, 'new')`);
-  const { id } = await waitFor('order waiting for its parent', async () =>
-    (await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'orders_to_orders' AND waiting_key IS NOT NULL`)).rows[0],
+  const { id } = await waitFor(
+    'order waiting for its parent',
+    async () =>
+      (await db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'orders_to_orders' AND waiting_key IS NOT NULL`)).rows[0],
   );
   const workflowId = syncLogWorkflowId(config.instance, id);
   const query = 'FerryState = "waiting_parent"';

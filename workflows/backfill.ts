@@ -10,7 +10,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FerryState, progressQuery, type BackfillActivities, type BackfillInput, type BackfillProgress, type ChunkResult } from '../src/contract/index.js';
+import {
+  FerryState,
+  progressQuery,
+  type BackfillActivities,
+  type BackfillInput,
+  type BackfillProgress,
+  type ChunkResult,
+} from '../src/contract/index.js';
 import { handOffToSyncLogs, wakeWaiters } from './sync-log.js';
 
 // Regular activities, one per chunk: a chunk shows in the Web UI while it

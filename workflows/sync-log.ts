@@ -161,7 +161,9 @@ export async function wakeWaiters(instance: string, logIds: number[]): Promise<v
   await Promise.all(
     logIds.map((id) =>
       // A waiter may have finished meanwhile; then there is no one to wake.
-      getExternalWorkflowHandle(syncLogWorkflowId(instance, id)).signal(parentSyncedSignal).catch(() => undefined),
+      getExternalWorkflowHandle(syncLogWorkflowId(instance, id))
+        .signal(parentSyncedSignal)
+        .catch(() => undefined),
     ),
   );
 }

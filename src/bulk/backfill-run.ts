@@ -63,7 +63,8 @@ export async function waitForBackfill(handle: WorkflowHandle, out = progressWrit
     (progress: BackfillProgress) => (ended = { ok: true, progress }),
     (err) => (ended = { ok: false, reason: failureReason(err) }),
   );
-  const show = (p: BackfillProgress) => out.update({ label: p.mapping, done: p.rowsDone, total: p.rowsTotal, rate: p.rate }, { state: p.state, cursor: p.cursor });
+  const show = (p: BackfillProgress) =>
+    out.update({ label: p.mapping, done: p.rowsDone, total: p.rowsTotal, rate: p.rate }, { state: p.state, cursor: p.cursor });
   // One query in flight at a time: a busy worker answers late, and piling
   // queries up fills the server's query buffer.
   let asking: Promise<unknown> | undefined;

@@ -84,7 +84,12 @@ export async function verifyMapping(pool: Pool, config: FerryConfig, mapping: Ma
     const { rows }: { rows: { k: string; row: Row }[] } = await pool.query(sourceChunkStatement(mapping, cursor, opts.batch));
     if (rows.length === 0) break;
     cursor = rows[rows.length - 1]!.k;
-    const parents = await parentRows(pool, config, mapping, rows.map((r) => r.row));
+    const parents = await parentRows(
+      pool,
+      config,
+      mapping,
+      rows.map((r) => r.row),
+    );
     const wanted: { i: number; out: Row }[] = [];
     for (const [i, { k, row }] of rows.entries()) {
       const ctx = { op: 'UPDATE' as const, logId: 0, mapping: mapping.name, parents: parentsOf(mapping, row, parents) };
@@ -150,8 +155,17 @@ async function parentRows(pool: Pool, config: FerryConfig, mapping: Mapping, row
   const out = new Map<string, Map<string, Row>>();
   for (const ref of mapping.parents) {
     const parent = mappingByName(config, ref.mapping)!;
-    const values = [...new Set(rows.map((r) => r[ref.column]).filter((v) => v !== null && v !== undefined).map(String))];
-    const found = values.length ? (await pool.query<{ k: string; row: Row }>(rowsByKeysStatement(parent.target.table, parent.target.key, values))).rows : [];
+    const values = [
+      ...new Set(
+        rows
+          .map((r) => r[ref.column])
+          .filter((v) => v !== null && v !== undefined)
+          .map(String),
+      ),
+    ];
+    const found = values.length
+      ? (await pool.query<{ k: string; row: Row }>(rowsByKeysStatement(parent.target.table, parent.target.key, values))).rows
+      : [];
     out.set(ref.column, new Map(found.map((f) => [f.k, f.row])));
   }
   return out;

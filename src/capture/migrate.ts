@@ -53,18 +53,14 @@ async function schemaProblems(client: PgClient, config: FerryConfig): Promise<st
   const problems: string[] = [];
   const columnExists = async (table: string, column: string) =>
     (
-      await client.query(
-        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped`,
-        [table, column],
-      )
+      await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped`, [
+        table,
+        column,
+      ])
     ).rowCount! > 0;
   const notNull = async (table: string, column: string) =>
-    (
-      await client.query(
-        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnotnull`,
-        [table, column],
-      )
-    ).rowCount! > 0;
+    (await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnotnull`, [table, column])).rowCount! >
+    0;
   const tableExists = async (table: string) => (await client.query(`SELECT to_regclass($1) AS t`, [table])).rows[0].t !== null;
   const uniqueOn = async (table: string, column: string) =>
     (
@@ -161,4 +157,3 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     await client.end();
   }
 }
-

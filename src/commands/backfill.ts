@@ -71,7 +71,9 @@ async function runAll(client: Client, config: FerryConfig, mappings: Mapping[], 
     const outcome = await waitForBackfill(handle);
     if (!outcome.ok) {
       const p = outcome.progress;
-      console.error(`${m.name}: backfill ${outcome.reason}${p ? ` after ${p.rowsDone} rows (cursor ${p.cursor})` : ''}  ${webUiLink(config, handle.workflowId)}`);
+      console.error(
+        `${m.name}: backfill ${outcome.reason}${p ? ` after ${p.rowsDone} rows (cursor ${p.cursor})` : ''}  ${webUiLink(config, handle.workflowId)}`,
+      );
       return 1;
     }
     const p = outcome.progress;

@@ -29,7 +29,12 @@ export async function devCommand(config: FerryConfig, logger: Logger, serving: P
     logger.info({ address }, 'no Temporal server answers: starting a local dev server');
     // Persisted under .ferry/, so workflows (and their history in the Web UI) survive a restart.
     mkdirSync('.ferry', { recursive: true });
-    server = await startDevServer({ ip: '127.0.0.1', port, namespaces: [config.temporal.namespace], dbFilename: path.resolve('.ferry/temporal-dev.db') });
+    server = await startDevServer({
+      ip: '127.0.0.1',
+      port,
+      namespaces: [config.temporal.namespace],
+      dbFilename: path.resolve('.ferry/temporal-dev.db'),
+    });
     uiUrl = server.uiUrl ?? uiUrl;
   }
   const stopServers = async () => {

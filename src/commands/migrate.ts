@@ -10,7 +10,10 @@ export async function migrateCommand(config: FerryConfig, logger: Logger): Promi
   logger.info(result, 'database migrated');
   const { temporalAnswers } = await import('../temporal/dev-server.js');
   if (!(await temporalAnswers(config.temporal.address, 5000))) {
-    logger.error({ address: config.temporal.address }, 'Temporal unreachable: search attributes not registered; run `ferry migrate` again once it is up');
+    logger.error(
+      { address: config.temporal.address },
+      'Temporal unreachable: search attributes not registered; run `ferry migrate` again once it is up',
+    );
     return 1;
   }
   const client = await connectClient(config, logger);

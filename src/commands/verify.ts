@@ -35,7 +35,9 @@ export async function verifyCommand(config: FerryConfig, logger: Logger, opts: V
     const equal = reports.every((r) => differences(r) === 0);
     if (opts.json) {
       const strip = (r: VerifyReport) => ({ ...r, repairKeys: undefined, orphanKeys: undefined });
-      process.stdout.write(JSON.stringify({ equal, mappings: reports.map(strip), ...(repaired ? { beforeRepair: repaired.map(strip) } : {}) }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ equal, mappings: reports.map(strip), ...(repaired ? { beforeRepair: repaired.map(strip) } : {}) }, null, 2) + '\n',
+      );
     } else {
       if (repaired) console.log('\nAfter repair:');
       printReports(reports);
@@ -54,7 +56,10 @@ async function verifyAll(pool: Pool, config: FerryConfig, mappings: Mapping[], o
       await verifyMapping(pool, config, m, {
         batch: opts.batch,
         onProgress: tty
-          ? (done, total) => process.stderr.write(`\r${formatProgress({ label: `verify ${m.name}`, done, total, rate: done / ((performance.now() - started) / 1000) })}`)
+          ? (done, total) =>
+              process.stderr.write(
+                `\r${formatProgress({ label: `verify ${m.name}`, done, total, rate: done / ((performance.now() - started) / 1000) })}`,
+              )
           : undefined,
       }),
     );
@@ -93,9 +98,15 @@ function printReports(reports: VerifyReport[]): void {
   for (const r of reports) {
     const { differs, missing, orphans, errors } = r.examples;
     for (const d of differs)
-      console.log(`  ${r.mapping} key ${d.key} differs: ${Object.entries(d.columns).map(([c, [want, have]]) => `${c} ${JSON.stringify(have)} (want ${JSON.stringify(want)})`).join(', ')}`);
-    if (missing.length) console.log(`  ${r.mapping} missing in target, source keys: ${missing.join(', ')}${r.missing > missing.length ? ', ...' : ''}`);
-    if (orphans.length) console.log(`  ${r.mapping} orphans in target, target keys: ${orphans.join(', ')}${r.orphans > orphans.length ? ', ...' : ''}`);
+      console.log(
+        `  ${r.mapping} key ${d.key} differs: ${Object.entries(d.columns)
+          .map(([c, [want, have]]) => `${c} ${JSON.stringify(have)} (want ${JSON.stringify(want)})`)
+          .join(', ')}`,
+      );
+    if (missing.length)
+      console.log(`  ${r.mapping} missing in target, source keys: ${missing.join(', ')}${r.missing > missing.length ? ', ...' : ''}`);
+    if (orphans.length)
+      console.log(`  ${r.mapping} orphans in target, target keys: ${orphans.join(', ')}${r.orphans > orphans.length ? ', ...' : ''}`);
     for (const e of errors) console.log(`  ${r.mapping} transform threw for key ${e}`);
   }
 }

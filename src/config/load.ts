@@ -8,9 +8,7 @@ import { checkMappings } from './resolve.js';
 import { configSchema, type FerryConfig } from './schema.js';
 
 function keyPath(segments: readonly PropertyKey[]): string {
-  return segments
-    .map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`))
-    .join('');
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join('');
 }
 
 /** Applies the environment overrides the contract names; they win over the file. */
@@ -92,4 +90,3 @@ async function typeScriptLoaderFor(file: string): Promise<void> {
   esm.register();
   cjs.register();
 }
-

@@ -26,8 +26,7 @@ export function checkMappings(mappings: ParsedMapping[]): Mapping[] {
   });
   mappings.forEach((m, i) =>
     m.parents.forEach((p, j) => {
-      if (!byName.has(p.mapping))
-        throw new ConfigError(`config: mappings[${i}].parents[${j}].mapping: no mapping is named "${p.mapping}"`);
+      if (!byName.has(p.mapping)) throw new ConfigError(`config: mappings[${i}].parents[${j}].mapping: no mapping is named "${p.mapping}"`);
     }),
   );
   // Mapping-level cycles (a hierarchy, a loop of references) are fine: what
@@ -47,7 +46,10 @@ export function requiredParentLoops(mappings: readonly MappingShape[]): string[]
   for (let cycle = findCycle(edges); cycle && warnings.length < 10; cycle = findCycle(edges)) {
     const refs = cycle.slice(0, -1).map((name, i) => {
       const m = mappings.find((x) => x.name === name)!;
-      return m.parents.filter((p) => !p.optional && p.mapping === cycle![i + 1]).map((p) => `${name}.${p.column}`).join(', ');
+      return m.parents
+        .filter((p) => !p.optional && p.mapping === cycle![i + 1])
+        .map((p) => `${name}.${p.column}`)
+        .join(', ');
     });
     warnings.push(
       `mappings ${cycle.join(' -> ')} form a loop of required parents: rows that point at each other through ` +

@@ -40,7 +40,10 @@ const qualifiedTable = z
       ctx.addIssue({ code: 'custom', message: TABLE_HINT });
       return z.NEVER;
     }
-    for (const [what, part] of [['schema', table.schema], ['table', table.name]] as const) {
+    for (const [what, part] of [
+      ['schema', table.schema],
+      ['table', table.name],
+    ] as const) {
       const problem = identifierProblem(part) ?? (part.includes(',') ? 'contains ",", which Ferry cannot list in ferry.origin' : undefined);
       if (problem) {
         ctx.addIssue({ code: 'custom', message: `${what} name ${JSON.stringify(part)} ${problem}` });
@@ -68,9 +71,7 @@ const mappingSchema = z
      * @example parents: [{ mapping: 'users_to_accounts', column: 'manager_id' }, { mapping: 'contacts', column: 'primary_contact_id', optional: true }]
      */
     parents: z.array(z.object({ mapping: z.string(), column, optional: z.boolean().default(false) }).strict()).default([]),
-    onDelete: z
-      .union([z.literal('delete'), z.literal('ignore'), z.object({ softDelete: column }).strict()])
-      .default('delete'),
+    onDelete: z.union([z.literal('delete'), z.literal('ignore'), z.object({ softDelete: column }).strict()]).default('delete'),
     /**
      * With a mapping in the opposite direction: who wins when both sides of a
      * pair changed before either change was carried. 'latest' (default): the
@@ -227,4 +228,3 @@ export type FerryConfig = Omit<z.output<typeof configSchema>, 'instance' | 'mapp
 export function defineConfig(config: FerryConfigInput): FerryConfigInput {
   return config;
 }
-

@@ -12,7 +12,10 @@ const MAYBE_LONG = /\d[\d.]{15}/;
 /** Whether Number(token) is exactly the value the token writes. */
 export function exactAsNumber(token: string): boolean {
   if (!/[.eE]/.test(token)) return Number.isSafeInteger(Number(token));
-  const mantissa = token.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '');
+  const mantissa = token
+    .replace(/^-/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '');
   const significant = mantissa.replace(/^0+/, '').replace(/0+$/, '');
   return significant.length <= 15; // a double holds any 15-digit decimal exactly enough to round-trip
 }

@@ -228,7 +228,14 @@ export async function finish(db: Queryable, where: LogSet, outcome: Finish): Pro
 /** finish() for many logs at once, each with its own outcome (a batch's chunk writes back in one statement). */
 export async function finishEach(
   db: Queryable,
-  logs: readonly { id: number; status: FinalStatus; error: string | null; supersededBy: number | null; countAttempt: boolean; workflowId: string | null }[],
+  logs: readonly {
+    id: number;
+    status: FinalStatus;
+    error: string | null;
+    supersededBy: number | null;
+    countAttempt: boolean;
+    workflowId: string | null;
+  }[],
 ): Promise<void> {
   if (!logs.length) return;
   await db.query(
@@ -328,10 +335,10 @@ export async function stillPending(db: Queryable, ids: readonly number[]): Promi
 /** Names the workflow that now carries each log (a log leaving its batch for its own syncLog). */
 export async function setWorkflowIds(db: Queryable, logs: readonly { id: number; workflowId: string }[]): Promise<void> {
   if (!logs.length) return;
-  await db.query(
-    `UPDATE ${LOG} l SET workflow_id = w.workflow_id FROM unnest($1::bigint[], $2::text[]) AS w(id, workflow_id) WHERE l.id = w.id`,
-    [logs.map((l) => l.id), logs.map((l) => l.workflowId)],
-  );
+  await db.query(`UPDATE ${LOG} l SET workflow_id = w.workflow_id FROM unnest($1::bigint[], $2::text[]) AS w(id, workflow_id) WHERE l.id = w.id`, [
+    logs.map((l) => l.id),
+    logs.map((l) => l.workflowId),
+  ]);
 }
 
 /**
@@ -348,12 +355,7 @@ export async function inheritBefore(db: Queryable, id: number, earliest: Pick<Lo
 }
 
 /** Records that a log waits for a parent row; returns its attempt count. */
-export async function markWaiting(
-  db: Queryable,
-  id: number,
-  parent: { mapping: string; key: string },
-  workflowId?: string,
-): Promise<number> {
+export async function markWaiting(db: Queryable, id: number, parent: { mapping: string; key: string }, workflowId?: string): Promise<number> {
   const { rows } = await db.query<{ attempts: number }>(
     `UPDATE ${LOG}
         SET attempts = attempts + 1, waiting_mapping = $2, waiting_key = $3, workflow_id = coalesce($4, workflow_id)

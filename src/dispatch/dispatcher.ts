@@ -154,7 +154,7 @@ export class Dispatcher {
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
     const busy = await logTable.busyMappings(pool, parents, syncBatchIdPattern(config.instance));
     const ready = this.order.filter((m) => backlog.includes(m) && !(this.ancestors.get(m) ?? []).some((a) => busy.has(a)));
-    for (let n; (n = await this.claimBatch(ready)) > 0; ) started += n;
+    for (let n; (n = await this.claimBatch(ready)) > 0;) started += n;
     return { started, held: ready.length < backlog.length };
   }
 

@@ -66,9 +66,7 @@ export async function introspectSchema(pool: Pool, schema: string): Promise<Tabl
       columns: columns.rows.filter((c) => c.table === name).map((c) => ({ name: c.name, type: c.type, notNull: c.not_null })),
       primaryKey: own.find((i) => i.primary)?.column,
       uniqueColumns: [...new Set(own.map((i) => i.column))],
-      foreignKeys: fks.rows
-        .filter((f) => f.table === name)
-        .map((f) => ({ column: f.column, refTable: f.ref_table, refColumn: f.ref_column })),
+      foreignKeys: fks.rows.filter((f) => f.table === name).map((f) => ({ column: f.column, refTable: f.ref_table, refColumn: f.ref_column })),
     };
   });
 }

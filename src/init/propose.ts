@@ -68,9 +68,7 @@ const stem = (table: string) => singular(normalizeName(table));
 
 /** Heroku Connect's schema: its bookkeeping tables, or sfid and _hc_lastop columns. */
 export function isHerokuConnect(tables: TableInfo[]): boolean {
-  return tables.some(
-    (t) => t.name === '_trigger_log' || t.columns.some((c) => c.name === '_hc_lastop') || t.columns.some((c) => c.name === 'sfid'),
-  );
+  return tables.some((t) => t.name === '_trigger_log' || t.columns.some((c) => c.name === '_hc_lastop') || t.columns.some((c) => c.name === 'sfid'));
 }
 
 export function proposeConfig(opts: ProposeOptions): Proposal {
@@ -86,15 +84,13 @@ export function proposeConfig(opts: ProposeOptions): Proposal {
   const matched: { source: TableInfo; target: TableInfo }[] = [];
   const unmatched: string[] = [];
   for (const source of opts.source) {
-    const target = pairs[source.name] !== undefined
-      ? targets.find((t) => t.name === pairs[source.name])
-      : targets.find((t) => stem(t.name) === stem(source.name));
+    const target =
+      pairs[source.name] !== undefined ? targets.find((t) => t.name === pairs[source.name]) : targets.find((t) => stem(t.name) === stem(source.name));
     if (target) matched.push({ source, target });
     else unmatched.push(`${opts.from}.${source.name}`);
   }
 
-  const nameOf = (source: TableInfo, target: TableInfo) =>
-    `${source.name}_to_${target.name}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const nameOf = (source: TableInfo, target: TableInfo) => `${source.name}_to_${target.name}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const mappingBySource = new Map(matched.map((m) => [m.source.name, nameOf(m.source, m.target)]));
 
   for (const { source } of matched)

@@ -20,12 +20,12 @@ export function renderConfig(proposal: Proposal, opts: RenderOptions): string {
     `// Written by \`${opts.command}\` on ${opts.date}.`,
     '// A starting point: check each mapping (keys, columns, parents), then run',
     '// `ferry migrate --print` to see what Ferry would install. A plain object is a',
-    "// valid config; Ferry validates it when it loads.",
+    '// valid config; Ferry validates it when it loads.',
   ];
   if (proposal.herokuConnect) {
     out.push(
       `// ${proposal.to} looks like a Heroku Connect schema: sfid, systemmodstamp and the`,
-      '// _hc_* columns are the connector\'s and never written; deletes flag isdeleted.',
+      "// _hc_* columns are the connector's and never written; deletes flag isdeleted.",
     );
   }
   if (proposal.warnings.length) {

@@ -25,7 +25,10 @@ export function logEvents(events: FerryEvents, logger: Logger): void {
   });
   events.on('chunkDone', ({ workflowId, activity, byMapping, leftover }) => {
     const counts = Object.entries(byMapping).map(([m, n]) => `${m} ${n.synced} synced, ${n.skipped} skipped`);
-    logger.info({ workflowId, activity, byMapping, leftover }, `chunk carried: ${counts.join('; ') || 'nothing'}${leftover ? `; ${leftover} left for their own syncLog` : ''}`);
+    logger.info(
+      { workflowId, activity, byMapping, leftover },
+      `chunk carried: ${counts.join('; ') || 'nothing'}${leftover ? `; ${leftover} left for their own syncLog` : ''}`,
+    );
   });
   events.on('dispatched', ({ count, carrier }) => logger.debug({ count, carrier }, 'workflows started'));
 }

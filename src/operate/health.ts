@@ -48,7 +48,9 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const [postgres, temporal] = await Promise.all([
     probe(() => withTimeout('postgres', deps.pool.query('SELECT 1'))),
     // describeNamespace, not just a ping: a server without Ferry's namespace is of no use.
-    probe(() => deps.temporal.withDeadline(Date.now() + TIMEOUT_MS, () => deps.temporal.workflowService.describeNamespace({ namespace: deps.namespace }))),
+    probe(() =>
+      deps.temporal.withDeadline(Date.now() + TIMEOUT_MS, () => deps.temporal.workflowService.describeNamespace({ namespace: deps.namespace })),
+    ),
   ]);
   const checks: Record<string, HealthCheck> = { postgres, temporal };
   if (deps.listening) {
@@ -59,6 +61,8 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
     const state = deps.workerState() ?? 'not created yet';
     checks.worker = { ok: state === 'RUNNING', detail: state };
   }
-  const down = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
+  const down = Object.entries(checks)
+    .filter(([, c]) => !c.ok)
+    .map(([name]) => name);
   return { ok: down.length === 0, down, checks };
 }

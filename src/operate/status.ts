@@ -128,7 +128,11 @@ export function formatStatus(report: StatusReport): string {
     String(m.syncedLastMinute),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), ...rows.map(line)];
 
   const totalWaiting = report.mappings.reduce((n, m) => n + m.waiting, 0);

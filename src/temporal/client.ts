@@ -9,11 +9,15 @@ const { IndexedValueType } = proto.temporal.api.enums.v1;
 
 /** A Temporal client; waits for the server with backoff when it is not up yet. */
 export async function connectClient(config: FerryConfig, logger: Logger, signal?: AbortSignal): Promise<Client> {
-  const connection = await retryUntilDone('connect to Temporal', () => Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }), {
-    signal,
-    onError: (err, attempt, delayMs) =>
-      logger.warn({ err: (err as Error).message, address: config.temporal.address, attempt, delayMs }, 'Temporal unreachable, retrying'),
-  });
+  const connection = await retryUntilDone(
+    'connect to Temporal',
+    () => Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }),
+    {
+      signal,
+      onError: (err, attempt, delayMs) =>
+        logger.warn({ err: (err as Error).message, address: config.temporal.address, attempt, delayMs }, 'Temporal unreachable, retrying'),
+    },
+  );
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 

@@ -122,4 +122,3 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string, uiU
   const stop = () => env.teardown();
   return { address, uiUrl, stop, kill: stop };
 }
-

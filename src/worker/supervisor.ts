@@ -34,7 +34,7 @@ export class WorkerSupervisor {
 
   private async superviseUntilAborted(markReady: () => void): Promise<void> {
     const { config, logger, connection: shared } = this.deps;
-    for (let failures = 0; !this.signal.aborted; ) {
+    for (let failures = 0; !this.signal.aborted;) {
       try {
         const created = await createWorker(this.deps, this.signal);
         this.worker = created.worker;

@@ -62,4 +62,3 @@ function report(events: FerryEvents, ref: SyncRef, result: ApplyResult): void {
   const latencyMs = result.status === 'synced' && !result.already && result.createdAt ? Date.now() - Date.parse(result.createdAt) : undefined;
   events.emit('syncDone', { ...ref, status: result.status, detail: result.detail, already: result.already, latencyMs });
 }
-

@@ -143,11 +143,21 @@ class SdkLogger {
     const fn = l === 'error' ? 'error' : l === 'warn' ? 'warn' : l === 'info' ? 'debug' : 'trace';
     this.logger[fn]({ sdk: true, ...meta }, message);
   }
-  trace(m: string, meta?: Record<string, unknown>) { this.log('trace', m, meta); }
-  debug(m: string, meta?: Record<string, unknown>) { this.log('debug', m, meta); }
-  info(m: string, meta?: Record<string, unknown>) { this.log('info', m, meta); }
-  warn(m: string, meta?: Record<string, unknown>) { this.log('warn', m, meta); }
-  error(m: string, meta?: Record<string, unknown>) { this.log('error', m, meta); }
+  trace(m: string, meta?: Record<string, unknown>) {
+    this.log('trace', m, meta);
+  }
+  debug(m: string, meta?: Record<string, unknown>) {
+    this.log('debug', m, meta);
+  }
+  info(m: string, meta?: Record<string, unknown>) {
+    this.log('info', m, meta);
+  }
+  warn(m: string, meta?: Record<string, unknown>) {
+    this.log('warn', m, meta);
+  }
+  error(m: string, meta?: Record<string, unknown>) {
+    this.log('error', m, meta);
+  }
 }
 
 /**

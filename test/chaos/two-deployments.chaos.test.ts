@@ -35,5 +35,12 @@ it('two deployments in one namespace, bursts at the same time, never cross', asy
   const shared = [...ids[0]!].filter((id) => ids[1]!.has(id));
   expect(shared.slice(0, 5)).toEqual([]);
   const [a, b] = await Promise.all(sides.map(({ db }) => rateSince(db.pool, 0)));
-  report({ case: 'two deployments, one namespace', logsA: a!.logs, rateA: a!.rate, logsB: b!.logs, rateB: b!.rate, sharedWorkflowIds: shared.length });
+  report({
+    case: 'two deployments, one namespace',
+    logsA: a!.logs,
+    rateA: a!.rate,
+    logsB: b!.logs,
+    rateB: b!.rate,
+    sharedWorkflowIds: shared.length,
+  });
 });

@@ -103,10 +103,14 @@ export async function startServing(command: ServeCommand, configFile: string, ar
       },
       { timeoutMs },
     );
-    await waitFor(`ferry ${command} healthy`, async () => {
-      if (run.child.exitCode !== null) throw new Error(`ferry ${command} exited ${run.child.exitCode}: ${run.stderr()}`);
-      return (await fetch(healthUrl)).status === 200;
-    }, { timeoutMs, intervalMs: 100 });
+    await waitFor(
+      `ferry ${command} healthy`,
+      async () => {
+        if (run.child.exitCode !== null) throw new Error(`ferry ${command} exited ${run.child.exitCode}: ${run.stderr()}`);
+        return (await fetch(healthUrl)).status === 200;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
     return { ...run, command, healthUrl };
   } catch (err) {
     run.child.kill('SIGKILL');

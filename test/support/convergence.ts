@@ -68,7 +68,10 @@ export async function convergence(pool: Pool): Promise<Convergence> {
     const got = targets.get(String(source.id));
     targets.delete(String(source.id));
     const wrong = Object.entries(want).filter(([column, value]) => got?.[column] !== value);
-    if (wrong.length) differs.push(`user ${source.id}: ${got ? wrong.map(([c, v]) => `${c} ${JSON.stringify(got[c])} != ${JSON.stringify(v)}`).join(', ') : 'missing'}`);
+    if (wrong.length)
+      differs.push(
+        `user ${source.id}: ${got ? wrong.map(([c, v]) => `${c} ${JSON.stringify(got[c])} != ${JSON.stringify(v)}`).join(', ') : 'missing'}`,
+      );
   }
   for (const [key, t] of targets) if (t.isdeleted !== true) differs.push(`account ${key}: source deleted, target not flagged`);
 

@@ -30,9 +30,7 @@ export const departmentsMapping: FerryConfigInput['mappings'][number] = {
 export async function departmentProblems(pool: Pool): Promise<string[]> {
   const problems: string[] = [];
   const sources = (await pool.query('SELECT id, parent_id, name FROM portal.departments')).rows;
-  const targets = new Map(
-    (await pool.query('SELECT * FROM salesforce.department__c')).rows.map((t) => [t.portal_department_id__c as string, t]),
-  );
+  const targets = new Map((await pool.query('SELECT * FROM salesforce.department__c')).rows.map((t) => [t.portal_department_id__c as string, t]));
   for (const d of sources) {
     const t = targets.get(String(d.id));
     const parent = d.parent_id === null ? null : String(d.parent_id);

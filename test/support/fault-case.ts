@@ -19,7 +19,12 @@ export const MAX_STALL_MS = Number(process.env.FERRY_CHAOS_MAX_STALL_MS ?? 30_00
  * defaults for everything else (sweep every 5 s, redispatch after 5 min),
  * metrics on a free port each.
  */
-export function faultConfigFile(testFile: string, dbUrl: string, temporal: { address?: string; taskQueue?: string; namespace?: string } = {}, tag = ''): string {
+export function faultConfigFile(
+  testFile: string,
+  dbUrl: string,
+  temporal: { address?: string; taskQueue?: string; namespace?: string } = {},
+  tag = '',
+): string {
   return writeCliConfig(
     `${fileSlug(testFile)}${tag}.config.ts`,
     {

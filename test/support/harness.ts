@@ -97,10 +97,7 @@ export function testConfig(
  * Migrates and starts listener + worker in this process, as `ferry start` does.
  * `serve`: also /metrics and /healthz on a free loopback port (proc.http.url).
  */
-export async function startFerry(
-  config: FerryConfig,
-  parts: { listen?: boolean; work?: boolean; serve?: boolean } = {},
-): Promise<FerryProcess> {
+export async function startFerry(config: FerryConfig, parts: { listen?: boolean; work?: boolean; serve?: boolean } = {}): Promise<FerryProcess> {
   const pool = createPool(config.database.url, 1);
   try {
     await migrate(pool, config);
@@ -151,4 +148,3 @@ export function waitForSettled(pool: Pool, timeoutMs = 60_000): Promise<LogStatu
     { timeoutMs },
   );
 }
-

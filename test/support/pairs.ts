@@ -22,7 +22,8 @@ export async function pairProblems(pool: Pool): Promise<string[]> {
   }
   for (const a of accounts) {
     if (a.isdeleted) {
-      if (a.portal_user_id__c !== null && userIds.has(a.portal_user_id__c)) problems.push(`account ${a.id} is flagged deleted but user ${a.portal_user_id__c} exists`);
+      if (a.portal_user_id__c !== null && userIds.has(a.portal_user_id__c))
+        problems.push(`account ${a.id} is flagged deleted but user ${a.portal_user_id__c} exists`);
     } else if (a.portal_user_id__c === null) problems.push(`account ${a.id} is not linked`);
     else if (!userIds.has(a.portal_user_id__c)) problems.push(`account ${a.id} points at missing user ${a.portal_user_id__c}`);
   }
@@ -33,13 +34,17 @@ export async function pairProblems(pool: Pool): Promise<string[]> {
 export async function orderProblems(pool: Pool): Promise<string[]> {
   const problems: string[] = [];
   const orders = (await pool.query('SELECT id, user_id, amount::text, status FROM portal.orders')).rows;
-  const targets = (await pool.query('SELECT portal_order_id__c, account__r__portal_user_id__c, amount__c::text AS amount, status__c FROM salesforce.order__c')).rows;
+  const targets = (
+    await pool.query('SELECT portal_order_id__c, account__r__portal_user_id__c, amount__c::text AS amount, status__c FROM salesforce.order__c')
+  ).rows;
   const byId = new Map(targets.map((t) => [t.portal_order_id__c, t]));
   for (const o of orders) {
     const t = byId.get(String(o.id));
     if (!t) problems.push(`order ${o.id}: not in salesforce.order__c`);
     else if (t.amount !== o.amount || t.status__c !== o.status || t.account__r__portal_user_id__c !== String(o.user_id))
-      problems.push(`order ${o.id} (${o.amount}, ${o.status}, user ${o.user_id}) != order__c (${t.amount}, ${t.status__c}, ${t.account__r__portal_user_id__c})`);
+      problems.push(
+        `order ${o.id} (${o.amount}, ${o.status}, user ${o.user_id}) != order__c (${t.amount}, ${t.status__c}, ${t.account__r__portal_user_id__c})`,
+      );
   }
   const orderIds = new Set(orders.map((o) => String(o.id)));
   for (const t of targets) if (!orderIds.has(t.portal_order_id__c)) problems.push(`order__c ${t.portal_order_id__c}: no portal order`);

@@ -26,7 +26,11 @@ export async function testPostgres(env = process.env): Promise<TestPostgres> {
   }
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-test-pg-'));
   const pg = await startLocalPostgres({ dataDir, port: await freePort(), throwaway: true, fast: true });
-  return { adminUrl: pg.adminUrl, description: `embedded Postgres at 127.0.0.1:${pg.port}, data in ${dataDir} (removed at the end)`, stop: () => pg.stop() };
+  return {
+    adminUrl: pg.adminUrl,
+    description: `embedded Postgres at 127.0.0.1:${pg.port}, data in ${dataDir} (removed at the end)`,
+    stop: () => pg.stop(),
+  };
 }
 
 function external(adminUrl: string, why: string): TestPostgres {

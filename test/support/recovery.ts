@@ -71,15 +71,30 @@ const s = (ms: unknown) => (typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} 
 /** The report as a Markdown table (README's Fault tolerance section). */
 export function reportTable(file: string): string {
   if (!existsSync(file)) return '';
-  const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  const rows = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
   const faults = rows.filter((r) => 'stallMs' in r);
   const lines = [
     '| case | backlog at fault | back up | resume | in-flight carried | longest stall | all final | logs/s after fault |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...faults.map((r) => `| ${r.case} | ${r.backlog} | ${s(r.backMs)} | ${s(r.resumeMs)} | ${s(r.carriedMs)} | ${s(r.stallMs)} | ${s(r.drainMs)} | ${r.rate} |`),
+    ...faults.map(
+      (r) => `| ${r.case} | ${r.backlog} | ${s(r.backMs)} | ${s(r.resumeMs)} | ${s(r.carriedMs)} | ${s(r.stallMs)} | ${s(r.drainMs)} | ${r.rate} |`,
+    ),
   ];
   const other = rows.filter((r) => !('stallMs' in r));
-  if (other.length) lines.push('', ...other.map((r) => `- ${Object.entries(r).map(([k, v]) => `${k}: ${v}`).join(', ')}`));
+  if (other.length)
+    lines.push(
+      '',
+      ...other.map(
+        (r) =>
+          `- ${Object.entries(r)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')}`,
+      ),
+    );
   return lines.join('\n');
 }
 
