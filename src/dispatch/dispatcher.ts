@@ -10,7 +10,7 @@ import {
   type SyncBatchInput,
   type SyncLogInput,
 } from '../contract/index.js';
-import { jitteredDelay, pause } from '../backoff.js';
+import { jitteredDelay, pause } from '../reconnect-backoff.js';
 import type { FerryConfig, Mapping } from '../config.js';
 import { ClaimOwner } from './claims.js';
 import { logTable, withTransaction, type Pool } from '../db/index.js';

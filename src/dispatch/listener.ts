@@ -1,5 +1,5 @@
 import pgListen, { type Subscriber } from 'pg-listen';
-import { jitteredDelay, retryUntilDone } from '../backoff.js';
+import { jitteredDelay, retryUntilDone } from '../reconnect-backoff.js';
 import type { FerryConfig } from '../config.js';
 import { channelFor } from '../contract/index.js';
 import type { Dispatcher } from './dispatcher.js';

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { retryUntilDone } from '../backoff.js';
+import { retryUntilDone } from '../reconnect-backoff.js';
 import type { FerryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { SEARCH_ATTRIBUTES } from '../contract/index.js';

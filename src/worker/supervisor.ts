@@ -1,4 +1,4 @@
-import { jitteredDelay, pause } from '../backoff.js';
+import { jitteredDelay, pause } from '../reconnect-backoff.js';
 import { createWorker, type FerryWorker, type WorkerDeps } from './worker.js';
 
 /**

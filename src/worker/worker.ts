@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Duration } from '@temporalio/common';
 import { createActivities } from '../../activities/index.js';
-import { retryUntilDone } from '../backoff.js';
+import { retryUntilDone } from '../reconnect-backoff.js';
 import type { FerryConfig } from '../config.js';
 import type { Pool } from '../db/index.js';
 import { freePort } from '../net.js';
