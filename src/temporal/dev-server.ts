@@ -63,9 +63,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   for (const ns of opts.namespaces ?? []) if (ns !== 'default') args.push('--namespace', ns);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${key.type === 'INT' ? 'Int' : 'Keyword'}`);
 
-  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Both streams: the CLI prints some fatal start-up errors (a port in use) on stdout.
+  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const keep = (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   // Never outlive the process that started it (a test run cut short, Ctrl-C).
   const killOnExit = () => child.kill('SIGKILL');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../src/temporal/dev-server.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/net.js';
 import { TemporalCliMissing } from '../../src/temporal/cli-lookup.js';
 import { WORKFLOWS_PATH } from '../../src/worker/worker.js';
@@ -34,9 +34,7 @@ export default async function setup(project: TestProject) {
   // test/ and its folders (test/chaos): every file gets its namespace, one per lane.
   const files = readdirSync(testDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts'));
   const namespaces = files.flatMap((f) => [namespaceForFile(f), namespaceForFile(f, 'batch')]);
-  const port = await freePort();
-  const uiPort = await freePort();
-  const server = await startDevServer({ ip: '127.0.0.1', port, uiPort, namespaces }).catch((err: unknown) => {
+  const server = await startServer(namespaces).catch((err: unknown) => {
     if (!(err instanceof TemporalCliMissing)) throw err;
     // What to do, alone: no stack trace, no DNS error, no "No test files found".
     console.error(err.message);
@@ -67,3 +65,19 @@ export default async function setup(project: TestProject) {
 
 const noop = () => {};
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error, log: noop };
+
+/**
+ * The dev server on ports that were free a moment ago; another process can
+ * take one in between (a port race), so a start that fails is tried again on
+ * fresh ports, up to three times.
+ */
+async function startServer(namespaces: string[]): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ ip: '127.0.0.1', port: await freePort(), uiPort: await freePort(), namespaces });
+    } catch (err) {
+      if (err instanceof TemporalCliMissing || attempt >= 3) throw err;
+      console.error(`ferry tests: the Temporal dev server did not start (attempt ${attempt}), trying fresh ports: ${(err as Error).message}`);
+    }
+  }
+}
