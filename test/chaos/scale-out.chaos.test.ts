@@ -27,9 +27,15 @@ async function burstPhase(tag: string) {
   return rateSince(d.db.pool, after);
 }
 
-/** Syncs each process carried this phase (its own log lines). */
+/** Logs each process carried this phase, from its own log lines: one per single sync, one per batch chunk with its counts. */
 const carriedBy = (runs: ServingCli[], since: number[]) =>
-  runs.map((r, i) => jsonLines(r.stdout()).filter((l) => l.logId !== undefined && l.status !== undefined).length - (since[i] ?? 0));
+  runs.map((r, i) => jsonLines(r.stdout()).reduce((n, l) => n + carriedIn(l), 0) - (since[i] ?? 0));
+
+function carriedIn(line: Record<string, unknown>): number {
+  if (line.logId !== undefined && line.status !== undefined) return 1;
+  const byMapping = line.byMapping as Record<string, { synced: number; skipped: number }> | undefined;
+  return byMapping ? Object.values(byMapping).reduce((n, c) => n + c.synced + c.skipped, 0) : 0;
+}
 
 it('two starts + a listen + a worker: the same end state as one process, each row written once', async () => {
   const first = await d.serve('start');
