@@ -21,6 +21,9 @@ import type { Logger } from '../logger.js';
 /** How soon a dispatcher looks again while a backlog waits for its parents' batches. */
 const HELD_RECHECK_MS = 250;
 
+/** Batches claimed and started per dispatch round, before single logs get their turn again. */
+const BATCHES_PER_ROUND = 4;
+
 /** Workflow starts in flight per dispatcher round (the bench reuses it for its ceiling). */
 export const START_CONCURRENCY = 32;
 
@@ -154,7 +157,9 @@ export class Dispatcher {
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
     const busy = await logTable.busyMappings(pool, parents, syncBatchIdPattern(config.instance));
     const ready = this.order.filter((m) => backlog.includes(m) && !(this.ancestors.get(m) ?? []).some((a) => busy.has(a)));
-    for (let n; (n = await this.claimBatch(ready)) > 0;) started += n;
+    // A few batches per round: the next round claims new single logs first, so a
+    // live change waits for a handful of batch starts, never for a whole burst's.
+    for (let n, k = 0; k < BATCHES_PER_ROUND && (n = await this.claimBatch(ready)) > 0; k++) started += n;
     return { started, held: ready.length < backlog.length };
   }
 
