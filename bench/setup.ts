@@ -69,6 +69,8 @@ export function benchConfig(url: string, address: string, capture?: { notify: bo
       ...(capture ? { capture } : {}),
       // BENCH_BATCH_THRESHOLD: try another listener.batchThreshold than the default.
       ...(process.env.BENCH_BATCH_THRESHOLD ? { listener: { batchThreshold: Number(process.env.BENCH_BATCH_THRESHOLD) } } : {}),
+      // BENCH_BATCH_SLOTS: try another worker.batchSlots than the default.
+      ...(process.env.BENCH_BATCH_SLOTS ? { worker: { batchSlots: Number(process.env.BENCH_BATCH_SLOTS) } } : {}),
       temporal: { address, namespace: 'default', taskQueue: 'ferry-bench' },
       missingParent: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
       mappings: exampleMappings,
