@@ -116,7 +116,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
    * logRowId (for ordering only; carry() reads them again under their locks).
    */
   async function gather(client: Client, logIds: number[], carrier: string): Promise<{ logs: LogRow[]; rows: Map<string, Row | null> }> {
-    const own = await logTable.carriedBy(client, logIds, carrier, { lock: false });
+    const own = await logTable.carriedBy(client, logIds, carrier);
     const rows = new Map<string, Row | null>();
     const seen = new Set(own.map(logRowId));
     const limit = Math.max(PULL_MIN, PULL_FACTOR * own.length);
@@ -152,7 +152,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
       }
     }
     // The source rows of the last pulled ones were not read: they count as roots.
-    const logs = pulled.length ? await logTable.carriedAndPulled(client, logIds, carrier, pulled) : await logTable.carriedBy(client, logIds, carrier);
+    const logs = await logTable.carriedAndPulled(client, logIds, carrier, pulled);
     return { logs, rows };
   }
 

@@ -65,31 +65,37 @@ export interface ClaimOptions {
   limit: number;
   /** The claiming dispatcher's owner id (it holds its lock). */
   owner: number;
-  /** Not the logs of a mapping with more than this many queued (queuedByMapping): its backlog goes in batches. */
+  /** A mapping with more logs than this queued has a backlog: its logs go in batches, not here. */
   backlogAbove: number;
 }
 
-// Logs queued for carrying: claimable, or dispatched and not carried yet;
-// logs that wait for a parent are not in the queue.
-const QUEUED = `status = 'pending' AND waiting_key IS NULL`;
-
 /**
  * Claims up to `limit` new (undispatched) pending logs of mappings without a
- * backlog, one workflow each, stamping dispatched_at and the owner. The
- * backlog test and the claim see one snapshot, so a burst that commits
- * between them is never taken one by one. SKIP LOCKED lets several
+ * backlog, one workflow each, stamping dispatched_at and the owner; and says
+ * which mappings have a backlog: more than `backlogAbove` logs queued
+ * (claimable, or dispatched and not carried yet; a log that waits for a
+ * parent is not queued), some of them claimable. One statement, so the
+ * backlog test and the claim see one snapshot: a burst that commits during a
+ * round is never taken one log at a time. SKIP LOCKED lets several
  * dispatchers share the work.
  */
-export async function claim(db: Queryable, opts: ClaimOptions): Promise<ClaimedLog[]> {
-  const { rows } = await db.query<ClaimedLog>(
-    `UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
-      WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
-                        AND mapping NOT IN (SELECT mapping FROM ${LOG} WHERE ${QUEUED} GROUP BY mapping HAVING count(*) > $3)
-                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-      RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key`,
+export async function claim(db: Queryable, opts: ClaimOptions): Promise<{ logs: ClaimedLog[]; backlog: string[] }> {
+  const { rows } = await db.query<{ logs: ClaimedLog[]; backlog: string[] }>(
+    `WITH backlog AS (
+       SELECT mapping FROM ${LOG} WHERE status = 'pending' AND waiting_key IS NULL
+        GROUP BY mapping HAVING count(*) > $3 AND bool_or(dispatched_at IS NULL)
+     ), claimed AS (
+       UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
+        WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
+                          AND mapping NOT IN (SELECT mapping FROM backlog)
+                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key
+     )
+     SELECT (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM claimed c) AS logs,
+            (SELECT coalesce(array_agg(mapping ORDER BY mapping), '{}') FROM backlog) AS backlog`,
     [opts.limit, opts.owner, opts.backlogAbove],
   );
-  return rows;
+  return rows[0]!;
 }
 
 /**
@@ -112,21 +118,6 @@ export async function releaseOrphans(db: Queryable, staleAfterMs: number): Promi
     [staleAfterMs],
   );
   return rowCount ?? 0;
-}
-
-/**
- * Per mapping with claimable logs: how many are claimable (pending,
- * undispatched), and how many are queued in all, claimable or dispatched and
- * not yet carried, leaving out logs that wait for a parent. A mapping whose
- * queue is longer than listener.batchThreshold has a backlog.
- */
-export async function queuedByMapping(db: Queryable): Promise<{ mapping: string; claimable: number; queued: number }[]> {
-  const { rows } = await db.query<{ mapping: string; claimable: number; queued: number }>(
-    `SELECT mapping, count(*) FILTER (WHERE dispatched_at IS NULL)::int AS claimable, count(*)::int AS queued
-       FROM ${LOG} WHERE ${QUEUED}
-      GROUP BY mapping HAVING count(*) FILTER (WHERE dispatched_at IS NULL) > 0`,
-  );
-  return rows;
 }
 
 /**
@@ -284,10 +275,10 @@ export async function oldestPending(db: Queryable, mapping: string, rowKeys: rea
   return new Map(rows.map(({ row_key, ...log }) => [row_key, log]));
 }
 
-/** A batch's logs that are still its own and pending, in id order; `lock` (default): locked. */
-export async function carriedBy(db: Queryable, ids: readonly number[], workflowId: string, opts: { lock?: boolean } = {}): Promise<LogRow[]> {
+/** A batch's logs that are still its own and pending, in id order, unlocked (carriedAndPulled locks them). */
+export async function carriedBy(db: Queryable, ids: readonly number[], workflowId: string): Promise<LogRow[]> {
   const { rows } = await db.query<LogRow>(
-    `SELECT * FROM ${LOG} WHERE id = ANY($1::bigint[]) AND status = 'pending' AND workflow_id = $2 ORDER BY id${opts.lock === false ? '' : ' FOR UPDATE'}`,
+    `SELECT * FROM ${LOG} WHERE id = ANY($1::bigint[]) AND status = 'pending' AND workflow_id = $2 ORDER BY id`,
     [ids, workflowId],
   );
   return rows;

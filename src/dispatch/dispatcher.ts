@@ -150,9 +150,9 @@ export class Dispatcher {
    */
   private async round(): Promise<{ started: number; held: boolean }> {
     const { pool, config } = this.deps;
-    let started = await this.claimAndStart();
-    const counts = await logTable.queuedByMapping(pool);
-    const backlog = counts.filter((c) => c.queued > config.listener.batchThreshold).map((c) => c.mapping);
+    const claimed = await this.claimAndStart();
+    let { started } = claimed;
+    const { backlog } = claimed;
     if (!backlog.length) return { started, held: false };
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
     const busy = await logTable.busyMappings(pool, parents, syncBatchIdPattern(config.instance));
@@ -193,12 +193,12 @@ export class Dispatcher {
     return logIds.length;
   }
 
-  /** Claims up to batchSize new logs of mappings without a backlog and starts one syncLog for each. */
-  private async claimAndStart(): Promise<number> {
+  /** Claims up to batchSize new logs of mappings without a backlog and starts one syncLog for each; says which mappings have a backlog. */
+  private async claimAndStart(): Promise<{ started: number; backlog: string[] }> {
     const { batchSize, batchThreshold } = this.deps.config.listener;
     const owner = await this.owner.id();
-    const rows = await logTable.claim(this.deps.pool, { limit: batchSize, owner, backlogAbove: batchThreshold });
-    if (rows.length === 0) return 0;
+    const { logs: rows, backlog } = await logTable.claim(this.deps.pool, { limit: batchSize, owner, backlogAbove: batchThreshold });
+    if (rows.length === 0) return { started: 0, backlog };
     const failed: number[] = [];
     let firstError: Error | undefined;
     await forEachLimited(rows, START_CONCURRENCY, async (row) => {
@@ -217,7 +217,7 @@ export class Dispatcher {
       throw firstError;
     }
     this.deps.events.emit('dispatched', { count: rows.length, carrier: 'log' });
-    return rows.length;
+    return { started: rows.length, backlog };
   }
 
   private async start(input: SyncLogInput, summary: string): Promise<void> {
