@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import { migrate, sqlFiles, triggerPlan } from '../src/capture/migrate.js';
 import { captureFunctionName, quoteLiteral, quoteTable } from '../src/statements.js';
+import type { FerryConfig } from '../src/config.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -18,12 +19,17 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
+/** sql/000 up to `lastId`, recorded as an earlier version's `migrate` would have. */
+async function applySqlUpTo(target: TestDatabase, lastId: number): Promise<void> {
+  for (const file of sqlFiles().filter((f) => f.id <= lastId)) {
+    await target.pool.query(file.sql);
+    if (file.id > 0) await target.pool.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
+  }
+}
+
 /** What the previous version's `migrate` left: sql/000-002 and one row trigger per table. */
 async function installPreviousVersion(): Promise<void> {
-  for (const file of sqlFiles().filter((f) => f.id <= 2)) {
-    await db.pool.query(file.sql);
-    if (file.id > 0) await db.pool.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
-  }
+  await applySqlUpTo(db, 2);
   for (const [table, mappings] of triggerPlan(config())) {
     const args = mappings
       .flatMap((m) => [m.name, m.key, m.target])
@@ -66,32 +72,46 @@ async function startWriter(n: number, db: TestDatabase): Promise<Writer> {
   };
 }
 
+/**
+ * The upgrade under load: four writers, and a transaction open across the
+ * switch (it began under the old capture, so migrate waits for it; it writes
+ * again while migrate waits, its lock wait seen on `waitedQuery`). Returns
+ * migrate's result once 100 more changes committed under the new capture,
+ * and every change that committed, as "OP key".
+ */
+async function upgradeWhileWriting(target: TestDatabase, cfg: FerryConfig, waitedQuery: string) {
+  const writers = await Promise.all([0, 1, 2, 3].map((n) => startWriter(n, target)));
+  const changes = () => writers.reduce((n, w) => n + w.done.length, 0);
+  const open = new pg.Client({ connectionString: target.url });
+  await open.connect();
+  await open.query('BEGIN');
+  await open.query(`INSERT INTO portal.users (id, full_name) VALUES (399001, 'open')`);
+
+  await waitFor('writers under the old capture', () => changes() >= 100);
+  const migrating = migrate(target.pool, cfg);
+  await waitFor('migrate waiting for the open transaction', async () => {
+    const { rows } = await target.pool.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+          AND wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%'`,
+      [waitedQuery],
+    );
+    return rows.length > 0;
+  });
+  await open.query(`UPDATE portal.users SET full_name = 'open2' WHERE id = 399001`);
+  await open.query('COMMIT');
+  await open.end();
+  const result = await migrating;
+
+  const atSwitch = changes();
+  await waitFor('writers under the new capture', () => changes() >= atSwitch + 100);
+  await Promise.all(writers.map((w) => w.stop()));
+  return { result, expected: [...writers.flatMap((w) => w.done), 'INSERT 399001', 'UPDATE 399001'].sort() };
+}
+
 describe('ferry migrate on an install of the previous version', () => {
   it('switches to statement triggers in one transaction, and every change made before, during and after is logged once', async () => {
     await installPreviousVersion();
-    const writers = await Promise.all([0, 1, 2, 3].map((n) => startWriter(n, db)));
-    const changes = () => writers.reduce((n, w) => n + w.done.length, 0);
-
-    // A transaction open across the switch: it began under the row trigger,
-    // so migrate waits for it; it writes again while migrate waits.
-    const open = new pg.Client({ connectionString: db.url });
-    await open.connect();
-    await open.query('BEGIN');
-    await open.query(`INSERT INTO portal.users (id, full_name) VALUES (399001, 'open')`);
-
-    await waitFor('writers under the row trigger', () => changes() >= 100);
-    const migrating = migrate(db.pool, config());
-    await waitFor('migrate waiting for the open transaction', async () => {
-      const { rows } = await db.pool.query(
-        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-            AND wait_event_type = 'Lock' AND query LIKE '%DROP FUNCTION IF EXISTS ferry.log_change%'`,
-      );
-      return rows.length > 0;
-    });
-    await open.query(`UPDATE portal.users SET full_name = 'open2' WHERE id = 399001`);
-    await open.query('COMMIT');
-    await open.end();
-    const result = await migrating;
+    const { result, expected } = await upgradeWhileWriting(db, config(), 'DROP FUNCTION IF EXISTS ferry.log_change');
     // Everything after the previous version's files (003: statement capture; later ones add columns).
     expect(result.applied).toEqual(
       sqlFiles()
@@ -99,11 +119,6 @@ describe('ferry migrate on an install of the previous version', () => {
         .map((f) => f.name),
     );
 
-    const atSwitch = changes();
-    await waitFor('writers under the statement triggers', () => changes() >= atSwitch + 100);
-    await Promise.all(writers.map((w) => w.stop()));
-
-    const expected = [...writers.flatMap((w) => w.done), 'INSERT 399001', 'UPDATE 399001'].sort();
     const { rows } = await db.pool.query<{ change: string; new_row: unknown }>(
       `SELECT op || ' ' || row_key AS change, new_row FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
     );
@@ -127,10 +142,7 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
 
   /** What migrate left before sql/007: sql/000-006 and ferry.capture()'s statement triggers (poll mode). */
   async function installGenericCapture(): Promise<void> {
-    for (const file of sqlFiles().filter((f) => f.id <= 6)) {
-      await db3.pool.query(file.sql);
-      if (file.id > 0) await db3.pool.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
-    }
+    await applySqlUpTo(db3, 6);
     for (const [table, mappings] of triggerPlan(config3())) {
       const args = ['', ...mappings.flatMap((m) => [m.name, m.key, m.target])].map(quoteLiteral).join(', ');
       const on = quoteTable(table);
@@ -150,38 +162,13 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
 
   it('switches to per-table capture functions in one transaction, and every change made before, during and after is logged once', async () => {
     await installGenericCapture();
-    const writers = await Promise.all([0, 1, 2, 3].map((n) => startWriter(n, db3)));
-    const changes = () => writers.reduce((n, w) => n + w.done.length, 0);
-
-    const open = new pg.Client({ connectionString: db3.url });
-    await open.connect();
-    await open.query('BEGIN');
-    await open.query(`INSERT INTO portal.users (id, full_name) VALUES (399001, 'open')`);
-
-    await waitFor('writers under ferry.capture()', () => changes() >= 100);
-    const migrating = migrate(db3.pool, config3());
-    await waitFor('migrate waiting for the open transaction', async () => {
-      const { rows } = await db3.pool.query(
-        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-            AND wait_event_type = 'Lock' AND query LIKE '%DROP FUNCTION IF EXISTS ferry.capture()%'`,
-      );
-      return rows.length > 0;
-    });
-    await open.query(`UPDATE portal.users SET full_name = 'open2' WHERE id = 399001`);
-    await open.query('COMMIT');
-    await open.end();
-    const result = await migrating;
+    const { result, expected } = await upgradeWhileWriting(db3, config3(), 'DROP FUNCTION IF EXISTS ferry.capture()');
     expect(result.applied).toEqual(
       sqlFiles()
         .filter((f) => f.id > 6)
         .map((f) => f.name),
     );
 
-    const atSwitch = changes();
-    await waitFor('writers under the per-table functions', () => changes() >= atSwitch + 100);
-    await Promise.all(writers.map((w) => w.stop()));
-
-    const expected = [...writers.flatMap((w) => w.done), 'INSERT 399001', 'UPDATE 399001'].sort();
     const { rows } = await db3.pool.query<{ change: string }>(
       `SELECT op || ' ' || row_key AS change FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
     );
