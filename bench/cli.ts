@@ -3,20 +3,13 @@
 // `start` carrying its first change ≤ 3 s after launch with a Temporal dev
 // server already up. The config is a `.ts` file, as a user's would be.
 // BENCH_CLI_RUNS=N repeats each (default 5); medians are the figures.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { freePort } from '../src/net.js';
-import { testPostgres } from '../test/support/postgres.js';
-import { createBenchDatabase } from './setup.js';
+import { FERRY, startCliStack } from './cli-stack.js';
 import { percentile } from './stats.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FERRY = path.join(ROOT, 'bin', 'ferry.mjs');
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 5);
 
 /**
@@ -58,19 +51,7 @@ async function startToFirstSync(config: string, pool: pg.Pool, n: number): Promi
   }
 }
 
-const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) throw new Error('bin/build.mjs failed');
-const postgres = await testPostgres();
-const server = await startDevServer({ ip: '127.0.0.1', port: await freePort(), headless: true });
-const db = await createBenchDatabase(postgres.adminUrl, `ferry_bench_cli_${process.pid}`);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-cli-'));
-const config = path.join(dir, 'ferry.config.ts');
-const settings = { database: { url: db.url }, temporal: { address: server.address, namespace: 'default', taskQueue: 'ferry-bench-cli' } };
-writeFileSync(
-  config,
-  `import { exampleMappings } from ${JSON.stringify(path.join(ROOT, 'example', 'mappings.ts'))};\n` +
-    `export default { ...${JSON.stringify(settings)}, mappings: exampleMappings };\n`,
-);
+const { db, config, postgres, close } = await startCliStack('cli');
 
 type Result = { mark: string; target?: number; times: number[]; cpu: number[] };
 const results: Result[] = [
@@ -93,7 +74,7 @@ try {
     await measure(results[2]!, async () => (await run(['status', '--config', config])).ms);
     await measure(results[3]!, () => startToFirstSync(config, db.pool, i));
   }
-  console.log(`\nCLI marks (${RUNS} runs each; ${postgres.description}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
+  console.log(`\nCLI marks (${RUNS} runs each; ${postgres}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
   const fmt = (v: number) => `${(v / 1000).toFixed(2)} s`;
   for (const r of results) {
     const median = percentile(r.times, 50);
@@ -103,8 +84,5 @@ try {
     );
   }
 } finally {
-  await db.drop();
-  await server.stop();
-  await postgres.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
 }

@@ -4,19 +4,12 @@
 // peak RSS, sampled from /proc every 100 ms, through a 20,000-row burst and a
 // 100,000-row backfill of existing rows. Mark: ≤ 300 MiB.
 // BENCH_RSS_BURST / BENCH_RSS_BACKFILL change the sizes.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../src/net.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
-import { testPostgres } from '../test/support/postgres.js';
+import { FERRY, startCliStack } from './cli-stack.js';
 import { lastLogId, waitSettled } from './logs.js';
-import { createBenchDatabase } from './setup.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FERRY = path.join(ROOT, 'bin', 'ferry.mjs');
 const BURST = Number(process.env.BENCH_RSS_BURST ?? 20_000);
 const BACKFILL = Number(process.env.BENCH_RSS_BACKFILL ?? 100_000);
 const MIB = 2 ** 20;
@@ -36,23 +29,7 @@ function ferry(args: string[]): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', resolve));
 }
 
-const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) throw new Error('bin/build.mjs failed');
-const postgres = await testPostgres();
-const server = await startDevServer({ ip: '127.0.0.1', port: await freePort(), headless: true });
-const db = await createBenchDatabase(postgres.adminUrl, `ferry_bench_rss_${process.pid}`);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-rss-'));
-const config = path.join(dir, 'ferry.config.ts');
-const settings = {
-  database: { url: db.url },
-  temporal: { address: server.address, namespace: 'default', taskQueue: 'ferry-bench-rss' },
-  metrics: false,
-};
-writeFileSync(
-  config,
-  `import { exampleMappings } from ${JSON.stringify(path.join(ROOT, 'example', 'mappings.ts'))};\n` +
-    `export default { ...${JSON.stringify(settings)}, mappings: exampleMappings };\n`,
-);
+const { db, config, close } = await startCliStack('rss', { metrics: false });
 
 const start = spawn(process.execPath, [FERRY, 'start', '--config', config], { stdio: 'ignore' });
 const samples: { phase: string; rss: number }[] = [];
@@ -96,8 +73,5 @@ try {
   clearInterval(timer);
   start.kill('SIGTERM');
   await new Promise((r) => start.once('exit', r));
-  await db.drop();
-  await server.stop();
-  await postgres.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
 }
