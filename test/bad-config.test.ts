@@ -2,15 +2,8 @@
 // exits 2 on it; test/bad-config.int.test.ts runs a few through the real CLI).
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.js';
+import { mapping, valid } from './support/config-fixtures.js';
 
-const mapping = (over: Record<string, unknown> = {}) => ({
-  name: 'users_to_accounts',
-  source: { table: 'portal.users', key: 'id' },
-  target: { table: 'salesforce.account', key: 'portal_user_id__c' },
-  transform: (row: Record<string, unknown>) => ({ portal_user_id__c: String(row.id) }),
-  ...over,
-});
-const valid = (over: Record<string, unknown> = {}) => ({ database: { url: 'postgres://x/y' }, mappings: [mapping()], ...over });
 const withMapping = (over: Record<string, unknown>) => valid({ mappings: [mapping(over)] });
 
 function errorOf(raw: unknown): string {

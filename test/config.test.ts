@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, requiredParentLoops } from '../src/config.js';
+import { mapping, valid } from './support/config-fixtures.js';
 import { findCycle } from '../src/graph.js';
-
-const mapping = (over: Record<string, unknown> = {}) => ({
-  name: 'users_to_accounts',
-  source: { table: 'portal.users', key: 'id' },
-  target: { table: 'salesforce.account', key: 'portal_user_id__c' },
-  transform: (row: Record<string, unknown>) => ({ portal_user_id__c: String(row.id) }),
-  ...over,
-});
-const valid = (over: Record<string, unknown> = {}) => ({ database: { url: 'postgres://x/y' }, mappings: [mapping()], ...over });
 
 const errorOf = (raw: unknown, env: NodeJS.ProcessEnv = {}) => {
   try {
