@@ -12,7 +12,7 @@ import type { FerryConfig, Mapping } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { logTable, rowIdentity, withTransaction, type LogRow, type Pool } from '../src/db/index.js';
 import { singleRowIO, type CarryIO } from './carry-io.js';
-import { settleConflict, transformsDiffer } from './conflict.js';
+import { otherSide, settleConflict, targetBehind, transformsDiffer } from './conflict.js';
 import { checkInstance } from './instance.js';
 import { logProblem, lookupParents } from './lookup.js';
 import { recarryOptionalWaiters, recordOptionalWaits } from './optional-waits.js';
@@ -129,16 +129,20 @@ export function createCarry(config: FerryConfig) {
       // A change that alters no mapped value (a connector touching sfid or a
       // timestamp) has nothing to carry; writing the whole row anyway would
       // overwrite a concurrent edit on the other side with stale values.
-      if (!secondPass && earliest.op !== 'INSERT' && earliest.old_row && !(await transformsDiffer(mapping, ctx, earliest.old_row, { out })))
-        return this.finish('skipped', 'no mapped column changed', { wake: true });
+      const unchanged =
+        !secondPass && earliest.op !== 'INSERT' && !!earliest.old_row && !(await transformsDiffer(mapping, ctx, earliest.old_row, { out }));
       const key = out[mapping.target.key];
       if (key === null || key === undefined) {
+        if (unchanged) return this.finish('skipped', 'no mapped column changed', { wake: true });
         // Only with `link` (runTransform checks): a record made on the other side.
         const created = await io.linkTarget(mapping, out, log.row_key);
         return this.finish('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`);
       }
       const reverse = reverseOf(config.mappings, mapping);
-      const lost = await settleConflict(io, mapping, reverse, log, key, this.workflowId);
+      const side = reverse && (await otherSide(io, mapping, reverse, key));
+      // Unless a change on the other side lost to this row's and left the pair apart.
+      if (unchanged && !(side && targetBehind(side, out))) return this.finish('skipped', 'no mapped column changed', { wake: true });
+      const lost = side && (await settleConflict(io, mapping, reverse, side, log, this.workflowId));
       if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
       await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
       await io.checkSourceUnchanged(mapping, reverse, log.row_key, source.row);
@@ -157,8 +161,10 @@ export function createCarry(config: FerryConfig) {
       const key = out?.[mapping.target.key];
       if (out === null || key === null || key === undefined) return this.finish('skipped', 'transform returned no target row');
       // A delete that writes nothing (onDelete: ignore) cannot conflict with anything.
-      if (mapping.onDelete !== 'ignore') {
-        const lost = await settleConflict(io, mapping, reverseOf(config.mappings, mapping), log, key, this.workflowId);
+      const reverse = reverseOf(config.mappings, mapping);
+      if (reverse && mapping.onDelete !== 'ignore') {
+        const side = await otherSide(io, mapping, reverse, key);
+        const lost = await settleConflict(io, mapping, reverse, side, log, this.workflowId);
         if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
       }
       await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));

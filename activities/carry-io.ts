@@ -20,6 +20,8 @@ export interface CarryIO {
   newestPending(mapping: string, rowKey: string): Promise<number | null>;
   /** A transaction-scoped advisory lock on a row identity (rowIdentity). */
   lock(identity: string, shared?: boolean): Promise<void>;
+  /** A pair's target row, locked before its conflict is judged (conflict.ts, otherSide): at once, also in a chunk. */
+  lockBeforeJudging(identity: string): Promise<void>;
   /** The source row now and its newest pending log, in one snapshot, under the row's lock. */
   readSource(mapping: Mapping, rowKey: string): Promise<SourceState>;
   /** The row with this key in a table, as jsonb, or undefined. */
@@ -51,6 +53,7 @@ export function singleRowIO(client: PgClient): CarryIO {
     client,
     newestPending: async (mapping, rowKey) => (await logTable.newestPending(client, mapping, [rowKey])).get(rowKey) ?? null,
     lock: (identity, shared) => lockIdentity(client, identity, shared),
+    lockBeforeJudging: (identity) => lockIdentity(client, identity),
     readSource: (mapping, rowKey) => readSource(client, mapping, rowKey),
     selectRow: async (table, keyColumn, key) => (await client.query<{ row: Row }>(selectRowStatement(table, keyColumn, key))).rows[0]?.row,
     finish: (where, outcome) => logTable.finish(client, where, outcome),

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
-import { mappingByName } from '../src/config.js';
+import { mappingByName, reverseOf } from '../src/config.js';
 import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowsStatement } from '../src/statements.js';
 import type { CarryIO } from './carry-io.js';
@@ -113,6 +113,12 @@ export class ChunkIO implements CarryIO {
       }
     }
     if (!keys.size) return;
+    // A pair's target rows are read under their locks, taken before conflicts are judged (conflict.ts, otherSide).
+    if (reverseOf(this.config.mappings, mapping))
+      await this.lockMany(
+        [...keys].map((k) => rowIdentity(mapping.target.table, mapping.target.key, k)),
+        false,
+      );
     const { rows } = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.target.table, mapping.target.key, [...keys]));
     const byKey = new Map(rows.map((r) => [r.key, r.row]));
     for (const k of keys) this.cache.set(rowIdentity(mapping.target.table, mapping.target.key, k), byKey.get(k) ?? null);
@@ -166,6 +172,10 @@ export class ChunkIO implements CarryIO {
     // A target row's lock waits for the flush, which takes them all in one order.
     if (!shared) this.current.targetLocks.push(identity);
     else await this.lockMany([identity], true);
+  }
+
+  async lockBeforeJudging(identity: string): Promise<void> {
+    await this.lockMany([identity], false);
   }
 
   async readSource(_mapping: Mapping, rowKey: string) {

@@ -2,7 +2,7 @@
 // change carries nothing because no mapped value moved.
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
-import { logTable, type LogRow, type PgClient } from '../src/db/index.js';
+import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
 import { selectRowStatement } from '../src/statements.js';
 import { callTransform } from './transform.js';
@@ -40,40 +40,75 @@ export interface ConflictLoss {
   why: string;
 }
 
+/** The row a log of a two-way pair would write, as the other side's source row, and that side's rivals. */
+export interface OtherSide {
+  /** The target row with this key, or undefined. */
+  row: Row | undefined;
+  /** Pending changes of that row on the other side (the reverse mapping's logs) that alter mapped values, in id order. */
+  rivals: number[];
+}
+
 /**
- * Two-way pairs: before this log writes the target row with this key, look
- * for pending changes of that same row on the other side (the reverse
- * mapping's logs) that alter mapped values. The mapping's conflict policy
- * picks one winner, whole, never a mix of fields: returns the loss when this
- * log loses; when it wins, the other side's changes are marked skipped,
- * superseded by it. Backfill logs are never rivals, and lose to any.
+ * Two-way pairs: the other side of the row this log writes, read under that
+ * row's lock. Configs are checked so that one side's target key is the
+ * other's source key: whichever side locks the row they share as its
+ * target locks it here, before judging, while the other side holds it as its
+ * source for its whole sync. So the two sides never judge each other at
+ * once: a log that loses to a pending change (settleConflict) has decided
+ * before that change's sync starts, and that sync then finds the loss
+ * (targetBehind). Backfill logs are never rivals.
+ */
+export async function otherSide(io: CarryIO, mapping: Mapping, reverse: Mapping, targetKey: unknown): Promise<OtherSide> {
+  await io.lockBeforeJudging(rowIdentity(mapping.target.table, mapping.target.key, targetKey));
+  const row = await io.selectRow(mapping.target.table, mapping.target.key, targetKey);
+  if (!row) return { row, rivals: [] }; // nothing on the other side yet: nothing to conflict with
+  const current = selectRowStatement(reverse.source.table, reverse.source.key, undefined).text;
+  const changes = await logTable.pendingChanges(io.client, reverse.name, String(row[reverse.source.key]), current);
+  // Changes that cancel out (a value changed and changed back) are no change, as their own sync will find.
+  const net = changes.length > 1 && changes.every((c) => c.op === 'UPDATE') ? { ...changes.at(-1)!, old_row: changes[0]!.old_row } : undefined;
+  if (net && !(await changesMappedValues(reverse, net))) return { row, rivals: [] };
+  const rivals: number[] = [];
+  for (const change of changes) if (await changesMappedValues(reverse, change)) rivals.push(change.id);
+  return { row, rivals };
+}
+
+/**
+ * Whether the target row differs from `out` while nothing pending on the
+ * other side will carry it back: a change there lost a conflict to this
+ * row's changes. Then this row is carried even if its own changes cancel
+ * out (a value changed and changed back), or the pair stays apart.
+ */
+export function targetBehind(side: OtherSide, out: Row): boolean {
+  const { row } = side;
+  if (!row || side.rivals.length > 0) return false;
+  return Object.entries(out).some(([column, value]) => !isDeepStrictEqual(JSON.parse(JSON.stringify(value ?? null)), row[column] ?? null));
+}
+
+/**
+ * Two-way pairs: before this log writes the target row, the other side's
+ * pending changes of that row (otherSide) are its rivals. The mapping's
+ * conflict policy picks one winner, whole, never a mix of fields: returns
+ * the loss when this log loses; when it wins, the rivals are marked skipped,
+ * superseded by it. A backfill log loses to any rival.
  */
 export async function settleConflict(
   io: CarryIO,
   mapping: Mapping,
-  reverse: Mapping | undefined,
+  reverse: Mapping,
+  side: OtherSide,
   log: Pick<LogRow, 'id' | 'kind'>,
-  targetKey: unknown,
   workflowId?: string,
 ): Promise<ConflictLoss | undefined> {
-  if (!reverse) return undefined;
-  const { client } = io;
-  const logId = log.id;
-  const row = await io.selectRow(mapping.target.table, mapping.target.key, targetKey);
-  if (!row) return undefined; // nothing on the other side yet: nothing to conflict with
-  const current = selectRowStatement(reverse.source.table, reverse.source.key, undefined).text;
-  const changes = await logTable.pendingChanges(client, reverse.name, String(row[reverse.source.key]), current);
-  const rivals: number[] = [];
-  for (const change of changes) if (await changesMappedValues(reverse, change)) rivals.push(change.id);
+  const { rivals } = side;
   if (rivals.length === 0) return undefined;
-
+  const logId = log.id;
   const newest = rivals[rivals.length - 1]!;
   const policy = mapping.conflict;
   // A backfill carries no edit of its own: any live change on the other side wins.
   if (log.kind === 'backfill' || policy === 'target-wins' || (policy === 'latest' && newest > logId))
     return { winner: newest, why: `conflict: lost to ${newest} of ${reverse.name} (${reverse.conflict})` };
   await logTable.finish(
-    client,
+    io.client,
     { ids: rivals },
     { status: 'skipped', supersededBy: logId, error: `conflict: lost to ${logId} of ${mapping.name} (${policy})`, workflowId },
   );

@@ -9,7 +9,7 @@ import { withTransaction } from '../src/db/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, LANES, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { DEPARTMENTS_SQL, departmentProblems, departmentsMapping } from './support/departments.js';
-import { orderProblems, pairProblems } from './support/pairs.js';
+import { orderProblems, pairProblems, problemHistory } from './support/pairs.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
@@ -24,6 +24,8 @@ const accountOf = async (userId: number) => (await q('SELECT * FROM salesforce.a
 async function settledAndConverged(timeoutMs?: number) {
   const settled = await waitForSettled(db.pool, timeoutMs);
   expect(settled.filter((l) => l.status === 'failed')).toEqual([]);
+  const problems = [...(await pairProblems(db.pool)), ...(await orderProblems(db.pool)), ...(await departmentProblems(db.pool))];
+  if (problems.length > 0) console.error(`diverged; the logs of those rows:\n${await problemHistory(db.pool, problems)}`);
   expect(await pairProblems(db.pool)).toEqual([]);
   expect(await orderProblems(db.pool)).toEqual([]);
   expect(await departmentProblems(db.pool)).toEqual([]);

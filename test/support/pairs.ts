@@ -50,3 +50,35 @@ export async function orderProblems(pool: Pool): Promise<string[]> {
   for (const t of targets) if (!orderIds.has(t.portal_order_id__c)) problems.push(`order__c ${t.portal_order_id__c}: no portal order`);
   return problems;
 }
+
+/**
+ * The log history of the rows a problem names (users/accounts, orders/order__c, departments),
+ * both directions, for a failing convergence test to print: a divergence is
+ * only explained by the order in which its logs were carried.
+ */
+export async function problemHistory(pool: Pool, problems: string[]): Promise<string> {
+  const users = new Set<string>();
+  const orders = new Set<string>();
+  const departments = new Set<string>();
+  for (const p of problems) {
+    const d = /^department (\d+)/.exec(p);
+    if (d) departments.add(d[1]!);
+    const u = /^user (\d+)/.exec(p) ?? / user (\d+)$/.exec(p);
+    if (u) users.add(u[1]!);
+    const o = /^order (\d+)/.exec(p) ?? /^order__c (\d+)/.exec(p);
+    if (o) orders.add(o[1]!);
+  }
+  const { rows } = await pool.query(
+    `SELECT l.id, l.mapping, l.op, l.row_key, l.status, l.error, l.superseded_by, l.workflow_id, l.txid,
+            to_char(l.created_at, 'HH24:MI:SS.US') AS created, to_char(l.synced_at, 'HH24:MI:SS.US') AS done, l.old_row, l.new_row
+       FROM ferry.database_trigger_log l
+      WHERE (l.mapping = 'users_to_accounts' AND l.row_key = ANY($1))
+         OR (l.mapping = 'accounts_to_users' AND l.row_key IN (SELECT id::text FROM salesforce.account WHERE portal_user_id__c = ANY($1)))
+         OR (l.mapping = 'orders_to_orders' AND l.row_key = ANY($2))
+         OR (l.mapping = 'orders_from_salesforce' AND l.row_key IN (SELECT id::text FROM salesforce.order__c WHERE portal_order_id__c = ANY($2)))
+         OR (l.mapping = 'departments' AND l.row_key = ANY($3))
+      ORDER BY l.id`,
+    [[...users].slice(0, 5), [...orders].slice(0, 5), [...departments].slice(0, 5)],
+  );
+  return rows.map((r) => JSON.stringify(r)).join('\n');
+}
