@@ -32,6 +32,9 @@ async function settledAndConverged(timeoutMs?: number) {
   return settled.length;
 }
 
+/** FERRY_PROPERTY_SEED replays the schedules of a failure's `seed` (the interleaving is the machine's). */
+const seed = () => (process.env.FERRY_PROPERTY_SEED ? Number(process.env.FERRY_PROPERTY_SEED) : undefined);
+
 // Random writes on both sides from several connections at once.
 type Op =
   | { kind: 'portalInsert'; name: string; email: string }
@@ -302,7 +305,7 @@ describe.each(LANES)('%s lane', (lane) => {
           expect(await settledAndConverged(settleMs)).toBe(count + 1);
         }),
         // The database carries over from run to run, so shrinking would not replay a failure: report it as found.
-        { numRuns: runs, verbose: 1, endOnFailure: true },
+        { numRuns: runs, verbose: 1, endOnFailure: true, seed: seed() },
       );
       // The schedules did reach every kind of row.
       const [counts] = await q(`SELECT (SELECT count(*) FROM salesforce.order__c)::int AS orders,
