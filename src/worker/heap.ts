@@ -6,12 +6,12 @@ import v8 from 'node:v8';
  * parent process would cost more memory than these save.
  *
  * - `--heap-growing-percent=50`: after a full GC, V8 lets the old generation
- *   grow to up to 4x its live size before the next one on a host with 16 GiB
- *   of RAM or more (2x or less on smaller hosts and memory-limited
- *   containers). A burst or a backfill makes garbage fast, so on a big host
- *   the main heap swelled to ~210 MiB over a live set of ~60 MiB. 1.5x keeps
- *   the peak the same on any host. V8 reads this flag at each GC, so it holds
- *   for the main thread, whose heap is already set up.
+ *   grow to up to 4x its live size before the next one when its heap limit is
+ *   2 GiB or more, as on any host with several GiB of RAM (2x or less in a
+ *   small container). A burst or a backfill makes garbage fast, so the main
+ *   heap swelled to ~210 MiB over a live set of ~60 MiB. 1.5x keeps the peak
+ *   the same on any host, for ~10% more CPU. V8 reads this flag at each GC,
+ *   so it holds for the main thread, whose heap is already set up.
  * - `--max-semi-space-size=4`: the young generation is sized when an isolate
  *   is created, so this reaches only the workflow thread, started later;
  *   workflow activations make little garbage and need no 16 MiB semi-spaces.
