@@ -180,6 +180,7 @@ function ferryProgram(done: (code: number) => void): Command {
   for (const [name, description] of Object.entries(serving)) {
     withServingOptions(program.command(name).description(description)).action(
       run(async (flags: ServingFlags) => {
+        if (name !== 'listen') (await import('./worker/heap.js')).boundWorkerHeap();
         const { config, logger } = await load();
         const [{ runFerry }, { serveUntilSignal, showStatusIfInteractive }] = await Promise.all([
           import('./runtime.js'),
@@ -202,6 +203,7 @@ function ferryProgram(done: (code: number) => void): Command {
       ),
   ).action(
     run(async (flags: ServingFlags) => {
+      (await import('./worker/heap.js')).boundWorkerHeap();
       const { config, logger } = await load();
       const { devCommand } = await import('./commands/dev.js');
       return devCommand(config, logger, servingOptions(config, flags));
