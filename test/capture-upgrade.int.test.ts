@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import { migrate, sqlFiles, triggerPlan } from '../src/capture/migrate.js';
-import { captureFunctionName, quoteLiteral, quoteTable } from '../src/statements.js';
+import { captureFunctionName, createTriggerStatements, quoteLiteral, quoteTable } from '../src/statements.js';
 import type { FerryConfig } from '../src/config.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -75,7 +75,8 @@ async function startWriter(n: number, db: TestDatabase): Promise<Writer> {
 /**
  * The upgrade under load: four writers, and a transaction open across the
  * switch (it began under the old capture, so migrate waits for it; it writes
- * again while migrate waits, its lock wait seen on `waitedQuery`). Returns
+ * again while migrate waits, its lock wait seen on `waitedQuery`: from sql/003
+ * on, migrate takes the captured tables before its first file). Returns
  * migrate's result once 100 more changes committed under the new capture,
  * and every change that committed, as "OP key".
  */
@@ -162,7 +163,7 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
 
   it('switches to per-table capture functions in one transaction, and every change made before, during and after is logged once', async () => {
     await installGenericCapture();
-    const { result, expected } = await upgradeWhileWriting(db3, config3(), 'DROP FUNCTION IF EXISTS ferry.capture()');
+    const { result, expected } = await upgradeWhileWriting(db3, config3(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate');
     expect(result.applied).toEqual(
       sqlFiles()
         .filter((f) => f.id > 6)
@@ -185,5 +186,33 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
       { tgname: 'ferry_refuse_truncate', fn: 'ferry.refuse_truncate' },
     ]);
     expect((await db3.pool.query(`SELECT to_regproc('ferry.capture') AS f`)).rows[0].f).toBeNull();
+  });
+});
+
+describe('ferry migrate on an install with per-table capture functions (sql/007-008)', () => {
+  const file = FILE.replace(/\.test\.ts$/, '_008.test.ts');
+  let db8: TestDatabase;
+  const config8 = () => testConfig(file, db8, { mappings: exampleMappings });
+  beforeAll(async () => {
+    db8 = await createTestDatabase(file);
+  });
+  afterAll(() => db8?.drop());
+
+  // A later file alters the log table, which every capturing write reaches
+  // after its own table: migrate must not deadlock with those writes.
+  it('applies the later files while the app writes, and every change made before, during and after is logged once', async () => {
+    await applySqlUpTo(db8, 8);
+    for (const [table, mappings] of triggerPlan(config8()))
+      for (const statement of createTriggerStatements(table, mappings, '')) await db8.pool.query(statement);
+    const { result, expected } = await upgradeWhileWriting(db8, config8(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate');
+    expect(result.applied).toEqual(
+      sqlFiles()
+        .filter((f) => f.id > 8)
+        .map((f) => f.name),
+    );
+    const { rows } = await db8.pool.query<{ change: string }>(
+      `SELECT op || ' ' || row_key AS change FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
+    );
+    expect(rows.map((r) => r.change).sort()).toEqual(expected);
   });
 });
