@@ -109,21 +109,26 @@ async function upgradeWhileWriting(target: TestDatabase, cfg: FerryConfig, waite
   return { result, expected: [...writers.flatMap((w) => w.done), 'INSERT 399001', 'UPDATE 399001'].sort() };
 }
 
+/** upgradeWhileWriting, then: the files after `lastId` applied, and every committed change logged once. Returns the logs. */
+async function upgradeLogsEachChange(target: TestDatabase, cfg: FerryConfig, waitedQuery: string, lastId: number) {
+  const { result, expected } = await upgradeWhileWriting(target, cfg, waitedQuery);
+  expect(result.applied).toEqual(
+    sqlFiles()
+      .filter((f) => f.id > lastId)
+      .map((f) => f.name),
+  );
+  const { rows } = await target.pool.query<{ change: string; new_row: unknown }>(
+    `SELECT op || ' ' || row_key AS change, new_row FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
+  );
+  expect(rows.map((r) => r.change).sort()).toEqual(expected);
+  return rows;
+}
+
 describe('ferry migrate on an install of the previous version', () => {
   it('switches to statement triggers in one transaction, and every change made before, during and after is logged once', async () => {
     await installPreviousVersion();
-    const { result, expected } = await upgradeWhileWriting(db, config(), 'DROP FUNCTION IF EXISTS ferry.log_change');
     // Everything after the previous version's files (003: statement capture; later ones add columns).
-    expect(result.applied).toEqual(
-      sqlFiles()
-        .filter((f) => f.id > 2)
-        .map((f) => f.name),
-    );
-
-    const { rows } = await db.pool.query<{ change: string; new_row: unknown }>(
-      `SELECT op || ' ' || row_key AS change, new_row FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
-    );
-    expect(rows.map((r) => r.change).sort()).toEqual(expected);
+    const rows = await upgradeLogsEachChange(db, config(), 'DROP FUNCTION IF EXISTS ferry.log_change', 2);
     // Both triggers wrote some of them: the row trigger kept new_row, the statement trigger does not.
     expect(rows.some((r) => r.new_row !== null)).toBe(true);
     expect(rows.some((r) => r.new_row === null)).toBe(true);
@@ -163,17 +168,7 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
 
   it('switches to per-table capture functions in one transaction, and every change made before, during and after is logged once', async () => {
     await installGenericCapture();
-    const { result, expected } = await upgradeWhileWriting(db3, config3(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate');
-    expect(result.applied).toEqual(
-      sqlFiles()
-        .filter((f) => f.id > 6)
-        .map((f) => f.name),
-    );
-
-    const { rows } = await db3.pool.query<{ change: string }>(
-      `SELECT op || ' ' || row_key AS change FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
-    );
-    expect(rows.map((r) => r.change).sort()).toEqual(expected);
+    await upgradeLogsEachChange(db3, config3(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate', 6);
     const triggers = await db3.pool.query<{ tgname: string; fn: string }>(
       `SELECT tgname, CASE WHEN tgfoid = $1::regproc THEN 'own' ELSE tgfoid::regproc::text END AS fn
          FROM pg_trigger WHERE tgrelid = 'portal.users'::regclass AND NOT tgisinternal ORDER BY tgname`,
@@ -204,15 +199,6 @@ describe('ferry migrate on an install with per-table capture functions (sql/007-
     await applySqlUpTo(db8, 8);
     for (const [table, mappings] of triggerPlan(config8()))
       for (const statement of createTriggerStatements(table, mappings, '')) await db8.pool.query(statement);
-    const { result, expected } = await upgradeWhileWriting(db8, config8(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate');
-    expect(result.applied).toEqual(
-      sqlFiles()
-        .filter((f) => f.id > 8)
-        .map((f) => f.name),
-    );
-    const { rows } = await db8.pool.query<{ change: string }>(
-      `SELECT op || ' ' || row_key AS change FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
-    );
-    expect(rows.map((r) => r.change).sort()).toEqual(expected);
+    await upgradeLogsEachChange(db8, config8(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate', 8);
   });
 });
