@@ -205,8 +205,13 @@ export function createTriggerStatements(table: string, mappings: TriggerMapping[
     capture('ferry_log_insert', 'INSERT', 'NEW TABLE AS ferry_new'),
     capture('ferry_log_update', 'UPDATE', 'OLD TABLE AS ferry_old NEW TABLE AS ferry_new'),
     capture('ferry_log_delete', 'DELETE', 'OLD TABLE AS ferry_old'),
-    `CREATE OR REPLACE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()`,
+    truncateGuardStatement(table),
   ];
+}
+
+/** The TRUNCATE guard of a captured table (sql/003); run again, it changes nothing but takes the table's lock against writes. */
+export function truncateGuardStatement(table: string): string {
+  return `CREATE OR REPLACE TRIGGER ferry_refuse_truncate BEFORE TRUNCATE ON ${quoteTable(table)} FOR EACH STATEMENT EXECUTE FUNCTION ferry.refuse_truncate()`;
 }
 
 export function dropTriggerStatements(table: string): string[] {

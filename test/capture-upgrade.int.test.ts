@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import { migrate, sqlFiles, triggerPlan } from '../src/capture/migrate.js';
-import { captureFunctionName, quoteLiteral, quoteTable } from '../src/statements.js';
+import { captureFunctionName, createTriggerStatements, quoteLiteral, quoteTable } from '../src/statements.js';
 import type { FerryConfig } from '../src/config.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -75,7 +75,8 @@ async function startWriter(n: number, db: TestDatabase): Promise<Writer> {
 /**
  * The upgrade under load: four writers, and a transaction open across the
  * switch (it began under the old capture, so migrate waits for it; it writes
- * again while migrate waits, its lock wait seen on `waitedQuery`). Returns
+ * again while migrate waits, its lock wait seen on `waitedQuery`: from sql/003
+ * on, migrate takes the captured tables before its first file). Returns
  * migrate's result once 100 more changes committed under the new capture,
  * and every change that committed, as "OP key".
  */
@@ -108,21 +109,26 @@ async function upgradeWhileWriting(target: TestDatabase, cfg: FerryConfig, waite
   return { result, expected: [...writers.flatMap((w) => w.done), 'INSERT 399001', 'UPDATE 399001'].sort() };
 }
 
+/** upgradeWhileWriting, then: the files after `lastId` applied, and every committed change logged once. Returns the logs. */
+async function upgradeLogsEachChange(target: TestDatabase, cfg: FerryConfig, waitedQuery: string, lastId: number) {
+  const { result, expected } = await upgradeWhileWriting(target, cfg, waitedQuery);
+  expect(result.applied).toEqual(
+    sqlFiles()
+      .filter((f) => f.id > lastId)
+      .map((f) => f.name),
+  );
+  const { rows } = await target.pool.query<{ change: string; new_row: unknown }>(
+    `SELECT op || ' ' || row_key AS change, new_row FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
+  );
+  expect(rows.map((r) => r.change).sort()).toEqual(expected);
+  return rows;
+}
+
 describe('ferry migrate on an install of the previous version', () => {
   it('switches to statement triggers in one transaction, and every change made before, during and after is logged once', async () => {
     await installPreviousVersion();
-    const { result, expected } = await upgradeWhileWriting(db, config(), 'DROP FUNCTION IF EXISTS ferry.log_change');
     // Everything after the previous version's files (003: statement capture; later ones add columns).
-    expect(result.applied).toEqual(
-      sqlFiles()
-        .filter((f) => f.id > 2)
-        .map((f) => f.name),
-    );
-
-    const { rows } = await db.pool.query<{ change: string; new_row: unknown }>(
-      `SELECT op || ' ' || row_key AS change, new_row FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
-    );
-    expect(rows.map((r) => r.change).sort()).toEqual(expected);
+    const rows = await upgradeLogsEachChange(db, config(), 'DROP FUNCTION IF EXISTS ferry.log_change', 2);
     // Both triggers wrote some of them: the row trigger kept new_row, the statement trigger does not.
     expect(rows.some((r) => r.new_row !== null)).toBe(true);
     expect(rows.some((r) => r.new_row === null)).toBe(true);
@@ -162,17 +168,7 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
 
   it('switches to per-table capture functions in one transaction, and every change made before, during and after is logged once', async () => {
     await installGenericCapture();
-    const { result, expected } = await upgradeWhileWriting(db3, config3(), 'DROP FUNCTION IF EXISTS ferry.capture()');
-    expect(result.applied).toEqual(
-      sqlFiles()
-        .filter((f) => f.id > 6)
-        .map((f) => f.name),
-    );
-
-    const { rows } = await db3.pool.query<{ change: string }>(
-      `SELECT op || ' ' || row_key AS change FROM ferry.database_trigger_log WHERE mapping = 'users_to_accounts'`,
-    );
-    expect(rows.map((r) => r.change).sort()).toEqual(expected);
+    await upgradeLogsEachChange(db3, config3(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate', 6);
     const triggers = await db3.pool.query<{ tgname: string; fn: string }>(
       `SELECT tgname, CASE WHEN tgfoid = $1::regproc THEN 'own' ELSE tgfoid::regproc::text END AS fn
          FROM pg_trigger WHERE tgrelid = 'portal.users'::regclass AND NOT tgisinternal ORDER BY tgname`,
@@ -185,5 +181,24 @@ describe('ferry migrate on an install with the generic ferry.capture() (sql/003-
       { tgname: 'ferry_refuse_truncate', fn: 'ferry.refuse_truncate' },
     ]);
     expect((await db3.pool.query(`SELECT to_regproc('ferry.capture') AS f`)).rows[0].f).toBeNull();
+  });
+});
+
+describe('ferry migrate on an install with per-table capture functions (sql/007-008)', () => {
+  const file = FILE.replace(/\.test\.ts$/, '_008.test.ts');
+  let db8: TestDatabase;
+  const config8 = () => testConfig(file, db8, { mappings: exampleMappings });
+  beforeAll(async () => {
+    db8 = await createTestDatabase(file);
+  });
+  afterAll(() => db8?.drop());
+
+  // A later file alters the log table, which every capturing write reaches
+  // after its own table: migrate must not deadlock with those writes.
+  it('applies the later files while the app writes, and every change made before, during and after is logged once', async () => {
+    await applySqlUpTo(db8, 8);
+    for (const [table, mappings] of triggerPlan(config8()))
+      for (const statement of createTriggerStatements(table, mappings, '')) await db8.pool.query(statement);
+    await upgradeLogsEachChange(db8, config8(), 'CREATE OR REPLACE TRIGGER ferry_refuse_truncate', 8);
   });
 });

@@ -30,7 +30,7 @@ async function seed(ageDays: number, perStatus = 3): Promise<Record<string, numb
   for (const status of ['pending', 'synced', 'skipped', 'failed']) {
     const { rows } = await db.pool.query(
       `INSERT INTO ferry.database_trigger_log (created_at, mapping, table_name, op, row_key, new_row, status, synced_at, error)
-       SELECT now() - make_interval(days => $1), 'users_to_accounts', 'portal.users', 'INSERT', g::text, '{}'::jsonb, $2,
+       SELECT now() - make_interval(days => $1), 'users_to_accounts', 'portal.users', 'INSERT', g::text, '{}'::jsonb, $2::text,
               CASE WHEN $2 = 'pending' THEN NULL ELSE now() - make_interval(days => $1) END,
               CASE WHEN $2 = 'failed' THEN 'boom' END
          FROM generate_series(1, $3) g RETURNING id`,

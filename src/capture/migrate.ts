@@ -5,7 +5,7 @@ import { ConfigError, type FerryConfig } from '../config.js';
 import { channelFor } from '../contract/index.js';
 import { withTransaction, type PgClient, type Pool } from '../db/index.js';
 import { formatTable, parseTable, type TableName } from '../table-name.js';
-import { createTriggerStatements, dropTriggerStatements, type TriggerMapping } from '../statements.js';
+import { createTriggerStatements, dropTriggerStatements, truncateGuardStatement, type TriggerMapping } from '../statements.js';
 
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 
@@ -95,6 +95,32 @@ async function schemaProblems(client: PgClient, config: FerryConfig): Promise<st
   return problems;
 }
 
+/**
+ * Before sql files run: takes every table that a Ferry trigger captures now or
+ * will capture, against writes, in one order. A file may alter the log table
+ * (the ALTER waits for, then blocks, every capturing write), and an app's
+ * write takes its table first and the log second (in the trigger). Without
+ * this, a write could take its table while the ALTER holds the log, and wait
+ * for the log while migrate waits for that table to put its triggers on: a
+ * deadlock that fails the app's write or the migration. Taken this way, a
+ * write waits at its table and goes on once migrate committed. The lock
+ * comes from putting each table's TRUNCATE guard in place again: LOCK TABLE
+ * would need rights that the owner role need not have (README "Least
+ * privilege"). Before sql/003 there is no guard yet, and none is needed:
+ * 003 drops the row triggers, and so takes their tables, before anything
+ * alters the log.
+ */
+async function takeCapturedTables(client: PgClient, config: FerryConfig): Promise<void> {
+  const { rows } = await client.query<TableName>(
+    `SELECT DISTINCT n.nspname AS schema, c.relname AS name
+       FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.pronamespace = to_regnamespace('ferry') AND NOT t.tgisinternal`,
+  );
+  if ((await client.query(`SELECT to_regproc('ferry.refuse_truncate') AS f`)).rows[0].f === null) return;
+  const tables = [...new Set([...rows.map(formatTable), ...triggerPlan(config).keys()])].sort();
+  for (const table of tables) await client.query(truncateGuardStatement(table));
+}
+
 export interface MigrateResult {
   applied: string[];
   triggers: string[];
@@ -115,9 +141,10 @@ export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateR
     const files = sqlFiles();
     await client.query(files.find((f) => f.id === 0)!.sql);
     const done = new Set((await client.query<{ id: number }>('SELECT id FROM ferry.migrations')).rows.map((r) => r.id));
+    const pending = files.filter((f) => f.id !== 0 && !done.has(f.id));
+    if (pending.length) await takeCapturedTables(client, config);
     const applied: string[] = [];
-    for (const file of files) {
-      if (file.id === 0 || done.has(file.id)) continue;
+    for (const file of pending) {
       await client.query(file.sql);
       await client.query('INSERT INTO ferry.migrations (id, name) VALUES ($1, $2)', [file.id, file.name]);
       applied.push(file.name);
