@@ -144,7 +144,8 @@ export function createCarry(config: FerryConfig) {
       if (unchanged && !(side && targetBehind(side, out))) return this.finish('skipped', 'no mapped column changed', { wake: true });
       const lost = side && (await settleConflict(io, mapping, reverse, side, log, this.workflowId));
       if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
-      await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
+      // A pair's target row was locked before its conflict was judged (otherSide).
+      if (!side) await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
       await io.checkSourceUnchanged(mapping, reverse, log.row_key, source.row);
       await io.markOwnWrite([mapping.source.table]);
       const changed = await io.upsert(mapping, out);
@@ -161,13 +162,12 @@ export function createCarry(config: FerryConfig) {
       const key = out?.[mapping.target.key];
       if (out === null || key === null || key === undefined) return this.finish('skipped', 'transform returned no target row');
       // A delete that writes nothing (onDelete: ignore) cannot conflict with anything.
-      const reverse = reverseOf(config.mappings, mapping);
-      if (reverse && mapping.onDelete !== 'ignore') {
-        const side = await otherSide(io, mapping, reverse, key);
-        const lost = await settleConflict(io, mapping, reverse, side, log, this.workflowId);
-        if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
-      }
-      await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
+      const reverse = mapping.onDelete !== 'ignore' ? reverseOf(config.mappings, mapping) : undefined;
+      const side = reverse && (await otherSide(io, mapping, reverse, key));
+      const lost = side && (await settleConflict(io, mapping, reverse, side, log, this.workflowId));
+      if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
+      // A pair's target row was locked before its conflict was judged (otherSide).
+      if (!side) await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
       await io.markOwnWrite([mapping.source.table]);
       if (hasOptionalParents(mapping)) await recordOptionalWaits(io.client, mapping, log.row_key, []);
       const changed = await io.deleteTarget(mapping, key);
