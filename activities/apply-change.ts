@@ -15,7 +15,7 @@ import { singleRowIO, type CarryIO } from './carry-io.js';
 import { otherSide, settleConflict, targetBehind, transformsDiffer } from './conflict.js';
 import { checkInstance } from './instance.js';
 import { logProblem, lookupParents } from './lookup.js';
-import { recarryOptionalWaiters, recordOptionalWaits } from './optional-waits.js';
+import { optionalWaitsOf } from './optional-waits.js';
 import { loopMessage } from './parent-refs.js';
 import { loopThrough } from './parent-waits.js';
 import { runTransform } from './transform.js';
@@ -47,7 +47,7 @@ export function createApplyChange({ pool, config }: ApplyDeps) {
       return await withTransaction(pool, async (client) => {
         const log = await logTable.findLog(client, logId, { lock: true });
         if (!log) throw ApplicationFailure.nonRetryable(`log ${logId} does not exist`, UNKNOWN_LOG);
-        const result = await new Carry(singleRowIO(client), log, workflowId).run();
+        const result = await new Carry(singleRowIO(client, config), log, workflowId).run();
         return result.status === 'waiting_parent' ? result : { ...result, createdAt: log.created_at.toISOString() };
       });
     } catch (err) {
@@ -122,7 +122,7 @@ export function createCarry(config: FerryConfig) {
 
       const lookup = await lookupParents(io, config, mapping, source.row);
       if (lookup.missing) return this.waitForParent(mapping, lookup.missing);
-      if (hasOptionalParents(mapping)) await recordOptionalWaits(io.client, mapping, log.row_key, lookup.absent);
+      if (hasOptionalParents(mapping)) await io.recordOptionalWaits(mapping, optionalWaitsOf(log.row_key, lookup.absent));
       const ctx = { op: log.op, logId, mapping: mapping.name, parents: lookup.parents };
       const out = await runTransform(mapping, source.row, ctx);
       if (out === null) return this.finish('skipped', 'transform returned null');
@@ -169,7 +169,7 @@ export function createCarry(config: FerryConfig) {
       // A pair's target row was locked before its conflict was judged (otherSide).
       if (!side) await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
       await io.markOwnWrite([mapping.source.table]);
-      if (hasOptionalParents(mapping)) await recordOptionalWaits(io.client, mapping, log.row_key, []);
+      if (hasOptionalParents(mapping)) await io.recordOptionalWaits(mapping, optionalWaitsOf(log.row_key, []));
       const changed = await io.deleteTarget(mapping, key);
       return this.finish('synced', mapping.onDelete === 'ignore' ? 'delete ignored (onDelete: ignore)' : changed ? 'deleted' : 'target already gone');
     }
@@ -227,7 +227,7 @@ export function createCarry(config: FerryConfig) {
      */
     private async parentDone(): Promise<number[]> {
       const mapping = mappingByName(config, this.log.mapping)!;
-      if (optionalChildren.has(mapping.name)) await recarryOptionalWaiters(this.io.client, config, mapping, this.log.row_key);
+      if (optionalChildren.has(mapping.name)) await this.io.recarryOptionalWaiters(mapping, this.log.row_key);
       return this.waiters();
     }
 

@@ -89,7 +89,7 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
       try {
         // As it is now: a row carried before may have settled this log.
         const log = (await logTable.findLog(client, loaded.id, { lock: true }))!;
-        const outcome = await new Carry(singleRowIO(client), log, carrier).run();
+        const outcome = await new Carry(singleRowIO(client, config), log, carrier).run();
         if (outcome.status === 'waiting_parent' || outcome.status === 'failed') throw new LeaveChunk();
         await client.query('RELEASE SAVEPOINT carry_row');
         carried(result, loaded, outcome.status);

@@ -1,9 +1,10 @@
 import type { MissingParent, WaitLink } from '../src/contract/index.js';
-import type { Mapping, Row } from '../src/config.js';
-import { lockIdentity, logTable, type LogRow, type PgClient } from '../src/db/index.js';
+import type { FerryConfig, Mapping, Row } from '../src/config.js';
+import { lockIdentity, logTable, optionalWaits, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
 import { checkSourceUnchanged } from './conflict.js';
 import { readSource, type SourceState } from './lookup.js';
+import { recarryOptionalWaiters } from './optional-waits.js';
 import { lockParentWaits } from './parent-waits.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.js';
 
@@ -45,10 +46,14 @@ export interface CarryIO {
   deleteTarget(mapping: Mapping, key: unknown): Promise<number>;
   linkTarget(mapping: Mapping, row: Row, sourceKey: string): Promise<unknown>;
   waitersOf(mapping: string, rowKey: string): Promise<number[]>;
+  /** Replaces the optional parents a row of `mapping` was written without (optional-waits.ts). */
+  recordOptionalWaits(mapping: Mapping, waits: optionalWaits.OptionalWaits): Promise<void>;
+  /** A row of `mapping` reached its target: the children written without it are carried again (optional-waits.ts). */
+  recarryOptionalWaiters(mapping: Mapping, rowKey: string): Promise<void>;
 }
 
 /** A single sync: every step is its own statement, in the sync's transaction. */
-export function singleRowIO(client: PgClient): CarryIO {
+export function singleRowIO(client: PgClient, config: FerryConfig): CarryIO {
   return {
     client,
     newestPending: async (mapping, rowKey) => (await logTable.newestPending(client, mapping, [rowKey])).get(rowKey) ?? null,
@@ -69,5 +74,7 @@ export function singleRowIO(client: PgClient): CarryIO {
     deleteTarget: (mapping, key) => deleteTarget(client, mapping, key),
     linkTarget: (mapping, row, sourceKey) => linkTarget(client, mapping, row, sourceKey),
     waitersOf: (mapping, rowKey) => logTable.waitersOf(client, mapping, [rowKey]),
+    recordOptionalWaits: (mapping, waits) => optionalWaits.replaceOptionalWaits(client, mapping.name, [waits]),
+    recarryOptionalWaiters: async (mapping, rowKey) => void (await recarryOptionalWaiters(client, config, mapping, [rowKey])),
   };
 }

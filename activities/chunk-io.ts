@@ -2,9 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
-import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
+import { logTable, optionalWaits, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowsStatement } from '../src/statements.js';
 import type { CarryIO } from './carry-io.js';
+import { recarryOptionalWaiters } from './optional-waits.js';
 import { callTransform } from './transform.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget, upsertTargets } from './upsert.js';
 
@@ -26,6 +27,9 @@ interface RowWrites {
   upserts: Row[];
   waiters: string[];
   inherits: { id: number; earliest: Pick<LogRow, 'op' | 'old_row'> }[];
+  optionalWaits: optionalWaits.OptionalWaits[];
+  /** Rows now in their target whose optional children are carried again. */
+  recarries: string[];
 }
 
 const LOCK_MANY = (fn: string) => `SELECT count(${fn}(hashtextextended(i, 0))) FROM unnest($1::text[]) AS i`;
@@ -159,6 +163,15 @@ export class ChunkIO implements CarryIO {
     for (const { id, earliest } of all.flatMap((w) => w.inherits)) await logTable.inheritBefore(client, id, earliest);
     const covers = all.flatMap((w) => w.covers);
     await logTable.supersedeBelow(client, mapping.name, covers, covers[0]?.workflowId);
+    // The waits first: a row of this chunk written without a parent that this
+    // chunk also wrote is then found by that parent's recarry, and carried again.
+    await optionalWaits.replaceOptionalWaits(
+      client,
+      mapping.name,
+      all.flatMap((w) => w.optionalWaits),
+    );
+    const recarries = all.flatMap((w) => w.recarries);
+    if (recarries.length) await recarryOptionalWaiters(client, this.config, mapping, recarries);
     const waited = all.flatMap((w) => w.waiters);
     return waited.length ? logTable.waitersOf(client, mapping.name, waited) : [];
   }
@@ -247,6 +260,16 @@ export class ChunkIO implements CarryIO {
     return [];
   }
 
+  /** Deferred with the row's writes, then one statement per chunk. */
+  async recordOptionalWaits(_mapping: Mapping, waits: optionalWaits.OptionalWaits): Promise<void> {
+    this.current.optionalWaits.push(waits);
+  }
+
+  /** Deferred with the row's writes: after the chunk's upserts and waits. */
+  async recarryOptionalWaiters(_mapping: Mapping, rowKey: string): Promise<void> {
+    this.current.recarries.push(rowKey);
+  }
+
   async deleteTarget(mapping: Mapping, key: unknown): Promise<number> {
     await this.lockMany(this.current.targetLocks.splice(0), false);
     this.cache.delete(rowIdentity(mapping.target.table, mapping.target.key, key));
@@ -299,5 +322,5 @@ export class ChunkIO implements CarryIO {
 }
 
 function emptyWrites(): RowWrites {
-  return { marks: [], covers: [], targetLocks: [], unchanged: [], upserts: [], waiters: [], inherits: [] };
+  return { marks: [], covers: [], targetLocks: [], unchanged: [], upserts: [], waiters: [], inherits: [], optionalWaits: [], recarries: [] };
 }

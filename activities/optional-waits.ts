@@ -10,24 +10,30 @@ import { selectRowStatement } from '../src/statements.js';
 import { parseTable } from '../src/table-name.js';
 import type { ParentRef } from './parent-refs.js';
 
-/** Remembers the optional parents this row was written without (replacing what it waited for before). */
-export function recordOptionalWaits(client: PgClient, mapping: Mapping, rowKey: string, absent: ParentRef[]): Promise<void> {
-  return optionalWaits.replaceOptionalWaits(
-    client,
-    { mapping: mapping.name, rowKey },
-    absent.map((r) => ({ mapping: r.parent.name, key: r.key })),
-  );
+/** What a row written without these optional parents waits for (replacing what it waited for before). */
+export function optionalWaitsOf(rowKey: string, absent: ParentRef[]): optionalWaits.OptionalWaits {
+  return { rowKey, parents: absent.map((r) => ({ mapping: r.parent.name, key: r.key })) };
 }
 
 /**
- * The parent (mapping, key) is in its target now: every child written
- * without it gets a new pending log in this transaction (and the listener a
- * wake-up in notify mode). Returns the new log ids.
+ * These parent rows (of one mapping) are in their target now: every child
+ * written without one of them gets a new pending log in this transaction (and
+ * the listener a wake-up in notify mode). Returns the new log ids.
  */
-export async function recarryOptionalWaiters(client: PgClient, config: FerryConfig, parent: Mapping, parentKey: string): Promise<number[]> {
+export async function recarryOptionalWaiters(
+  client: PgClient,
+  config: FerryConfig,
+  parent: Mapping,
+  parentKeys: readonly string[],
+): Promise<number[]> {
   const logIds: number[] = [];
   const channels = new Set<string>();
-  for (const waiter of await optionalWaits.takeOptionalWaiters(client, parent.name, parentKey)) {
+  const seen = new Set<string>();
+  for (const waiter of await optionalWaits.takeOptionalWaiters(client, parent.name, parentKeys)) {
+    // A child that waited for two of these parents is carried again once: the pass reads its row as it is now.
+    if (seen.has(`${waiter.mapping}\u0000${waiter.row_key}`)) continue;
+    seen.add(`${waiter.mapping}\u0000${waiter.row_key}`);
+    const parentKey = waiter.parent_key;
     const child = mappingByName(config, waiter.mapping);
     if (!child) continue; // left the config: nothing carries it
     const id = await logTable.insertSecondPass(

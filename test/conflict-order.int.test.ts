@@ -34,7 +34,7 @@ async function carry(lane: Lane, logId: number): Promise<void> {
     const Carry = createCarry(config);
     await withTransaction(db.pool, async (client) => {
       const log = (await logTable.findLog(client, logId, { lock: true }))!;
-      await new Carry(singleRowIO(client), log, 'test-single').run();
+      await new Carry(singleRowIO(client, config), log, 'test-single').run();
     });
     return;
   }
