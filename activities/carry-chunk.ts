@@ -49,6 +49,8 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
   async function inChunks(client: Client, logIds: number[], carrier: string): Promise<BatchResult> {
     const result = emptyResult();
     const { logs, rows } = await gather(client, logIds, carrier);
+    // gather returned them pending and locked: until this chunk carries something, they stay so.
+    let settledAny = false;
     for (const group of byMapping(logs, ranks)) {
       const mapping = config.mappings.find((m) => m.name === group[0]!.mapping);
       if (!mapping) {
@@ -58,8 +60,9 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
       // A tree within the mapping: each level's parents are written (flushed) before it is read.
       for (const level of depthLevels(group, logRowId, (l) => sameMappingParents(mapping, rows.get(logRowId(l))))) {
         // A group or level carried before may have settled some of these (supersession, a pair's conflict).
-        const pending = await stillPending(client, level);
+        const pending = settledAny ? await stillPending(client, level) : level;
         if (!pending.length) continue;
+        settledAny = true;
         const io = new ChunkIO(client, config, mapping);
         await io.prefetch(pending);
         let keep = false;

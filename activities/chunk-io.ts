@@ -65,9 +65,11 @@ export class ChunkIO implements CarryIO {
     );
     const rows = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.source.table, mapping.source.key, keys));
     const byKey = new Map(rows.rows.map((r) => [r.key, r.row]));
-    const newest = await logTable.newestPending(this.client, mapping.name, keys);
-    const oldest = await logTable.oldestPending(this.client, mapping.name, keys);
-    for (const key of keys) this.source.set(key, { row: byKey.get(key) ?? null, newest: newest.get(key) ?? null, oldest: oldest.get(key) });
+    const pending = await logTable.pendingEnds(this.client, mapping.name, keys);
+    for (const key of keys) {
+      const ends = pending.get(key);
+      this.source.set(key, { row: byKey.get(key) ?? null, newest: ends?.newest ?? null, oldest: ends?.oldest });
+    }
     for (const ref of mapping.parents) {
       const parent = mappingByName(this.config, ref.mapping)!;
       const parentKeys = [

@@ -265,14 +265,23 @@ export async function supersedeBelow(
   );
 }
 
-/** The oldest pending log of each of a mapping's rows (the earliest change a carrier carries), by row key. */
-export async function oldestPending(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<Map<string, FinishedLog>> {
-  const { rows } = await db.query<FinishedLog & { row_key: string }>(
-    `SELECT DISTINCT ON (row_key) row_key, id, op, old_row FROM ${LOG}
+/**
+ * Both ends of each of a mapping's rows' pending logs, in one pass over them:
+ * the oldest (the earliest change a carrier carries) and the newest id that
+ * newestPending would return (null when only backfill logs are pending), by row key.
+ */
+export async function pendingEnds(
+  db: Queryable,
+  mapping: string,
+  rowKeys: readonly string[],
+): Promise<Map<string, { oldest: FinishedLog; newest: number | null }>> {
+  const { rows } = await db.query<FinishedLog & { row_key: string; newest: number | null }>(
+    `SELECT DISTINCT ON (row_key) row_key, id, op, old_row, max(id) FILTER (WHERE ${CHANGE}) OVER (PARTITION BY row_key) AS newest
+       FROM ${LOG}
       WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' ORDER BY row_key, id`,
     [mapping, rowKeys],
   );
-  return new Map(rows.map(({ row_key, ...log }) => [row_key, log]));
+  return new Map(rows.map(({ row_key, newest, ...oldest }) => [row_key, { oldest, newest }]));
 }
 
 /** A batch's logs that are still its own and pending, in id order, unlocked (carriedAndPulled locks them). */
