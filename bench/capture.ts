@@ -54,7 +54,16 @@ export interface CaptureRatio {
   ratio: number;
 }
 
-const TABLES = { mapped: 'portal.users', unmapped: 'bench.users_unmapped' } as const;
+export interface TablePair {
+  /** A table with capture triggers. */
+  mapped: string;
+  /** Its twin without them. */
+  unmapped: string;
+  /** Empties both (and what the triggers wrote) between workloads. */
+  clear(client: { query(sql: string): Promise<unknown> }): Promise<unknown>;
+}
+
+const TABLES: TablePair = { mapped: 'portal.users', unmapped: 'bench.users_unmapped', clear: clearTables };
 const RANGE = 1_000_000; // ids one connection owns per block
 
 /**
@@ -62,7 +71,11 @@ const RANGE = 1_000_000; // ids one connection owns per block
  * triggers) and into an identical table without them, alternating blocks so
  * both see the same background load. Run while no Ferry listens.
  */
-export async function measureCapture(url: string, opts: { clients: number; rounds: number }): Promise<CaptureRatio[]> {
+export async function measureCapture(
+  url: string,
+  opts: { clients: number; rounds: number; tables?: TablePair; workloads?: Workload[] },
+): Promise<CaptureRatio[]> {
+  const tables = opts.tables ?? TABLES;
   const conns = await Promise.all(
     Array.from({ length: opts.clients }, async () => {
       const c = new pg.Client({ connectionString: url, application_name: 'ferry-bench-capture' });
@@ -95,15 +108,15 @@ export async function measureCapture(url: string, opts: { clients: number; round
   };
   try {
     const results: CaptureRatio[] = [];
-    for (const w of WORKLOADS) {
-      await run(w, TABLES.mapped); // warm-up: plans cached, pages in memory
-      await run(w, TABLES.unmapped);
+    for (const w of opts.workloads ?? WORKLOADS) {
+      await run(w, tables.mapped); // warm-up: plans cached, pages in memory
+      await run(w, tables.unmapped);
       const rates = { mapped: [] as number[], unmapped: [] as number[] };
       const ratios: number[] = [];
       for (let round = 0; round < opts.rounds; round++) {
         const order = round % 2 ? (['unmapped', 'mapped'] as const) : (['mapped', 'unmapped'] as const);
         const rate = { mapped: 0, unmapped: 0 };
-        for (const which of order) rates[which].push((rate[which] = await run(w, TABLES[which])));
+        for (const which of order) rates[which].push((rate[which] = await run(w, tables[which])));
         ratios.push(rate.mapped / rate.unmapped);
       }
       results.push({
@@ -112,7 +125,7 @@ export async function measureCapture(url: string, opts: { clients: number; round
         unmappedPerSec: percentile(rates.unmapped, 50),
         ratio: percentile(ratios, 50),
       });
-      await clearTables(admin);
+      await tables.clear(admin);
     }
     return results;
   } finally {

@@ -113,9 +113,9 @@ export function captureFunctionName(table: string): string {
  * planning a dynamic statement on every write (what sql/003's generic
  * ferry.capture() did). Same rules as before (README "Capture").
  */
-function captureBody(mappings: TriggerMapping[], channel: string): string {
+function captureBody(mappings: TriggerMapping[], channel: string, logTable: string): string {
   const notify = channel !== '';
-  const log = 'INSERT INTO ferry.database_trigger_log';
+  const log = `INSERT INTO ${logTable}`;
   const count = notify ? '\n      GET DIAGNOSTICS ferry_count = ROW_COUNT;\n      ferry_logged := ferry_logged + ferry_count;' : '';
   // Echo suppression: a mapping whose target is among ferry.origin logs nothing.
   const each = (m: TriggerMapping, sql: string) =>
@@ -158,7 +158,7 @@ function captureBody(mappings: TriggerMapping[], channel: string): string {
   -- (README "Capture"); the payload is empty.
   IF ferry_logged > 0 AND current_setting('ferry.woke', true) IS DISTINCT FROM ${quoteLiteral(channel)} THEN
     PERFORM set_config('ferry.woke', ${quoteLiteral(channel)}, true);
-    IF NOT EXISTS (SELECT 1 FROM ferry.database_trigger_log
+    IF NOT EXISTS (SELECT 1 FROM ${logTable}
                     WHERE status = 'pending' AND dispatched_at IS NULL AND txid <> txid_current()) THEN
       PERFORM pg_notify(${quoteLiteral(channel)}, '');
     END IF;
@@ -193,15 +193,22 @@ function dollarQuote(body: string): string {
  * The statements that put Ferry's capture on a source table: its capture
  * function (the mappings that read the table and the NOTIFY channel, '' in
  * poll mode, are written into it), then one statement-level trigger per event
- * (transition tables need that), plus the TRUNCATE guard.
+ * (transition tables need that), plus the TRUNCATE guard. `logTable` is
+ * another log only for the bench (bench/capture-floor.ts), which prices each
+ * part of the log on copies of it.
  */
-export function createTriggerStatements(table: string, mappings: TriggerMapping[], channel: string): string[] {
+export function createTriggerStatements(
+  table: string,
+  mappings: TriggerMapping[],
+  channel: string,
+  logTable = 'ferry.database_trigger_log',
+): string[] {
   const on = quoteTable(table);
   const fn = captureFunctionName(table);
   const capture = (name: string, event: string, referencing: string) =>
     `CREATE OR REPLACE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} ` + `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
   return [
-    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(captureBody(mappings, channel))}`,
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(captureBody(mappings, channel, logTable))}`,
     capture('ferry_log_insert', 'INSERT', 'NEW TABLE AS ferry_new'),
     capture('ferry_log_update', 'UPDATE', 'OLD TABLE AS ferry_old NEW TABLE AS ferry_new'),
     capture('ferry_log_delete', 'DELETE', 'OLD TABLE AS ferry_old'),
