@@ -67,8 +67,11 @@ export function benchConfig(url: string, address: string, capture?: { notify: bo
     {
       database: { url },
       ...(capture ? { capture } : {}),
-      // BENCH_BATCH_THRESHOLD: try another listener.batchThreshold than the default.
-      ...(process.env.BENCH_BATCH_THRESHOLD ? { listener: { batchThreshold: Number(process.env.BENCH_BATCH_THRESHOLD) } } : {}),
+      // BENCH_BATCH_THRESHOLD / BENCH_BATCH_SIZE: try another listener.batchThreshold / batchSize than the default.
+      listener: {
+        ...(process.env.BENCH_BATCH_THRESHOLD ? { batchThreshold: Number(process.env.BENCH_BATCH_THRESHOLD) } : {}),
+        ...(process.env.BENCH_BATCH_SIZE ? { batchSize: Number(process.env.BENCH_BATCH_SIZE) } : {}),
+      },
       // BENCH_BATCH_SLOTS: try another worker.batchSlots than the default.
       ...(process.env.BENCH_BATCH_SLOTS ? { worker: { batchSlots: Number(process.env.BENCH_BATCH_SLOTS) } } : {}),
       temporal: { address, namespace: 'default', taskQueue: 'ferry-bench' },
