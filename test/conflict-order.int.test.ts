@@ -2,50 +2,23 @@
 // pairs left apart with every log final, in orders that Temporal only
 // sometimes runs; here the carries are called one after the other, on a
 // single sync and on a batch's chunk, so each order is tested every time.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
-import { createCarry } from '../activities/apply-change.js';
-import { createCarryLogs } from '../activities/carry-chunk.js';
-import { singleRowIO } from '../activities/carry-io.js';
-import { migrate } from '../src/capture/migrate.js';
-import type { FerryConfig } from '../src/config.js';
-import { logTable, withTransaction } from '../src/db/index.js';
-import { createTestDatabase, LANES, logs, testConfig, type Lane, type TestDatabase } from './support/harness.js';
+import { LANES, logs, type Lane } from './support/harness.js';
+import { carryNow, useMigratedDatabase } from './support/carry-now.js';
 
-const FILE = import.meta.url;
-let db: TestDatabase;
-let config: FerryConfig;
-
-const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
-
-beforeAll(async () => {
-  db = await createTestDatabase(FILE, '');
-  // The example's pair, 'latest' wins: no Ferry runs, the test carries each log itself.
-  config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts', 'accounts_to_users') });
-  await migrate(db.pool, config);
-});
-afterAll(async () => {
-  await db?.drop();
-});
+// The example's pair, 'latest' wins: no Ferry runs, the test carries each log itself.
+const ctx = useMigratedDatabase(import.meta.url, exampleSubset('users_to_accounts', 'accounts_to_users'));
+const q = ctx.q;
 
 /** Carries one log now, as a syncLog does or as a batch's chunk does. */
 async function carry(lane: Lane, logId: number): Promise<void> {
-  if (lane === 'single') {
-    const Carry = createCarry(config);
-    await withTransaction(db.pool, async (client) => {
-      const log = (await logTable.findLog(client, logId, { lock: true }))!;
-      await new Carry(singleRowIO(client, config), log, 'test-single').run();
-    });
-    return;
-  }
-  const carrier = `test-batch-${logId}`;
-  await q('UPDATE ferry.database_trigger_log SET workflow_id = $2, dispatched_at = now() WHERE id = $1', [logId, carrier]);
-  await createCarryLogs({ pool: db.pool, config })([logId], carrier);
+  await carryNow(ctx, lane, [logId], lane === 'single' ? 'test-single' : `test-batch-${logId}`);
 }
 
 /** The newest log of a mapping. */
 async function last(mapping: string): Promise<number> {
-  return (await logs(db.pool, mapping)).at(-1)!.id;
+  return (await logs(ctx.db.pool, mapping)).at(-1)!.id;
 }
 
 /** A user and its account, both "Pair"/"cy", carried; returns the user's id and the account's. */
@@ -77,7 +50,7 @@ describe.each(LANES)('%s lane', (lane) => {
     const loser = await last('accounts_to_users');
     await setEmail.portal(userId, 'fay'); // captured last: wins
     await carry(lane, loser);
-    expect((await logs(db.pool, 'accounts_to_users')).at(-1)).toMatchObject({
+    expect((await logs(ctx.db.pool, 'accounts_to_users')).at(-1)).toMatchObject({
       status: 'skipped',
       error: expect.stringMatching(/^conflict: lost to /),
     });

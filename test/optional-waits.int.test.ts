@@ -2,47 +2,21 @@
 // what its rows wait for, and carries their children again, in a few
 // statements per chunk (ChunkIO's flush), with the outcome of one sync per row.
 // The carries are called directly, in a set order: no Ferry runs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
-import { createCarry } from '../activities/apply-change.js';
-import { createCarryLogs } from '../activities/carry-chunk.js';
-import { singleRowIO } from '../activities/carry-io.js';
-import { migrate } from '../src/capture/migrate.js';
-import type { FerryConfig } from '../src/config.js';
-import { logTable, withTransaction } from '../src/db/index.js';
-import { createTestDatabase, LANES, testConfig, type Lane, type TestDatabase } from './support/harness.js';
+import { LANES, type Lane } from './support/harness.js';
+import { carryNow, useMigratedDatabase } from './support/carry-now.js';
 
-const FILE = import.meta.url;
-let db: TestDatabase;
-let config: FerryConfig;
-
-const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
-
-beforeAll(async () => {
-  db = await createTestDatabase(FILE, '');
-  config = testConfig(FILE, db, { mappings: exampleSubset('users_to_accounts', 'contacts_to_contacts') });
-  await migrate(db.pool, config);
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const ctx = useMigratedDatabase(import.meta.url, exampleSubset('users_to_accounts', 'contacts_to_contacts'));
+const q = ctx.q;
 
 /** Carries a mapping's pending logs: one sync each (single), or all in one chunk (batch). */
 async function carryPending(lane: Lane, mapping: string): Promise<number> {
   const ids = (await q(`SELECT id FROM ferry.database_trigger_log WHERE mapping = $1 AND status = 'pending' ORDER BY id`, [mapping])).map((r) =>
     Number(r.id),
   );
-  if (lane === 'single') {
-    const Carry = createCarry(config);
-    for (const id of ids)
-      await withTransaction(db.pool, async (client) => {
-        await new Carry(singleRowIO(client, config), (await logTable.findLog(client, id, { lock: true }))!, 'test-single').run();
-      });
-  } else {
-    await q(`UPDATE ferry.database_trigger_log SET workflow_id = 'test-batch', dispatched_at = now() WHERE id = ANY($1)`, [ids]);
-    const result = await createCarryLogs({ pool: db.pool, config })(ids, 'test-batch');
-    expect(result.leftover).toEqual([]);
-  }
+  const result = await carryNow(ctx, lane, ids);
+  expect(result?.leftover ?? []).toEqual([]);
   return ids.length;
 }
 
