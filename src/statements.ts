@@ -252,7 +252,11 @@ export function writeBackStatement(table: string, key: string, keyValue: unknown
  */
 export function selectRowsStatement(table: string, key: string, keyValues: string[]): Statement {
   return {
-    text: `SELECT to_jsonb(t) ->> ${quoteLiteral(key)} AS key, to_jsonb(t) AS row FROM ${quoteTable(table)} t WHERE ${quoteIdent(key)} = ANY($1)`,
+    // LATERAL: each row's jsonb is built once, not once for the key and again
+    // for the row. Aliases start with ferry_: a whole-row reference must not meet a column of that name.
+    text:
+      `SELECT ferry_j ->> ${quoteLiteral(key)} AS key, ferry_j AS row FROM ${quoteTable(table)} ferry_t, LATERAL to_jsonb(ferry_t) ferry_j ` +
+      `WHERE ferry_t.${quoteIdent(key)} = ANY($1)`,
     values: [keyValues],
   };
 }
