@@ -79,7 +79,8 @@ export function softDeleteStatement(table: string, key: string, keyValue: unknow
 
 /** The current row with this key, as jsonb (null when there is none). */
 export function selectRowStatement(table: string, key: string, keyValue: unknown): Statement {
-  return { text: `SELECT to_jsonb(t) AS row FROM ${quoteTable(table)} t WHERE ${quoteIdent(key)} = $1`, values: [keyValue] };
+  // ferry_t: a bare name is a column first, so a table alias must be no column's name (a column "t" was read as the row).
+  return { text: `SELECT to_jsonb(ferry_t) AS row FROM ${quoteTable(table)} ferry_t WHERE ferry_t.${quoteIdent(key)} = $1`, values: [keyValue] };
 }
 
 export interface TriggerMapping {

@@ -1,8 +1,11 @@
 // Schema, table and column names with quotes, spaces, upper case, unicode,
-// reserved words and ";", end to end: migrate, trigger, listener, sync.
+// reserved words and ";", end to end: migrate, trigger, listener, sync,
+// verify. Columns named t and s, like the aliases Ferry's statements once
+// gave the tables they read whole rows of (a bare name is a column first).
 // Runs against whichever trigger is on main.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyMapping } from '../src/bulk/verify.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { deleteStatement, quoteIdent, quoteTable, selectRowStatement, upsertStatement } from '../src/statements.js';
@@ -18,9 +21,9 @@ const q = quoteIdent;
 const SQL = `
   CREATE SCHEMA ${q(SRC)};
   CREATE SCHEMA ${q(DST)};
-  CREATE TABLE ${q(SRC)}.${q('Users')} (${q('Id')} serial PRIMARY KEY, ${q('select')} text, ${q('we"ird; col')} text);
+  CREATE TABLE ${q(SRC)}.${q('Users')} (${q('Id')} serial PRIMARY KEY, ${q('select')} text, ${q('we"ird; col')} text, t text, s text);
   CREATE TABLE ${q(SRC)}.${q('Order Lines ü')} (${q('Id')} serial PRIMARY KEY, ${q('User Id')} int, ${q('from')} text);
-  CREATE TABLE ${q(DST)}.${q('Users Table')} (${q('Key')} text PRIMARY KEY, ${q('Name "x"')} text, ${q('Ünï; --')} text);
+  CREATE TABLE ${q(DST)}.${q('Users Table')} (${q('Key')} text PRIMARY KEY, ${q('Name "x"')} text, ${q('Ünï; --')} text, t text, s text);
   CREATE TABLE ${q(DST)}.${q('Lines')} (
     ${q('Line Key')} text PRIMARY KEY, ${q('User Key')} text, ${q('order')} text, ${q('Deleted?')} boolean NOT NULL DEFAULT false);
 `;
@@ -38,7 +41,7 @@ beforeAll(async () => {
         // The quoted form ...
         source: { table: `"My ""Sales""; --"."Users"`, key: 'Id' },
         target: { table: `"Target Ω"."Users Table"`, key: 'Key' },
-        transform: (row) => ({ Key: String(row.Id), 'Name "x"': row.select, 'Ünï; --': row['we"ird; col'] }),
+        transform: (row) => ({ Key: String(row.Id), 'Name "x"': row.select, 'Ünï; --': row['we"ird; col'], t: row.t, s: row.s }),
       },
       {
         name: 'hostile_lines',
@@ -77,7 +80,7 @@ describe('hostile identifiers', () => {
     try {
       await client.query('BEGIN');
       const user = await client.query(
-        `INSERT INTO ${USERS} (${q('select')}, ${q('we"ird; col')}) VALUES ('Ada; DROP', 'x"y') RETURNING ${q('Id')} AS id`,
+        `INSERT INTO ${USERS} (${q('select')}, ${q('we"ird; col')}, t, s) VALUES ('Ada; DROP', 'x"y', 'tee', 'ess') RETURNING ${q('Id')} AS id`,
       );
       userId = user.rows[0].id;
       const line = await client.query(`INSERT INTO ${LINES} (${q('User Id')}, ${q('from')}) VALUES ($1, 'shop') RETURNING ${q('Id')} AS id`, [
@@ -91,7 +94,7 @@ describe('hostile identifiers', () => {
     const target = async () => (await db.pool.query(`SELECT * FROM ${q(DST)}.${q('Lines')} WHERE ${q('Line Key')} = $1`, [String(lineId)])).rows[0];
     await waitFor('line carried', async () => (await target())?.order === 'shop');
     const user = (await db.pool.query(`SELECT * FROM ${q(DST)}.${q('Users Table')}`)).rows;
-    expect(user).toEqual([{ Key: String(userId), 'Name "x"': 'Ada; DROP', 'Ünï; --': 'x"y' }]);
+    expect(user).toEqual([{ Key: String(userId), 'Name "x"': 'Ada; DROP', 'Ünï; --': 'x"y', t: 'tee', s: 'ess' }]);
 
     await db.pool.query(`UPDATE ${LINES} SET ${q('from')} = 'web' WHERE ${q('Id')} = $1`, [lineId]);
     await waitFor('line updated', async () => (await target())?.order === 'web');
@@ -101,6 +104,15 @@ describe('hostile identifiers', () => {
     const settled = await waitForSettled(db.pool);
     expect(settled.filter((l) => l.status === 'failed')).toEqual([]);
     expect(settled.filter((l) => l.status === 'synced').length).toBeGreaterThanOrEqual(3);
+
+    // verify reads both sides' whole rows too: equal, then a difference in t found.
+    const mapping = config.mappings[0]!;
+    expect(await verifyMapping(db.pool, config, mapping, { batch: 100 })).toMatchObject({ rows: 1, equal: 1, differs: 0, missing: 0 });
+    await db.pool.query(`UPDATE ${q(DST)}.${q('Users Table')} SET t = 'changed'`);
+    const report = await verifyMapping(db.pool, config, mapping, { batch: 100 });
+    expect(report).toMatchObject({ differs: 1 });
+    expect(report.examples.differs[0]!.columns).toEqual({ t: ['tee', 'changed'] });
+    await db.pool.query(`UPDATE ${q(DST)}.${q('Users Table')} SET t = 'tee'`);
   });
 
   it('migrate is idempotent on these names (keeps their triggers)', async () => {

@@ -1,4 +1,6 @@
-// SQL of `ferry verify`: keyset walks and the set-based comparison.
+// SQL of `ferry verify`: keyset walks and the set-based comparison. Table
+// aliases start with ferry_: a bare name is a column first, and a whole-row
+// reference must not meet a column of that name.
 import type { Mapping } from '../config.js';
 import { quoteIdent, quoteTable, type Statement } from '../statements.js';
 
@@ -7,8 +9,8 @@ export function sourceChunkStatement(mapping: Mapping, after: string | null, lim
   const key = quoteIdent(mapping.source.key);
   return {
     text:
-      `SELECT s.${key}::text AS k, to_jsonb(s) AS row FROM ${quoteTable(mapping.source.table)} s ` +
-      `${after === null ? '' : `WHERE s.${key} > $2 `}ORDER BY s.${key} LIMIT $1`,
+      `SELECT ferry_s.${key}::text AS k, to_jsonb(ferry_s) AS row FROM ${quoteTable(mapping.source.table)} ferry_s ` +
+      `${after === null ? '' : `WHERE ferry_s.${key} > $2 `}ORDER BY ferry_s.${key} LIMIT $1`,
     values: after === null ? [limit] : [limit, after],
   };
 }
@@ -16,7 +18,7 @@ export function sourceChunkStatement(mapping: Mapping, after: string | null, lim
 /** Rows of a table whose key is one of these values, as jsonb (parents of a chunk). */
 export function rowsByKeysStatement(table: string, key: string, values: string[]): Statement {
   return {
-    text: `SELECT t.${quoteIdent(key)}::text AS k, to_jsonb(t) AS row FROM ${quoteTable(table)} t WHERE t.${quoteIdent(key)} = ANY($1)`,
+    text: `SELECT ferry_t.${quoteIdent(key)}::text AS k, to_jsonb(ferry_t) AS row FROM ${quoteTable(table)} ferry_t WHERE ferry_t.${quoteIdent(key)} = ANY($1)`,
     values: [values],
   };
 }
@@ -36,8 +38,8 @@ export function compareStatement(mapping: Mapping, wanted: { i: number; out: Rec
         SELECT w.i, jsonb_populate_record(NULL::${table}, w.out) AS r
           FROM jsonb_to_recordset($1::jsonb) AS w(i int, out jsonb)
       )
-      SELECT want.i, (want.r).${key}::text AS target_key, to_jsonb(want.r) AS want, to_jsonb(t) AS have
-        FROM want LEFT JOIN ${table} t ON t.${key} = (want.r).${key}`,
+      SELECT want.i, (want.r).${key}::text AS target_key, to_jsonb(want.r) AS want, to_jsonb(ferry_t) AS have
+        FROM want LEFT JOIN ${table} ferry_t ON ferry_t.${key} = (want.r).${key}`,
     values: [JSON.stringify(wanted)],
   };
 }
