@@ -27,7 +27,7 @@ const value = fc.tuple(fc.constantFrom("'); DROP TABLE t; --", '$1', '"x"', ''),
 const SKELETON = new Set(
   (
     'INSERT INTO AS t r SELECT FROM jsonb_populate_record NULL jsonb ON CONFLICT DO UPDATE SET EXCLUDED WHERE ROW IS ' +
-    'DISTINCT NOTHING DELETE true AND RETURNING key DEFAULT VALUES to_jsonb row'
+    'DISTINCT NOTHING DELETE true AND RETURNING key DEFAULT VALUES to_jsonb row ferry_t'
   ).split(' '),
 );
 function assertOnlyQuotedNames(statement: Statement | string): void {
