@@ -31,8 +31,9 @@ export async function recarryOptionalWaiters(
   const seen = new Set<string>();
   for (const waiter of await optionalWaits.takeOptionalWaiters(client, parent.name, parentKeys)) {
     // A child that waited for two of these parents is carried again once: the pass reads its row as it is now.
-    if (seen.has(`${waiter.mapping}\u0000${waiter.row_key}`)) continue;
-    seen.add(`${waiter.mapping}\u0000${waiter.row_key}`);
+    const childId = `${waiter.mapping}\u0000${waiter.row_key}`;
+    if (seen.has(childId)) continue;
+    seen.add(childId);
     const parentKey = waiter.parent_key;
     const child = mappingByName(config, waiter.mapping);
     if (!child) continue; // left the config: nothing carries it

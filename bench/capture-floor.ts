@@ -23,6 +23,8 @@ interface Variant {
   /** The copy of the log, created from Ferry's (LIKE), or none. */
   log?: string;
   mappings: TriggerMapping[];
+  /** Indexes of Ferry's log (sql/001) to copy onto it, as Postgres defines them. */
+  indexes?: string[];
   /** The capture function as migrate writes it, or changed. */
   edit?: (sql: string) => string;
 }
@@ -37,7 +39,12 @@ const VARIANTS: Variant[] = [
   },
   { name: 'log, no index', log: `(LIKE ${LOG} INCLUDING DEFAULTS)`, mappings: [MAPPING] },
   { name: '+ primary key', log: `(LIKE ${LOG} INCLUDING DEFAULTS, PRIMARY KEY (id))`, mappings: [MAPPING] },
-  { name: '+ undispatched index', log: `(LIKE ${LOG} INCLUDING DEFAULTS, PRIMARY KEY (id))`, mappings: [MAPPING] },
+  {
+    name: '+ undispatched index',
+    log: `(LIKE ${LOG} INCLUDING DEFAULTS, PRIMARY KEY (id))`,
+    indexes: ['database_trigger_log_undispatched'],
+    mappings: [MAPPING],
+  },
   { name: "+ pending and waiting indexes (Ferry's log)", log: `(LIKE ${LOG} INCLUDING ALL)`, mappings: [MAPPING] },
 ];
 
@@ -51,7 +58,10 @@ try {
     const log = v.log ? `floor.log_${i}` : LOG;
     await db.pool.query(`CREATE TABLE ${table} (LIKE bench.users_unmapped INCLUDING ALL)`);
     if (v.log) await db.pool.query(`CREATE TABLE ${log} ${v.log}`);
-    if (v.name === '+ undispatched index') await db.pool.query(`CREATE INDEX ON ${log} (id) WHERE status = 'pending' AND dispatched_at IS NULL`);
+    for (const name of v.indexes ?? []) {
+      const { rows } = await db.pool.query<{ def: string }>(`SELECT pg_get_indexdef(to_regclass($1)) AS def`, [`ferry.${name}`]);
+      await db.pool.query(rows[0]!.def.replace(/^CREATE INDEX \S+ ON \S+/, `CREATE INDEX ON ${log}`));
+    }
     for (const sql of createTriggerStatements(table, v.mappings, '', log)) await db.pool.query(v.edit ? v.edit(sql) : sql);
     console.error(`[capture-floor] ${v.name}`);
     const ratios = await measureCapture(db.url, {
