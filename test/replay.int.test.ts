@@ -1,0 +1,62 @@
+// Every saved history in test/histories/ must replay on today's workflow
+// code: a deploy that cannot replay them would strand every run asleep on a
+// durable timer with a non-determinism error. CONTRIBUTING.md has the rule;
+// `npm run histories:save` writes the histories.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { silentLogger } from '../src/logger.js';
+import { installRuntime } from '../src/worker/worker.js';
+import { readHistory } from './support/history-file.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const DIR = path.join(ROOT, 'test/histories');
+const SAVED = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+const noop = () => {};
+const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+describe('saved workflow histories', () => {
+  it('include a waiting syncLog, a parent wait, a batch with leftovers and a continued backfill', () => {
+    expect(SAVED).toEqual(
+      expect.arrayContaining(['sync-log-waiting.json', 'sync-log-parent-wait.json', 'sync-batch-leftovers.json', 'backfill-continued.json']),
+    );
+  });
+
+  it('replay on the workflow code of this commit', async () => {
+    await installRuntime(silentLogger);
+    const histories = SAVED.map((f) => ({ workflowId: f, history: readHistory(path.join(DIR, f)) }));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
+      replayed++;
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(SAVED.length);
+  });
+
+  // A copy of the workflow code elsewhere, resolving the same packages.
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'ferry-replay-'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+  it('fail to replay when sync-log.ts changes its commands without patched()', async () => {
+    await installRuntime(silentLogger);
+    cpSync(path.join(ROOT, 'workflows'), path.join(copy, 'workflows'), { recursive: true });
+    cpSync(path.join(ROOT, 'src/contract'), path.join(copy, 'src/contract'), { recursive: true });
+    const file = path.join(copy, 'workflows/sync-log.ts');
+    // An innocent-looking change: a short sleep before the first attempt.
+    const changed = readFileSync(file, 'utf8')
+      .replace('  condition,\n', '  condition,\n  sleep,\n')
+      .replace('  for (;;) {\n', "  await sleep('1ms');\n  for (;;) {\n");
+    expect(changed).toContain("await sleep('1ms')");
+    writeFileSync(file, changed);
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(copy, 'workflows/index.ts'), logger: quiet });
+    const history = readHistory(path.join(DIR, 'sync-log-waiting.json'));
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'sync-log-waiting')).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});
