@@ -1,0 +1,81 @@
+// The memory of Ferry as an operator runs it: a `ferry start` process of its
+// own (compiled CLI, listener and worker), not the bench's process (which
+// also holds the bench's clients and tsx). Its RSS is sampled from /proc
+// every 100 ms through a burst and a backfill of existing rows. Mark: ≤ 300 MiB.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { FERRY, startCliStack } from './cli-stack.js';
+import { lastLogId, waitSettled } from './logs.js';
+
+export const RSS_MARK = 300 * 2 ** 20;
+
+export interface FerryRss {
+  idle: number;
+  burst: number;
+  backfill: number;
+  burstPerSec: number;
+  backfillPerSec: number;
+}
+
+/** Resident set of a process, bytes (VmRSS), or 0 once it is gone. */
+function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function ferry(args: string[]): Promise<number | null> {
+  const child = spawn(process.execPath, [FERRY, ...args], { stdio: 'ignore' });
+  return new Promise((resolve) => child.once('exit', resolve));
+}
+
+/** Peak RSS of a `ferry start` idle, through a `burst`-row burst and a `backfill`-row backfill. */
+export async function measureFerryRss(burst: number, backfill: number): Promise<FerryRss> {
+  const { db, config, close } = await startCliStack('rss', { metrics: false });
+  const start = spawn(process.execPath, [FERRY, 'start', '--config', config], { stdio: 'ignore' });
+  const samples: { phase: string; rss: number }[] = [];
+  let phase = 'start-up';
+  const timer = setInterval(() => samples.push({ phase, rss: rssOf(start.pid!) }), 100);
+  const peak = (p: string) => Math.max(0, ...samples.filter((s) => s.phase === p).map((s) => s.rss));
+  try {
+    if ((await ferry(['migrate', '--config', config])) !== 0) throw new Error('ferry migrate failed');
+    // Started, polling, idle: one change carried.
+    const warm = await lastLogId(db.pool);
+    await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('warm@example.com', 'Warm')`);
+    await waitSettled(db.pool, warm, 1, 120_000);
+    phase = 'idle';
+    await new Promise((r) => setTimeout(r, 2000));
+
+    phase = 'burst';
+    const t0 = performance.now();
+    const before = await lastLogId(db.pool);
+    await db.pool.query(
+      `INSERT INTO portal.users (email, full_name) SELECT 'r' || i || '@example.com', 'RSS ' || i FROM generate_series(1, $1::int) i`,
+      [burst],
+    );
+    await waitSettled(db.pool, before, burst, 600_000);
+    const burstSec = (performance.now() - t0) / 1000;
+
+    phase = 'backfill';
+    await db.pool.query(`BEGIN; SET LOCAL session_replication_role = replica;
+      INSERT INTO portal.users (email, full_name) SELECT 'e' || i || '@example.com', 'Existing ' || i FROM generate_series(1, ${backfill}) i; COMMIT`);
+    const t1 = performance.now();
+    if ((await ferry(['backfill', 'users_to_accounts', '--config', config])) !== 0) throw new Error('ferry backfill failed');
+    const backfillSec = (performance.now() - t1) / 1000;
+    return {
+      idle: peak('idle'),
+      burst: peak('burst'),
+      backfill: peak('backfill'),
+      burstPerSec: burst / burstSec,
+      backfillPerSec: backfill / backfillSec,
+    };
+  } finally {
+    clearInterval(timer);
+    start.kill('SIGTERM');
+    await new Promise((r) => start.once('exit', r));
+    await close();
+  }
+}
