@@ -88,7 +88,7 @@ export async function runPlainLoop(pool: Pool, batch = 500): Promise<{ rows: num
   await pool.query(`TRUNCATE bench.account_twin`);
   // Fresh statistics, as a table an app has used for a while has: with the
   // burst's rows not yet analyzed, `--only burst` planned each page as a scan
-  // and sort of the whole table (about 30k rows/s against 70k in a full run).
+  // and sort of the whole table, far slower than an app's analyzed table.
   await pool.query(`ANALYZE portal.users`);
   const t0 = performance.now();
   let done = 0;

@@ -33,5 +33,5 @@ try {
   if (cli) console.log(`ferry: Temporal CLI: ${path.relative(root, cli).startsWith('..') ? cli : path.relative(root, cli)}`);
   else console.log('ferry: no Temporal CLI found or installed; the Temporal SDK will try to download one at the first start');
 } catch (err) {
-  console.log(`ferry: could not provision the Temporal CLI (${err?.message ?? err}); see "Getting the temporal CLI" in README.md`);
+  console.log(`ferry: could not provision the Temporal CLI (${err?.message ?? err}); see "Getting the temporal CLI" in docs/operating.md`);
 }

@@ -112,7 +112,7 @@ export function captureFunctionName(table: string): string {
  * The body of a table's capture function: static SQL, one INSERT ... SELECT per
  * mapping and event, so PL/pgSQL plans each once per session instead of
  * planning a dynamic statement on every write (what sql/003's generic
- * ferry.capture() did). Same rules as before (README "Capture").
+ * ferry.capture() did). Same rules as before (docs/capture.md).
  */
 function captureBody(mappings: TriggerMapping[], channel: string, logTable: string): string {
   const notify = channel !== '';

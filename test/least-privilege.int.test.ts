@@ -1,6 +1,6 @@
 // Ferry needs no superuser: `migrate` runs as an owner role with the rights
-// the README lists, and `start` runs as a minimal role that can only read the
-// sources, write the targets and keep the log. The grants here are the README's.
+// docs/security.md lists, and `start` runs as a minimal role that can only read the
+// sources, write the targets and keep the log. The grants here are docs/security.md's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
@@ -19,7 +19,7 @@ const suffix = inject('runId');
 const OWNER = `ferry_owner_${suffix}`;
 const RUNNER = `ferry_runner_${suffix}`;
 
-/** The README's grants, for a database, the owner and the runtime role. */
+/** docs/security.md's grants, for a database, the owner and the runtime role. */
 const ownerGrants = (database: string) => `
   CREATE ROLE ${OWNER} LOGIN;
   GRANT CREATE ON DATABASE ${database} TO ${OWNER};                       -- schema ferry

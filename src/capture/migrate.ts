@@ -105,7 +105,7 @@ async function schemaProblems(client: PgClient, config: FerryConfig): Promise<st
  * deadlock that fails the app's write or the migration. Taken this way, a
  * write waits at its table and goes on once migrate committed. The lock
  * comes from putting each table's TRUNCATE guard in place again: LOCK TABLE
- * would need rights that the owner role need not have (README "Least
+ * would need rights that the owner role need not have (docs/security.md, "Least
  * privilege"). Before sql/003 there is no guard yet, and none is needed:
  * 003 drops the row triggers, and so takes their tables, before anything
  * alters the log.

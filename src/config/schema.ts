@@ -20,7 +20,7 @@ export interface TransformContext {
 /** Returns the target row's columns (including `target.key`), or null to skip the change. */
 export type Transform = (row: Row, ctx: TransformContext) => Row | null | Promise<Row | null>;
 
-/** Default of `capture.notify` (README "Capture" has the measurements behind it). */
+/** Default of `capture.notify` (docs/capture.md says why poll mode). */
 const NOTIFY_DEFAULT = false;
 
 /** A column name, taken literally (any spelling; Ferry quotes it in every statement). */
@@ -101,7 +101,7 @@ const mappingSchema = z
 /** A deployment's name: it goes into workflow ids and the FerryInstance search attribute. */
 const instanceName = z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, "_" or "-"');
 
-/** See README, "Bursts". */
+/** See docs/design.md, "Bursts". */
 const BATCH_THRESHOLD = 100;
 const MAX_CACHED_WORKFLOWS = 250;
 
@@ -148,10 +148,9 @@ export const configSchema = z
         redispatchAfter: duration.default(300_000),
         /**
          * Logs claimed per dispatcher round, and the most a syncBatch carries
-         * (one transaction). 1000 from measurement (README "Bursts"): each chunk
-         * has a fixed cost of about 17 ms, so 500 drained a 20,000-row burst at
-         * 5.7-6.4k rows/s, 1000 at 7.6-8.9k, 2000 at 9.1-10k but with the live
-         * lane's p99 at 0.6-0.7 s instead of 0.4-0.5 s on 2 cores.
+         * (one transaction). Each chunk has a fixed cost, so bigger chunks
+         * drain a burst faster but hold the CPU longer against the live lane;
+         * 1000 is where the two meet (docs/performance.md, "What the batch size trades").
          */
         batchSize: z.number().int().positive().default(1000),
         /**
@@ -182,7 +181,7 @@ export const configSchema = z
          * listener at once but serializes every notifying commit of the
          * cluster on Postgres' notify lock. false (poll mode): no NOTIFY; the
          * listener polls every `listener.pollInterval`. Baked into the
-         * triggers: run `ferry migrate` after changing it. See README "Capture".
+         * triggers: run `ferry migrate` after changing it. See docs/capture.md.
          * @example capture: { notify: false }
          */
         notify: z.boolean().default(NOTIFY_DEFAULT),

@@ -403,7 +403,7 @@ export type PendingChange = Pick<LogRow, 'id' | 'op' | 'old_row' | 'new_row'>;
 
 /**
  * A row's pending changes, oldest first, each with the row as it was after it.
- * The log keeps only the row before a change (README "What the log holds"):
+ * The log keeps only the row before a change (docs/capture.md, "What the log holds"):
  * the row after is the next change's row before, and after the newest change
  * it is the current row (`currentRow`: a SELECT of its jsonb by key = $1),
  * read in the same statement so both come from one snapshot. Logs written

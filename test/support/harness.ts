@@ -64,8 +64,8 @@ export async function createTestDatabase(
 }
 
 /**
- * FERRY_TEST_CAPTURE=notify|poll runs a suite in that capture mode (README
- * "Capture"); unset, the config's default applies.
+ * FERRY_TEST_CAPTURE=notify|poll runs a suite in that capture mode
+ * (docs/capture.md); unset, the config's default applies.
  */
 function captureMode(): Partial<FerryConfigInput> {
   const mode = process.env.FERRY_TEST_CAPTURE;

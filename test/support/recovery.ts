@@ -68,7 +68,7 @@ export function report(figures: Recovery | Record<string, unknown>): void {
 
 const s = (ms: unknown) => (typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} s` : '');
 
-/** The report as a Markdown table (README's Fault tolerance section). */
+/** The report as a Markdown table (docs/failure-modes.md, "Fault tolerance"). */
 export function reportTable(file: string): string {
   if (!existsSync(file)) return '';
   const rows = readFileSync(file, 'utf8')
