@@ -39,24 +39,41 @@ describe('saved workflow histories', () => {
     expect(replayed).toBe(SAVED.length);
   });
 
-  // A copy of the workflow code elsewhere, resolving the same packages.
-  const copy = mkdtempSync(path.join(os.tmpdir(), 'ferry-replay-'));
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
-  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+  // Copies of the workflow code elsewhere, resolving the same packages.
+  const copies: string[] = [];
+  afterAll(() => copies.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-  it('fail to replay when sync-log.ts changes its commands without patched()', async () => {
-    await installRuntime(silentLogger);
+  /** Today's workflows with `sleep` imported and `change` put before syncLog's first attempt. */
+  async function bundleWithChange(change: string, imports: string) {
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'ferry-replay-'));
+    copies.push(copy);
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     cpSync(path.join(ROOT, 'workflows'), path.join(copy, 'workflows'), { recursive: true });
     cpSync(path.join(ROOT, 'src/contract'), path.join(copy, 'src/contract'), { recursive: true });
     const file = path.join(copy, 'workflows/sync-log.ts');
-    // An innocent-looking change: a short sleep before the first attempt.
     const changed = readFileSync(file, 'utf8')
-      .replace('  condition,\n', '  condition,\n  sleep,\n')
-      .replace('  for (;;) {\n', "  await sleep('1ms');\n  for (;;) {\n");
-    expect(changed).toContain("await sleep('1ms')");
+      .replace('  condition,\n', `  condition,\n${imports}`)
+      .replace('  for (;;) {\n', `  ${change}\n  for (;;) {\n`);
+    expect(changed).toContain(change);
     writeFileSync(file, changed);
-    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(copy, 'workflows/index.ts'), logger: quiet });
+    return bundleWorkflowCode({ workflowsPath: path.join(copy, 'workflows/index.ts'), logger: quiet });
+  }
+
+  it('fail to replay when sync-log.ts changes its commands without patched()', async () => {
+    await installRuntime(silentLogger);
+    // An innocent-looking change: a short sleep before the first attempt.
+    const bundle = await bundleWithChange("await sleep('1ms');", '  sleep,\n');
     const history = readHistory(path.join(DIR, 'sync-log-waiting.json'));
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'sync-log-waiting')).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+
+  it('replay when the same change goes behind patched()', async () => {
+    await installRuntime(silentLogger);
+    const bundle = await bundleWithChange("if (patched('sleep-first')) await sleep('1ms');", '  patched,\n  sleep,\n');
+    const histories = SAVED.map((f) => ({ workflowId: f, history: readHistory(path.join(DIR, f)) }));
+    const failures: string[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories))
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
+    expect(failures).toEqual([]);
   });
 });
