@@ -9,8 +9,8 @@ import v8 from 'node:v8';
  *   grow to up to 4x its live size before the next one when its heap limit is
  *   2 GiB or more, as on any host with several GiB of RAM (2x or less in a
  *   small container). A burst or a backfill makes garbage fast, so the main
- *   heap swelled to ~210 MiB over a live set of ~60 MiB. 1.5x keeps the peak
- *   the same on any host, for ~10% more CPU. V8 reads this flag at each GC,
+ *   heap swells to several times its live set. 1.5x keeps the peak the same
+ *   on any host, for a little more CPU (docs/operating.md, "Memory"). V8 reads this flag at each GC,
  *   so it holds for the main thread, whose heap is already set up.
  * - `--max-semi-space-size=4`: the young generation is sized when an isolate
  *   is created, so this reaches only the workflow thread, started later;
