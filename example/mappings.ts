@@ -50,9 +50,10 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
     onDelete: { softDelete: 'isdeleted' },
   },
   {
-    // Edits made in Salesforce flow back to the portal user they belong to. An
-    // account created in Salesforce (no portal id yet) gets a new portal user,
-    // whose generated id is written back into portal_user_id__c: the pair is linked.
+    // Edits made in Salesforce flow back to the portal user they belong to, and
+    // so does the sfid Salesforce gave the account. An account created in
+    // Salesforce (no portal id yet) gets a new portal user, whose generated id
+    // is written back into portal_user_id__c: the pair is linked.
     name: 'accounts_to_users',
     source: { table: 'salesforce.account', key: 'id' },
     target: { table: 'portal.users', key: 'id' },
@@ -63,6 +64,8 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
             id: row.portal_user_id__c === null ? null : Number(row.portal_user_id__c),
             full_name: row.name,
             email: row.email__c,
+            // The Salesforce id, once Salesforce accepted the account (Heroku Connect fills it in).
+            sfid: row.sfid,
           },
     link: { writeBack: 'portal_user_id__c' },
     // Both sides edited before either was carried: the change captured last wins.
