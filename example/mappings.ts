@@ -10,7 +10,8 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
   {
     name: 'users_to_accounts',
     source: { table: 'portal.users', key: 'id' },
-    target: { table: 'salesforce.account', key: 'portal_user_id__c' },
+    // Heroku Connect reports each account's fate in _hc_lastop / _hc_err: `ferry status` counts it.
+    target: { table: 'salesforce.account', key: 'portal_user_id__c', downstream: 'heroku-connect' },
     parents: [
       // A hierarchy (Account.ParentId): the manager's account is written first. Required: rows
       // that point at each other (a manages b, b manages a) fail at once, naming the loop.
@@ -83,7 +84,7 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
   {
     name: 'contacts_to_contacts',
     source: { table: 'portal.contacts', key: 'id' },
-    target: { table: 'salesforce.contact', key: 'portal_contact_id__c' },
+    target: { table: 'salesforce.contact', key: 'portal_contact_id__c', downstream: 'heroku-connect' },
     // A contact needs its account (required); the account names it back as optional.
     parents: [{ mapping: 'users_to_accounts', column: 'user_id' }],
     transform: (row, ctx) => ({

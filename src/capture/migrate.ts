@@ -101,6 +101,14 @@ async function schemaProblems(client: PgClient, config: FerryConfig): Promise<st
       );
     if (m.link && (await tableExists(m.source.table)) && !(await columnExists(m.source.table, m.link.writeBack)))
       problems.push(`${where}: link.writeBack column ${m.source.table}.${m.link.writeBack} does not exist`);
+    const downstream = m.target.downstream;
+    if (downstream && (await tableExists(m.target.table)))
+      for (const [key, col] of [
+        ['status', downstream.status],
+        ['error', downstream.error],
+      ] as const)
+        if (col !== undefined && !(await columnExists(m.target.table, col)))
+          problems.push(`${where}: target.downstream.${key} column ${m.target.table}.${col} does not exist`);
     if (typeof m.onDelete === 'object' && (await tableExists(m.target.table)) && !(await columnExists(m.target.table, m.onDelete.softDelete)))
       problems.push(`${where}: onDelete.softDelete column ${m.target.table}.${m.onDelete.softDelete} does not exist`);
   }

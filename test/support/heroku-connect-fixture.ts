@@ -68,7 +68,8 @@ export class HerokuConnectSimulator {
 
   constructor(
     url: string,
-    private readonly opts: SimulatorOptions = {},
+    /** Mutable: a test relaxes a rule (a fix in Salesforce) and sends the rejected rows again. */
+    readonly opts: SimulatorOptions = {},
   ) {
     this.client = new pg.Client({ connectionString: url, application_name: 'heroku-connect-simulator' });
   }
