@@ -50,6 +50,8 @@ describe('ferry migrate on a bad config', () => {
         pair('no_unique', 'portal.orders', 'id', 'salesforce.account', 'name'),
         pair('no_column', 'portal.users', 'nope', 'salesforce.account', 'portal_user_id__c'),
         pair('repeated', 'portal.repeated_key', 'code', 'salesforce.account', 'portal_user_id__c'),
+        `{ name: 'no_status', source: { table: 'portal.orders', key: 'id' }, ` +
+          `target: { table: 'salesforce.order__c', key: 'portal_order_id__c', downstream: 'heroku-connect' }, transform: (row) => row }`,
       ].join(', ')}]`,
     );
     const run = await runCli(['migrate', '--config', file]);
@@ -60,6 +62,7 @@ describe('ferry migrate on a bad config', () => {
     expect(run.stderr).toContain('mapping no_column: source table portal.users has no column nope');
     // NULLs repeat too, and are no problem: the message names the value that repeats.
     expect(run.stderr).toContain('mapping repeated: source key portal.repeated_key.code is not unique: "a" names more than one row');
+    expect(run.stderr).toContain('mapping no_status: target.downstream.status column salesforce.order__c._hc_lastop does not exist');
     expect((await db.pool.query(`SELECT to_regclass('ferry.database_trigger_log') AS t`)).rows[0].t).toBeNull();
   });
 });
