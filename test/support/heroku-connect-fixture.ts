@@ -151,17 +151,19 @@ function sfidOf(prefix: string, idSql: string): string {
   return `'${prefix}' || lpad(upper(to_hex(${idSql})), 15, '0')`;
 }
 
-// By hand: serve PENDING rows until interrupted.
+// By hand: serve PENDING rows until interrupted. Second argument: the SQL
+// condition on salesforce.account rows that Salesforce refuses (default: an
+// email without "@"; "false" accepts every row).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const url = process.argv[2] ?? process.env.DATABASE_URL;
   if (!url) {
-    console.error('usage: npx tsx test/support/heroku-connect-fixture.ts DATABASE_URL');
+    console.error('usage: npx tsx test/support/heroku-connect-fixture.ts DATABASE_URL [REJECT_SQL]');
     process.exit(2);
   }
-  const sim = await new HerokuConnectSimulator(url, { reject: { account: `coalesce(email__c, '') NOT LIKE '%@%'` } }).connect();
+  const refused = process.argv[3] ?? `coalesce(email__c, '') NOT LIKE '%@%'`;
+  const sim = await new HerokuConnectSimulator(url, { reject: { account: refused } }).connect();
   sim.start();
-  console.log(
-    `simulating Heroku Connect on ${new URL(url).pathname.slice(1)}: PENDING rows become SYNCED (an account without a valid email: FAILED)`,
-  );
+  console.log(`simulating Heroku Connect on ${new URL(url).pathname.slice(1)}: PENDING rows become SYNCED; accounts where ${refused}: FAILED`);
   process.on('SIGINT', () => void sim.stop().then(() => process.exit(0)));
+  process.on('SIGTERM', () => void sim.stop().then(() => process.exit(0)));
 }
