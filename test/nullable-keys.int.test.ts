@@ -14,7 +14,9 @@ const FILE = import.meta.url;
 const CRM_SQL = `
 CREATE SCHEMA crm;
 CREATE TABLE crm.contacts (id serial PRIMARY KEY, ext_id text UNIQUE, name text);
-CREATE TABLE portal.people (id integer PRIMARY KEY, name text);`;
+CREATE TABLE portal.people (id integer PRIMARY KEY, name text);
+CREATE TABLE crm.leads (id serial PRIMARY KEY, ext_id text UNIQUE, name text);
+CREATE TABLE portal.prospects (id serial PRIMARY KEY, name text);`;
 
 describe.each(LANES)('%s lane: a nullable source key', (lane) => {
   let db: TestDatabase;
@@ -22,7 +24,7 @@ describe.each(LANES)('%s lane: a nullable source key', (lane) => {
   let ferry: FerryProcess;
   const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
   const people = async () => (await q(`SELECT id, name FROM portal.people ORDER BY id`)).map((r) => `${r.id}:${r.name}`);
-  const logsNow = async () => (await logs(db.pool)).map((l) => `${l.op} ${l.row_key} ${l.status}`);
+  const logsNow = async (mapping = 'contacts_to_people') => (await logs(db.pool, mapping)).map((l) => `${l.op} ${l.row_key} ${l.status}`);
 
   beforeAll(async () => {
     db = await createTestDatabase(FILE, CRM_SQL, { lane });
@@ -37,6 +39,20 @@ describe.each(LANES)('%s lane: a nullable source key', (lane) => {
             target: { table: 'portal.people', key: 'id' },
             transform: (row) => ({ id: Number(row.ext_id), name: row.name }),
             onDelete: 'delete',
+          },
+          // The issue's own case: a two-way pair whose CRM side is keyed on an External ID.
+          {
+            name: 'prospects_to_leads',
+            source: { table: 'portal.prospects', key: 'id' },
+            target: { table: 'crm.leads', key: 'ext_id' },
+            transform: (row) => ({ ext_id: String(row.id), name: row.name }),
+          },
+          {
+            name: 'leads_to_prospects',
+            source: { table: 'crm.leads', key: 'ext_id' },
+            target: { table: 'portal.prospects', key: 'id' },
+            transform: (row) => ({ id: Number(row.ext_id), name: row.name }),
+            onDelete: 'ignore',
           },
         ],
       },
@@ -79,6 +95,22 @@ describe.each(LANES)('%s lane: a nullable source key', (lane) => {
     await waitFor('the edit carried', async () => ((await people()).join() === '103:c!,104:b!' ? true : undefined));
     const edits = (await waitForSettled(db.pool)).filter((l) => l.id > last && l.op === 'UPDATE' && l.row_key !== '104');
     expect(edits.map((l) => `${l.row_key} ${l.status}`)).toEqual(['103 synced']);
+  });
+
+  it('a two-way pair keyed on an External ID: rows made in the CRM stay outside until they get one, and nothing echoes', async () => {
+    await q(`INSERT INTO crm.leads (name) VALUES ('made in the CRM')`);
+    const [prospect] = await q(`INSERT INTO portal.prospects (name) VALUES ('from the portal') RETURNING id`);
+    await waitFor('the lead for the prospect', async () => (await q(`SELECT name FROM crm.leads WHERE ext_id = $1`, [String(prospect.id)]))[0]);
+    await q(`UPDATE crm.leads SET name = 'edited in the CRM' WHERE ext_id = $1`, [String(prospect.id)]);
+    await q(`UPDATE crm.leads SET ext_id = '900' WHERE name = 'made in the CRM'`);
+    await waitFor('both CRM changes in the portal', async () => {
+      const names = (await q(`SELECT id, name FROM portal.prospects ORDER BY id`)).map((r) => `${r.id}:${r.name}`);
+      return names.join() === `${prospect.id}:edited in the CRM,900:made in the CRM` ? true : undefined;
+    });
+    await waitForSettled(db.pool);
+    // One log per write that was not Ferry's: the portal insert, the CRM edit, the CRM lead getting its key.
+    expect(await logsNow('prospects_to_leads')).toEqual([`INSERT ${prospect.id} synced`]);
+    expect(await logsNow('leads_to_prospects')).toEqual([`UPDATE ${prospect.id} synced`, 'INSERT 900 synced']);
   });
 
   it('backfill and verify read only the rows with a key: none is counted missing', async () => {
