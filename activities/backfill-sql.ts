@@ -24,7 +24,8 @@ export interface ChunkSpec {
 export function backfillChunkStatement(mapping: Mapping, spec: ChunkSpec): Statement {
   const key = quoteIdent(mapping.source.key);
   const values: unknown[] = [mapping.name, mapping.source.table, spec.workflowId, spec.limit];
-  const conditions: string[] = [];
+  // A row whose key is NULL is outside the mapping: no log, and not a row of the backfill.
+  const conditions: string[] = [`s.${key} IS NOT NULL`];
   if (spec.keys) {
     values.push(spec.keys);
     conditions.push(`s.${key} = ANY($${values.length})`);
@@ -38,7 +39,7 @@ export function backfillChunkStatement(mapping: Mapping, spec: ChunkSpec): State
   const text = `
     WITH chunk AS (
       SELECT s.${key} AS k, s.${key}::text AS row_key FROM ${quoteTable(mapping.source.table)} s
-       ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+       WHERE ${conditions.join(' AND ')}
        ORDER BY s.${key} LIMIT $4
     ), logged AS (
       INSERT INTO ferry.database_trigger_log (mapping, table_name, op, row_key, kind, dispatched_at, workflow_id)

@@ -10,7 +10,8 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
   {
     name: 'users_to_accounts',
     source: { table: 'portal.users', key: 'id' },
-    target: { table: 'salesforce.account', key: 'portal_user_id__c' },
+    // Heroku Connect reports each account's fate in _hc_lastop / _hc_err: `ferry status` counts it.
+    target: { table: 'salesforce.account', key: 'portal_user_id__c', downstream: 'heroku-connect' },
     parents: [
       // A hierarchy (Account.ParentId): the manager's account is written first. Required: rows
       // that point at each other (a manages b, b manages a) fail at once, naming the loop.
@@ -50,9 +51,10 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
     onDelete: { softDelete: 'isdeleted' },
   },
   {
-    // Edits made in Salesforce flow back to the portal user they belong to. An
-    // account created in Salesforce (no portal id yet) gets a new portal user,
-    // whose generated id is written back into portal_user_id__c: the pair is linked.
+    // Edits made in Salesforce flow back to the portal user they belong to, and
+    // so does the sfid Salesforce gave the account. An account created in
+    // Salesforce (no portal id yet) gets a new portal user, whose generated id
+    // is written back into portal_user_id__c: the pair is linked.
     name: 'accounts_to_users',
     source: { table: 'salesforce.account', key: 'id' },
     target: { table: 'portal.users', key: 'id' },
@@ -63,6 +65,8 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
             id: row.portal_user_id__c === null ? null : Number(row.portal_user_id__c),
             full_name: row.name,
             email: row.email__c,
+            // The Salesforce id, once Salesforce accepted the account (Heroku Connect fills it in).
+            sfid: row.sfid,
           },
     link: { writeBack: 'portal_user_id__c' },
     // Both sides edited before either was carried: the change captured last wins.
@@ -80,7 +84,7 @@ export const exampleMappings: FerryConfigInput['mappings'] = [
   {
     name: 'contacts_to_contacts',
     source: { table: 'portal.contacts', key: 'id' },
-    target: { table: 'salesforce.contact', key: 'portal_contact_id__c' },
+    target: { table: 'salesforce.contact', key: 'portal_contact_id__c', downstream: 'heroku-connect' },
     // A contact needs its account (required); the account names it back as optional.
     parents: [{ mapping: 'users_to_accounts', column: 'user_id' }],
     transform: (row, ctx) => ({

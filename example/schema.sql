@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS portal.users (
   full_name          text,
   created_at         timestamptz NOT NULL DEFAULT now(),
   manager_id         integer,       -- another user: a hierarchy in one table
-  primary_contact_id integer        -- a contact of this user's, who points back at the user
+  primary_contact_id integer,       -- a contact of this user's, who points back at the user
+  sfid               varchar(18)    -- the account's Salesforce id, written back once Salesforce accepted it
 );
 
 CREATE TABLE IF NOT EXISTS portal.contacts (
@@ -27,8 +28,11 @@ CREATE TABLE IF NOT EXISTS portal.orders (
   status     text
 );
 
--- Heroku Connect style: a local serial id, the Salesforce id (sfid, filled in by
--- the connector), and external-id columns that point back at the portal.
+-- Heroku Connect's shape: a local serial id, the Salesforce id (sfid, NULL
+-- until Salesforce accepts the row), External ID columns that point back at the
+-- portal (NULL on records made in Salesforce), and the connector's own
+-- bookkeeping: _hc_lastop (PENDING, SYNCED, FAILED) and _hc_err (why Salesforce
+-- refused the row, as JSON).
 CREATE TABLE IF NOT EXISTS salesforce.account (
   id                serial PRIMARY KEY,
   sfid              varchar(18) UNIQUE,
@@ -38,7 +42,10 @@ CREATE TABLE IF NOT EXISTS salesforce.account (
   isdeleted         boolean NOT NULL DEFAULT false,
   systemmodstamp    timestamptz NOT NULL DEFAULT now(),
   parentid          text,          -- the parent account (here: by its portal_user_id__c)
-  primary_contact__c text          -- the primary contact (here: by its portal_contact_id__c)
+  primary_contact__c text,         -- the primary contact (here: by its portal_contact_id__c)
+  createddate       timestamptz NOT NULL DEFAULT now(),
+  _hc_lastop        varchar(32),
+  _hc_err           text
 );
 
 CREATE TABLE IF NOT EXISTS salesforce.contact (
@@ -48,7 +55,11 @@ CREATE TABLE IF NOT EXISTS salesforce.contact (
   name                          text,
   email                         text,
   portal_contact_id__c          text UNIQUE,
-  isdeleted                     boolean NOT NULL DEFAULT false
+  isdeleted                     boolean NOT NULL DEFAULT false,
+  systemmodstamp                timestamptz NOT NULL DEFAULT now(),
+  createddate                   timestamptz NOT NULL DEFAULT now(),
+  _hc_lastop                    varchar(32),
+  _hc_err                       text
 );
 
 CREATE TABLE IF NOT EXISTS salesforce.order__c (
@@ -67,3 +78,11 @@ ALTER TABLE portal.users ADD COLUMN IF NOT EXISTS manager_id integer;
 ALTER TABLE portal.users ADD COLUMN IF NOT EXISTS primary_contact_id integer;
 ALTER TABLE salesforce.account ADD COLUMN IF NOT EXISTS parentid text;
 ALTER TABLE salesforce.account ADD COLUMN IF NOT EXISTS primary_contact__c text;
+ALTER TABLE portal.users ADD COLUMN IF NOT EXISTS sfid varchar(18);
+ALTER TABLE salesforce.account ADD COLUMN IF NOT EXISTS createddate timestamptz NOT NULL DEFAULT now();
+ALTER TABLE salesforce.account ADD COLUMN IF NOT EXISTS _hc_lastop varchar(32);
+ALTER TABLE salesforce.account ADD COLUMN IF NOT EXISTS _hc_err text;
+ALTER TABLE salesforce.contact ADD COLUMN IF NOT EXISTS systemmodstamp timestamptz NOT NULL DEFAULT now();
+ALTER TABLE salesforce.contact ADD COLUMN IF NOT EXISTS createddate timestamptz NOT NULL DEFAULT now();
+ALTER TABLE salesforce.contact ADD COLUMN IF NOT EXISTS _hc_lastop varchar(32);
+ALTER TABLE salesforce.contact ADD COLUMN IF NOT EXISTS _hc_err text;

@@ -42,6 +42,7 @@ interface PruneFlags {
 }
 interface RetryFlags {
   failed?: boolean;
+  downstreamRejected?: boolean;
   mapping?: string;
 }
 interface BackfillFlags {
@@ -263,13 +264,21 @@ function ferryProgram(done: (code: number) => void): Command {
     .summary('signal forceRetry to waiting workflows; restart failed logs')
     .description(
       'Signal forceRetry to the workflows of waiting logs; a failed log becomes pending again with a fresh run. ' +
-        'Takes log ids, or --failed for every failed log (of one mapping). Exits 1 when an id does not exist.',
+        'Takes log ids, or --failed for every failed log (of one mapping). Exits 1 when an id does not exist. ' +
+        '--downstream-rejected: the target rows the far side rejected (target.downstream) are marked pending there, so it sends them again.',
     )
     .argument('[logId...]', 'the logs to retry')
     .option('--failed', 'every failed log')
-    .option('--mapping <name>', "with --failed: only this mapping's")
+    .option('--downstream-rejected', 'the target rows the far side rejected (target.downstream): make them pending there again')
+    .option('--mapping <name>', "with --failed or --downstream-rejected: only this mapping's")
     .action(
       run(async (ids: string[], flags: RetryFlags) => {
+        if (flags.downstreamRejected) {
+          if (ids.length || flags.failed) throw new UsageError('--downstream-rejected takes no log ids and no --failed');
+          const { config } = await load();
+          const { retryDownstreamCommand } = await import('./commands/retry.js');
+          return retryDownstreamCommand(config, flags.mapping);
+        }
         const target = retryTarget(ids, flags.failed ?? false, flags.mapping);
         const { config, logger } = await load();
         const { retryCommand } = await import('./commands/retry.js');

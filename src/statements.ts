@@ -124,15 +124,20 @@ function captureBody(mappings: TriggerMapping[], channel: string, logTable: stri
   const insert = mappings.map((m) =>
     each(
       m,
-      `${log} (mapping, table_name, op, row_key)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'INSERT', ferry_n.${quoteIdent(m.key)}::text FROM ferry_new ferry_n`,
+      `${log} (mapping, table_name, op, row_key)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'INSERT', ferry_n.${quoteIdent(m.key)}::text FROM ferry_new ferry_n WHERE ferry_n.${quoteIdent(m.key)} IS NOT NULL`,
     ),
   );
   const del = mappings.map((m) =>
     each(
       m,
-      `${log} (mapping, table_name, op, row_key, old_row)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'DELETE', ferry_o.${quoteIdent(m.key)}::text, to_jsonb(ferry_o) FROM ferry_old ferry_o`,
+      `${log} (mapping, table_name, op, row_key, old_row)\n      SELECT ${quoteLiteral(m.name)}, ferry_src, 'DELETE', ferry_o.${quoteIdent(m.key)}::text, to_jsonb(ferry_o) FROM ferry_old ferry_o WHERE ferry_o.${quoteIdent(m.key)} IS NOT NULL`,
     ),
   );
+  // A row whose key is NULL is outside its mapping (Heroku Connect's sfid
+  // before Salesforce accepts it, an External ID on a record made there): it
+  // is not logged, and the app's write succeeds. An UPDATE that gives it a
+  // key logs an INSERT of that key; one that takes the key away, a DELETE of
+  // the old key.
   // Old and new tables hold a statement's rows in the same order (Postgres
   // appends each row's old and new version together), so position pairs them
   // even when the key changed. OFFSET 0 keeps the pairs a subquery of their
@@ -142,13 +147,14 @@ function captureBody(mappings: TriggerMapping[], channel: string, logTable: stri
     each(
       m,
       `${log} (mapping, table_name, op, row_key, old_row)
-      SELECT ${quoteLiteral(m.name)}, ferry_src, ferry_c.op, ferry_c.row_key, ferry_p.img
+      SELECT ${quoteLiteral(m.name)}, ferry_src, ferry_c.op, ferry_c.row_key, CASE WHEN ferry_c.op <> 'INSERT' THEN ferry_p.img END
         FROM (SELECT o.pos, to_jsonb(o.rec) AS img, (o.rec).${quoteIdent(m.key)}::text AS old_key, (n.rec).${quoteIdent(m.key)}::text AS new_key
                 FROM (SELECT row_number() OVER () AS pos, ferry_o AS rec FROM ferry_old ferry_o) o
                 JOIN (SELECT row_number() OVER () AS pos, ferry_n AS rec FROM ferry_new ferry_n) n USING (pos)
                WHERE NOT (o.rec *= n.rec) OFFSET 0) ferry_p
-       CROSS JOIN LATERAL (VALUES (1, 'DELETE', ferry_p.old_key), (2, 'UPDATE', ferry_p.new_key)) ferry_c (step, op, row_key)
-       WHERE ferry_c.step = 2 OR ferry_p.old_key IS DISTINCT FROM ferry_p.new_key
+       CROSS JOIN LATERAL (VALUES (1, 'DELETE', ferry_p.old_key),
+                                  (2, CASE WHEN ferry_p.old_key IS NULL THEN 'INSERT' ELSE 'UPDATE' END, ferry_p.new_key)) ferry_c (step, op, row_key)
+       WHERE ferry_c.row_key IS NOT NULL AND (ferry_c.step = 2 OR ferry_p.old_key IS DISTINCT FROM ferry_p.new_key)
        ORDER BY ferry_p.pos, ferry_c.step`,
     ),
   );

@@ -11,7 +11,11 @@ const FILE = import.meta.url;
 let db: TestDatabase;
 
 beforeAll(async () => {
-  db = await createTestDatabase(FILE, `CREATE TABLE portal.nullable_key (code text UNIQUE, v text);`);
+  db = await createTestDatabase(
+    FILE,
+    `CREATE TABLE portal.repeated_key (code text, v text);
+     INSERT INTO portal.repeated_key (code) VALUES ('a'), ('a'), (NULL), (NULL);`,
+  );
 });
 afterAll(async () => db?.drop());
 
@@ -36,7 +40,7 @@ describe('ferry migrate on a bad config', () => {
     expect(run.stderr).toContain(`cannot load ${file}: no secrets here`);
   });
 
-  it('missing tables, a target key without a unique index, a nullable source key: exit 2 listing each, nothing migrated', async () => {
+  it('missing tables and columns, a target key without a unique index, a source key with repeated values: exit 2 listing each, nothing migrated', async () => {
     const file = writeCliConfig(
       'schema-misfit.config.ts',
       { database: { url: db.url } },
@@ -44,7 +48,10 @@ describe('ferry migrate on a bad config', () => {
         pair('no_source', 'portal.nope', 'id', 'salesforce.account', 'portal_user_id__c'),
         pair('no_target', 'portal.users', 'id', 'salesforce.nope', 'id'),
         pair('no_unique', 'portal.orders', 'id', 'salesforce.account', 'name'),
-        pair('nullable', 'portal.nullable_key', 'code', 'salesforce.account', 'portal_user_id__c'),
+        pair('no_column', 'portal.users', 'nope', 'salesforce.account', 'portal_user_id__c'),
+        pair('repeated', 'portal.repeated_key', 'code', 'salesforce.account', 'portal_user_id__c'),
+        `{ name: 'no_status', source: { table: 'portal.orders', key: 'id' }, ` +
+          `target: { table: 'salesforce.order__c', key: 'portal_order_id__c', downstream: 'heroku-connect' }, transform: (row) => row }`,
       ].join(', ')}]`,
     );
     const run = await runCli(['migrate', '--config', file]);
@@ -52,7 +59,10 @@ describe('ferry migrate on a bad config', () => {
     expect(run.stderr).toContain('mapping no_source: source table portal.nope does not exist');
     expect(run.stderr).toContain('mapping no_target: target table salesforce.nope does not exist');
     expect(run.stderr).toContain('mapping no_unique: target key salesforce.account.name needs a unique index');
-    expect(run.stderr).toContain('mapping nullable: source key portal.nullable_key.code may be NULL');
+    expect(run.stderr).toContain('mapping no_column: source table portal.users has no column nope');
+    // NULLs repeat too, and are no problem: the message names the value that repeats.
+    expect(run.stderr).toContain('mapping repeated: source key portal.repeated_key.code is not unique: "a" names more than one row');
+    expect(run.stderr).toContain('mapping no_status: target.downstream.status column salesforce.order__c._hc_lastop does not exist');
     expect((await db.pool.query(`SELECT to_regclass('ferry.database_trigger_log') AS t`)).rows[0].t).toBeNull();
   });
 });

@@ -161,3 +161,28 @@ describe('findCycle', () => {
     expect(findCycle(new Map([['a', ['a']]]))).toEqual(['a', 'a']);
   });
 });
+
+describe('target.downstream', () => {
+  const target = (downstream: unknown) => ({ target: { table: 'salesforce.account', key: 'portal_user_id__c', downstream } });
+
+  it("takes the 'heroku-connect' preset and the generic form, pending defaulting to PENDING", () => {
+    const config = parseConfig(
+      valid({
+        mappings: [
+          mapping(target('heroku-connect')),
+          mapping({ name: 'other', ...target({ status: 'sync_state', failed: 'ERROR', error: 'sync_error' }) }),
+        ],
+      }),
+      {},
+    );
+    expect(config.mappings.map((m) => m.target.downstream)).toEqual([
+      { status: '_hc_lastop', failed: 'FAILED', error: '_hc_err', pending: ['PENDING'] },
+      { status: 'sync_state', failed: 'ERROR', error: 'sync_error', pending: ['PENDING'] },
+    ]);
+  });
+
+  it('refuses an unknown preset or a form without its failed value, naming the key', () => {
+    expect(errorOf(valid({ mappings: [mapping(target('mulesoft'))] }))).toContain('mappings[0].target.downstream');
+    expect(errorOf(valid({ mappings: [mapping(target({ status: '_hc_lastop' }))] }))).toContain('mappings[0].target.downstream');
+  });
+});

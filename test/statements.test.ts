@@ -86,6 +86,11 @@ describe('createTriggerStatements', () => {
     expect(create).toContain(`SELECT 'users_to_accounts', ferry_src, 'INSERT', ferry_n."id"::text FROM ferry_new ferry_n`);
     expect(create).toContain(`SELECT 'o''dd', ferry_src, 'INSERT', ferry_n."i""d"::text FROM ferry_new ferry_n`);
     expect(create).toContain(`NOT ('x.y' = ANY (ferry_origin))`);
+    // A row whose key is NULL is outside its mapping: no log (the write succeeds); a key given is an INSERT.
+    expect(create).toContain(`FROM ferry_new ferry_n WHERE ferry_n."i""d" IS NOT NULL`);
+    expect(create).toContain(`FROM ferry_old ferry_o WHERE ferry_o."i""d" IS NOT NULL`);
+    expect(create).toContain(`CASE WHEN ferry_p.old_key IS NULL THEN 'INSERT' ELSE 'UPDATE' END`);
+    expect(create).toContain(`WHERE ferry_c.row_key IS NOT NULL`);
     expect(create).toContain(`PERFORM pg_notify('ferry_portal', '')`);
     expect(insert).toBe(
       `CREATE OR REPLACE TRIGGER ferry_log_insert AFTER INSERT ON "portal"."users" REFERENCING NEW TABLE AS ferry_new FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,

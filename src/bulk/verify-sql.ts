@@ -4,13 +4,13 @@
 import type { Mapping } from '../config.js';
 import { quoteIdent, quoteTable, type Statement } from '../statements.js';
 
-/** The next chunk of source rows after the cursor, in key order, as jsonb. */
+/** The next chunk of source rows after the cursor, in key order, as jsonb; a row whose key is NULL is outside the mapping. */
 export function sourceChunkStatement(mapping: Mapping, after: string | null, limit: number): Statement {
   const key = quoteIdent(mapping.source.key);
   return {
     text:
       `SELECT ferry_s.${key}::text AS k, to_jsonb(ferry_s) AS row FROM ${quoteTable(mapping.source.table)} ferry_s ` +
-      `${after === null ? '' : `WHERE ferry_s.${key} > $2 `}ORDER BY ferry_s.${key} LIMIT $1`,
+      `WHERE ferry_s.${key} IS NOT NULL ${after === null ? '' : `AND ferry_s.${key} > $2 `}ORDER BY ferry_s.${key} LIMIT $1`,
     values: after === null ? [limit] : [limit, after],
   };
 }

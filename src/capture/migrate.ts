@@ -5,7 +5,14 @@ import { ConfigError, type FerryConfig } from '../config.js';
 import { channelFor } from '../contract/index.js';
 import { withTransaction, type PgClient, type Pool } from '../db/index.js';
 import { formatTable, parseTable, type TableName } from '../table-name.js';
-import { createTriggerStatements, dropTriggerStatements, truncateGuardStatement, type TriggerMapping } from '../statements.js';
+import {
+  createTriggerStatements,
+  dropTriggerStatements,
+  quoteIdent,
+  quoteTable,
+  truncateGuardStatement,
+  type TriggerMapping,
+} from '../statements.js';
 
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 
@@ -58,9 +65,13 @@ async function schemaProblems(client: PgClient, config: FerryConfig): Promise<st
         column,
       ])
     ).rowCount! > 0;
-  const notNull = async (table: string, column: string) =>
-    (await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnotnull`, [table, column])).rowCount! >
-    0;
+  // A key without a unique index works while its values are unique; NULLs may repeat (a NULL key is outside the mapping).
+  const repeatedKey = async (table: string, column: string) =>
+    (
+      await client.query<{ k: string }>(
+        `SELECT ${quoteIdent(column)}::text AS k FROM ${quoteTable(table)} WHERE ${quoteIdent(column)} IS NOT NULL GROUP BY 1 HAVING count(*) > 1 LIMIT 1`,
+      )
+    ).rows[0]?.k ?? null;
   const tableExists = async (table: string) => (await client.query(`SELECT to_regclass($1) AS t`, [table])).rows[0].t !== null;
   const uniqueOn = async (table: string, column: string) =>
     (
@@ -76,10 +87,11 @@ async function schemaProblems(client: PgClient, config: FerryConfig): Promise<st
     if (!(await tableExists(m.source.table))) problems.push(`${where}: source table ${m.source.table} does not exist`);
     else if (!(await columnExists(m.source.table, m.source.key)))
       problems.push(`${where}: source table ${m.source.table} has no column ${m.source.key}`);
-    else if (!(await notNull(m.source.table, m.source.key)))
+    else if (!(await uniqueOn(m.source.table, m.source.key)) && (await repeatedKey(m.source.table, m.source.key)) !== null)
       problems.push(
-        `${where}: source key ${m.source.table}.${m.source.key} may be NULL, and a row without a key cannot be logged ` +
-          `(its writes would fail); make it NOT NULL (a primary key is)`,
+        `${where}: source key ${m.source.table}.${m.source.key} is not unique: ${JSON.stringify(await repeatedKey(m.source.table, m.source.key))} ` +
+          `names more than one row (NULLs may repeat: such rows are outside the mapping); ` +
+          `e.g. CREATE UNIQUE INDEX ON ${m.source.table} (${m.source.key}) once the duplicates are gone`,
       );
     if (!(await tableExists(m.target.table))) problems.push(`${where}: target table ${m.target.table} does not exist`);
     else if (!(await uniqueOn(m.target.table, m.target.key)))
@@ -89,6 +101,14 @@ async function schemaProblems(client: PgClient, config: FerryConfig): Promise<st
       );
     if (m.link && (await tableExists(m.source.table)) && !(await columnExists(m.source.table, m.link.writeBack)))
       problems.push(`${where}: link.writeBack column ${m.source.table}.${m.link.writeBack} does not exist`);
+    const downstream = m.target.downstream;
+    if (downstream && (await tableExists(m.target.table)))
+      for (const [key, col] of [
+        ['status', downstream.status],
+        ['error', downstream.error],
+      ] as const)
+        if (col !== undefined && !(await columnExists(m.target.table, col)))
+          problems.push(`${where}: target.downstream.${key} column ${m.target.table}.${col} does not exist`);
     if (typeof m.onDelete === 'object' && (await tableExists(m.target.table)) && !(await columnExists(m.target.table, m.onDelete.softDelete)))
       problems.push(`${where}: onDelete.softDelete column ${m.target.table}.${m.onDelete.softDelete} does not exist`);
   }

@@ -1,4 +1,5 @@
-import type { FerryConfig } from '../config.js';
+import { ConfigError, type FerryConfig } from '../config.js';
+import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { withTemporal } from './with-temporal.js';
 
@@ -20,5 +21,19 @@ export function retryCommand(config: FerryConfig, logger: Logger, target: RetryT
       } else console.log(`log ${id}: ${outcome}`);
     }
     return code;
+  });
+}
+
+/** `ferry retry --downstream-rejected [--mapping NAME]`: rejected target rows go back to pending, for the far side to send again. */
+export function retryDownstreamCommand(config: FerryConfig, mapping?: string): Promise<number> {
+  return withPool(config.database.url, 1, async (pool) => {
+    const { downstreamMappings, resendRejected } = await import('../operate/downstream.js');
+    const mappings = downstreamMappings(config, mapping);
+    if (!mappings.length)
+      throw new ConfigError(
+        mapping ? `mapping "${mapping}" has no target.downstream` : 'no mapping has target.downstream: nothing can be rejected downstream',
+      );
+    for (const m of mappings) console.log(`${m.name}: ${await resendRejected(pool, m)} rejected row(s) pending downstream again`);
+    return 0;
   });
 }

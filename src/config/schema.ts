@@ -57,12 +57,30 @@ const duration = z
   .refine((v) => parseDuration(v) !== undefined, 'must be a duration: milliseconds, or a string such as "1s" or "5m"')
   .transform((v) => parseDuration(v) as number);
 
+/** Heroku Connect's bookkeeping columns: `downstream: 'heroku-connect'`. */
+export const HEROKU_CONNECT_DOWNSTREAM = { status: '_hc_lastop', failed: 'FAILED', error: '_hc_err', pending: ['PENDING'] };
+
+/**
+ * A target whose far side reports each row's fate in a column of its own
+ * (Heroku Connect's `_hc_lastop`): a row is rejected when `status` is
+ * `failed` (why: the `error` column), pending downstream while it is NULL or
+ * one of `pending`, delivered otherwise.
+ * @example downstream: 'heroku-connect'
+ * @example downstream: { status: 'sync_state', failed: 'ERROR', error: 'sync_error', pending: ['NEW', 'QUEUED'] }
+ */
+const downstream = z.union([
+  z.literal('heroku-connect').transform(() => HEROKU_CONNECT_DOWNSTREAM),
+  z
+    .object({ status: column, failed: z.string().min(1), error: column.optional(), pending: z.array(z.string().min(1)).default(['PENDING']) })
+    .strict(),
+]);
+
 const mappingSchema = z
   .object({
     /** Unique name; appears in the log table, search attributes and metrics. */
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"'),
     source: z.object({ table: qualifiedTable, key: column }).strict(),
-    target: z.object({ table: qualifiedTable, key: column }).strict(),
+    target: z.object({ table: qualifiedTable, key: column, downstream: downstream.optional() }).strict(),
     transform: z.custom<Transform>((v) => typeof v === 'function', 'must be a function (row, ctx) => row | null'),
     /**
      * Rows of other mappings (or of this one: a hierarchy) that must be in

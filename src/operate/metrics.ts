@@ -1,12 +1,15 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { logTable, type Pool } from '../db/index.js';
 import type { FerryEvents } from '../events.js';
+import type { DownstreamCounts } from './downstream.js';
 
 export interface MetricsDeps {
   pool: Pool;
   events: FerryEvents;
   /** Whether this process's listener is LISTENing; undefined in a process that does not listen. */
   listening?: () => boolean;
+  /** Target rows by downstream state, per mapping with target.downstream (queried on scrape). */
+  downstream?: () => Promise<DownstreamCounts[]>;
   /** The Temporal SDK's own Prometheus endpoint (worker processes), appended to every scrape. */
   sdkMetricsUrl?: string;
 }
@@ -38,6 +41,20 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       for (const r of rows) this.set({ mapping: r.mapping }, r.n);
     },
   });
+  if (deps.downstream) {
+    const downstream = deps.downstream;
+    new Gauge({
+      name: 'ferry_downstream_rows',
+      help: "Target rows of mappings with target.downstream, per mapping and the far side's state (delivered, pending, rejected); queried on scrape",
+      labelNames: ['mapping', 'state'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const c of await downstream().catch(() => []))
+          for (const state of ['delivered', 'pending', 'rejected'] as const) this.set({ mapping: c.mapping, state }, c[state]);
+      },
+    });
+  }
   const syncs = new Counter({
     name: 'ferry_syncs_total',
     help: 'Logs that reached a final status in this worker, per mapping and status (synced, skipped, failed)',

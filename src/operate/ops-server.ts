@@ -5,6 +5,7 @@ import type { FerryEvents } from '../events.js';
 import { checkHealth, type HealthDeps } from './health.js';
 import { startHttpServer, type HttpServer } from './http.js';
 import type { Logger } from '../logger.js';
+import { downstreamCounts } from './downstream.js';
 import { createMetrics } from './metrics.js';
 import { installRuntime } from '../worker/worker.js';
 
@@ -33,7 +34,7 @@ export async function startOpsServer(deps: OpsServerDeps): Promise<{ http: HttpS
   const temporal = Connection.lazy({ address: config.temporal.address, connectTimeout: '2s' });
   const http = await startHttpServer({
     ...deps.at,
-    metrics: createMetrics({ pool, events, listening, sdkMetricsUrl }),
+    metrics: createMetrics({ pool, events, listening, sdkMetricsUrl, downstream: () => downstreamCounts(pool, config) }),
     health: () => checkHealth({ pool, temporal, namespace: config.temporal.namespace, listening, workerState: deps.workerState }),
   });
   logger.info({ metrics: `${http.url}/metrics`, health: `${http.url}/healthz` }, 'serving metrics and health');

@@ -2,6 +2,7 @@ import type { WaitLink } from '../contract/index.js';
 import { syncLogWorkflowId } from '../contract/names.js';
 import type { FerryConfig } from '../config.js';
 import { backfillRuns, logTable, type Pool } from '../db/index.js';
+import { downstreamStatus, formatDownstream, type DownstreamStatus } from './downstream.js';
 import { webUiLink } from './web-ui.js';
 
 export interface MappingStatus {
@@ -44,6 +45,8 @@ export interface StatusReport {
   failed: StuckLog[];
   /** Backfills counting or running, as their workflows last wrote it (ferry.backfill_runs). */
   backfills: (backfillRuns.BackfillRun & { webUi: string })[];
+  /** Mappings with target.downstream: their target rows delivered, pending downstream or rejected by the far side. */
+  downstream: DownstreamStatus[];
 }
 
 export interface StatusOptions {
@@ -107,8 +110,20 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
     if (m.oldestPendingAgeSeconds !== null && m.oldestPendingAgeSeconds > maxPendingAgeSeconds)
       problems.push(`${m.mapping}: oldest pending log is ${formatAge(m.oldestPendingAgeSeconds)} old (limit ${formatAge(maxPendingAgeSeconds)})`);
   }
+  const downstream = await downstreamStatus(pool, config, opts.limit);
+  for (const d of downstream) if (d.rejected > 0) problems.push(`${d.mapping}: ${d.rejected} row(s) rejected downstream`);
   const backfills = (await backfillRuns.running(pool)).map((b) => ({ ...b, webUi: webUiLink(config, b.workflowId) }));
-  return { healthy: problems.length === 0, instance: config.instance, problems, maxPendingAgeSeconds, mappings, waiting, failed, backfills };
+  return {
+    healthy: problems.length === 0,
+    instance: config.instance,
+    problems,
+    maxPendingAgeSeconds,
+    mappings,
+    waiting,
+    failed,
+    backfills,
+    downstream,
+  };
 }
 
 export function formatAge(seconds: number): string {
@@ -169,6 +184,7 @@ export function formatStatus(report: StatusReport): string {
       );
     }
   }
+  out.push(...formatDownstream(report.downstream));
   out.push('', report.healthy ? 'OK' : `PROBLEM: ${report.problems.join('; ')}`);
   return out.join('\n') + '\n';
 }
