@@ -374,7 +374,7 @@ main(process.argv.slice(2)).then(
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }
-    if ((err as Error).name === 'TemporalCliMissing') {
+    if (['TemporalCliMissing', 'TemporalAccessError'].includes((err as Error).name)) {
       console.error(err.message);
       process.exit(1);
     }

@@ -10,7 +10,7 @@ import { Listener } from './dispatch/listener.js';
 import type { Logger } from './logger.js';
 import { startOpsServer } from './operate/ops-server.js';
 import { connectClient } from './temporal/client.js';
-import { connectNative } from './worker/worker.js';
+import { connectNative, installRuntime } from './worker/worker.js';
 import { WorkerSupervisor } from './worker/supervisor.js';
 
 export interface RunOptions {
@@ -74,6 +74,8 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   // Listener and worker in one process share one connection, so a workflow
   // the dispatcher starts can be handed straight to this worker (eager start):
   // its first task skips the task queue, for more syncs per second and lower latency.
+  // The SDK's runtime first, so even the first connection logs through this logger (not the console).
+  if (opts.work) await installRuntime(logger);
   const shared = opts.listen && opts.work ? await connectNative(config, logger, abort.signal) : undefined;
   if (opts.work) {
     const { workflowBundle, shutdownGraceTime } = opts;

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { formatTable, identifierProblem, parseTable } from '../table-name.js';
+import { temporalTls } from './temporal-tls.js';
 
 /** A row as Postgres hands it to Ferry (`to_jsonb(row)`): column name to value. */
 export type Row = Record<string, unknown>;
@@ -128,6 +129,9 @@ export const configSchema = z
         taskQueue: z.string().min(1).default('ferry'),
         /** Base address of the Temporal Web UI, for links in `ferry status`. */
         uiUrl: z.string().url().optional(),
+        /** Sent as `authorization: Bearer <key>` (Temporal Cloud); turns TLS on. Prefer TEMPORAL_API_KEY. */
+        apiKey: z.string().min(1).optional(),
+        tls: temporalTls.optional(),
       })
       .strict()
       .prefault({}),

@@ -7,6 +7,7 @@ import { startHttpServer, type HttpServer } from './http.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from './metrics.js';
 import { installRuntime } from '../worker/worker.js';
+import { connectionOptions } from '../temporal/connection.js';
 
 export interface OpsServerDeps {
   config: FerryConfig;
@@ -30,7 +31,7 @@ export interface OpsServerDeps {
 export async function startOpsServer(deps: OpsServerDeps): Promise<{ http: HttpServer; close(): Promise<void> }> {
   const { config, logger, pool, events, listening } = deps;
   const sdkMetricsUrl = deps.work ? await installRuntime(logger, { sdkMetrics: true }) : undefined;
-  const temporal = Connection.lazy({ address: config.temporal.address, connectTimeout: '2s' });
+  const temporal = Connection.lazy({ ...connectionOptions(config), connectTimeout: '2s' });
   const http = await startHttpServer({
     ...deps.at,
     metrics: createMetrics({ pool, events, listening, sdkMetricsUrl }),

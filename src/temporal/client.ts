@@ -4,6 +4,7 @@ import { retryUntilDone } from '../reconnect-backoff.js';
 import type { FerryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { SEARCH_ATTRIBUTES } from '../contract/index.js';
+import { accessProblem, connectionOptions } from './connection.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 
@@ -11,9 +12,10 @@ const { IndexedValueType } = proto.temporal.api.enums.v1;
 export async function connectClient(config: FerryConfig, logger: Logger, signal?: AbortSignal): Promise<Client> {
   const connection = await retryUntilDone(
     'connect to Temporal',
-    () => Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }),
+    () => Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' }),
     {
       signal,
+      giveUp: (err) => accessProblem(err, config),
       onError: (err, attempt, delayMs) =>
         logger.warn({ err: (err as Error).message, address: config.temporal.address, attempt, delayMs }, 'Temporal unreachable, retrying'),
     },
