@@ -36,6 +36,10 @@ interface StatusFlags {
   maxPendingAge: number;
   limit: number;
 }
+interface DoctorFlags {
+  json?: boolean;
+  output?: 'text' | 'json';
+}
 interface PruneFlags {
   olderThan?: number;
   batchSize: number;
@@ -182,6 +186,7 @@ function ferryProgram(done: (code: number) => void): Command {
       run(async (flags: ServingFlags) => {
         if (name !== 'listen') (await import('./worker/heap.js')).boundWorkerHeap();
         const { config, logger } = await load();
+        if (name !== 'worker') await (await import('./commands/serve.js')).refuseOnDrift(config, logger);
         const [{ runFerry }, { serveUntilSignal, showStatusIfInteractive }] = await Promise.all([
           import('./runtime.js'),
           import('./commands/serve.js'),
@@ -229,6 +234,27 @@ function ferryProgram(done: (code: number) => void): Command {
         const { config } = await load();
         const { statusCommand } = await import('./commands/status.js');
         return statusCommand(config, { maxPendingAgeMs: flags.maxPendingAge, limit: flags.limit, json: flags.json ?? false });
+      }),
+    );
+
+  program
+    .command('doctor')
+    .summary('check Postgres, schema ferry, the triggers against the config, Temporal (TLS/auth, namespace, search attributes), workers')
+    .description(
+      "One line per check (ok, warn or PROBLEM, with the fix): Postgres and its version, the schema version, each mapping's " +
+        'trigger against the config, target keys, Temporal as configured (TLS, API key), the namespace, search attributes, ' +
+        'workers polling. Exit 1 on a problem.',
+    )
+    .option('--json', 'the report as JSON (same as -o json)')
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']))
+    .action(
+      run(async (flags: DoctorFlags) => {
+        const { config } = await load();
+        const { runDoctor, formatDoctor } = await import('./operate/doctor.js');
+        const report = await runDoctor(config);
+        const json = flags.json || flags.output === 'json';
+        process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report));
+        return report.ok ? 0 : 1;
       }),
     );
 
@@ -374,7 +400,7 @@ main(process.argv.slice(2)).then(
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }
-    if (['TemporalCliMissing', 'TemporalAccessError'].includes((err as Error).name)) {
+    if (['TemporalCliMissing', 'TemporalAccessError', 'SearchAttributesMissing', 'CaptureDriftError'].includes((err as Error).name)) {
       console.error(err.message);
       process.exit(1);
     }

@@ -1,7 +1,7 @@
 // Ferry as an app installs it: `npm pack`, the tarball installed into a
 // scratch app with --omit=dev --ignore-scripts (what the image's runtime
 // stage does too), then the app's own script embeds Ferry and syncs a row,
-// and the installed bin migrates and checks. Nothing reaches the checkout
+// and the installed bin migrates and checks (`migrate`, `doctor`). Nothing reaches the checkout
 // by path: the app resolves only its own node_modules.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -104,6 +104,13 @@ describe(`the ${PACKAGE.name} package, installed into an app`, () => {
     expect(migrated.code).toBe(0);
     const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'portal.users'::regclass AND NOT tgisinternal`);
     expect(rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('`npx ferry doctor` passes, with the TypeScript config `init` writes', async () => {
+    writeFileSync(path.join(app, 'ferry.config.ts'), CONFIG);
+    const checked = await run('npx', ['--no-install', 'ferry', 'doctor'], app);
+    expect(checked.stdout).toMatch(/^ok +capture: 1 mapping\(s\) captured as the config says$/m);
+    expect(checked.code).toBe(0);
   });
 
   it("the app's own script embeds runFerry, syncs a row, stops, and its process exits by itself", async () => {
