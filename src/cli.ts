@@ -107,7 +107,7 @@ function retryTarget(ids: string[], failed: boolean, mapping?: string): number[]
 /** The HTTP server and shutdown bound of start/listen/worker/dev, from config and flags. */
 function servingOptions(config: FerryConfig, flags: ServingFlags): Pick<RunOptions, 'http' | 'shutdownGraceTime'> {
   const out: Pick<RunOptions, 'http' | 'shutdownGraceTime'> = {};
-  if (flags.metricsPort !== undefined) out.http = { port: flags.metricsPort, host: config.metrics ? config.metrics.host : '0.0.0.0' };
+  if (flags.metricsPort !== undefined) out.http = { port: flags.metricsPort, host: config.metrics ? config.metrics.host : '127.0.0.1' };
   else if (config.metrics) out.http = config.metrics;
   if (flags.shutdownGrace !== undefined) out.shutdownGraceTime = flags.shutdownGrace;
   return out;

@@ -67,6 +67,10 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
         work: opts.work,
         listening: opts.listen ? () => proc.listener?.listening ?? false : undefined,
         workerState: opts.work ? () => supervisor?.state() : undefined,
+        loops: {
+          workerLoop: opts.work ? () => supervisor?.alive() ?? true : undefined,
+          listenerLoop: opts.listen ? () => proc.listener?.running ?? true : undefined,
+        },
       })
     : undefined;
   proc.http = ops?.http;

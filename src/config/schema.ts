@@ -194,7 +194,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /**
-     * Prometheus `/metrics` and `/healthz` of `ferry start`, `listen` and `worker`
+     * Prometheus `/metrics`, `/livez` and `/readyz` (`/healthz`) of `ferry start`, `listen` and `worker`
      * (`--metrics-port` overrides the port). Port 0 picks any free port (it is
      * logged); `false` serves nothing.
      *
@@ -206,7 +206,8 @@ export const configSchema = z
         z
           .object({
             port: z.number().int().min(0).max(65535).default(9464),
-            host: z.string().min(1).default('0.0.0.0'),
+            /** Loopback by default: set '0.0.0.0' for a scraper or a probe from outside the host or container. */
+            host: z.string().min(1).default('127.0.0.1'),
           })
           .strict(),
       ])

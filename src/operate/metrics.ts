@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { logTable, type Pool } from '../db/index.js';
 import type { FerryEvents } from '../events.js';
+import { FERRY_VERSION } from '../version.js';
 
 export interface MetricsDeps {
   pool: Pool;
@@ -38,6 +39,31 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       for (const r of rows) this.set({ mapping: r.mapping }, r.n);
     },
   });
+  // What `ferry status` alerts on, so an alert rule can say the same.
+  new Gauge({
+    name: 'ferry_oldest_pending_seconds',
+    help: 'Age of the oldest pending log, 0 when none (queried on scrape)',
+    registers: [registry],
+    async collect() {
+      const s = await logTable.oldestPendingSeconds(deps.pool).catch(() => undefined);
+      if (s !== undefined) this.set(s);
+    },
+  });
+  new Gauge({
+    name: 'ferry_failed_logs',
+    help: 'Logs with status failed: each needs a person (queried on scrape)',
+    registers: [registry],
+    async collect() {
+      const n = await logTable.failedTotal(deps.pool).catch(() => undefined);
+      if (n !== undefined) this.set(n);
+    },
+  });
+  new Gauge({
+    name: 'ferry_build_info',
+    help: 'Always 1; the running Ferry and Node versions as labels',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  }).set({ version: FERRY_VERSION, node: process.versions.node }, 1);
   const syncs = new Counter({
     name: 'ferry_syncs_total',
     help: 'Logs that reached a final status in this worker, per mapping and status (synced, skipped, failed)',
