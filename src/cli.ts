@@ -26,6 +26,7 @@ interface GlobalFlags {
 /** start, listen, worker and dev. */
 interface ServingFlags {
   metricsPort?: number;
+  metricsHost?: string;
   shutdownGrace?: number;
 }
 interface MigrateFlags {
@@ -107,8 +108,9 @@ function retryTarget(ids: string[], failed: boolean, mapping?: string): number[]
 /** The HTTP server and shutdown bound of start/listen/worker/dev, from config and flags. */
 function servingOptions(config: FerryConfig, flags: ServingFlags): Pick<RunOptions, 'http' | 'shutdownGraceTime'> {
   const out: Pick<RunOptions, 'http' | 'shutdownGraceTime'> = {};
-  if (flags.metricsPort !== undefined) out.http = { port: flags.metricsPort, host: config.metrics ? config.metrics.host : '127.0.0.1' };
-  else if (config.metrics) out.http = config.metrics;
+  const defaults = config.metrics || { port: 9464, host: '127.0.0.1' };
+  if (flags.metricsPort !== undefined || flags.metricsHost !== undefined || config.metrics)
+    out.http = { port: flags.metricsPort ?? defaults.port, host: flags.metricsHost ?? defaults.host };
   if (flags.shutdownGrace !== undefined) out.shutdownGraceTime = flags.shutdownGrace;
   return out;
 }
@@ -118,9 +120,10 @@ function withServingOptions(command: Command): Command {
     .addOption(
       new Option(
         '--metrics-port <n>',
-        'serve /metrics and /healthz on port N (default: config metrics.port, 9464; 0 = any free port, logged at start)',
+        'serve /metrics, /livez and /readyz on port N (default: config metrics.port, 9464; 0 = any free port, logged at start)',
       ).argParser(port),
     )
+    .addOption(new Option('--metrics-host <host>', 'bind /metrics, /livez and /readyz here (default: config metrics.host, 127.0.0.1)'))
     .addOption(
       new Option('--shutdown-grace <duration>', 'on SIGTERM, how long in-flight syncs may finish (default: 10s)').argParser(
         duration('--shutdown-grace'),
