@@ -6,7 +6,10 @@ import { inject } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import { parseConfig, type FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { runCli, writeCliConfig } from './support/cli.js';
+import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { registerSearchAttributes } from '../src/temporal/client.js';
+import { jsonLines, killHard, runCli, spawnCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, startFerry, type TestDatabase } from './support/harness.js';
 import { namespaceForFile } from './support/names.js';
 import { makeCerts, startTlsProxy, type Proxy, type TestCerts } from './support/tls-proxy.js';
@@ -18,7 +21,7 @@ const API_KEY = 'ferry-test-key';
 
 let db: TestDatabase;
 let certs: TestCerts;
-const proxies: Record<'tls' | 'mtls' | 'apiKey', Proxy> = {} as never;
+const proxies: Record<'tls' | 'mtls' | 'apiKey' | 'cloudLike', Proxy> = {} as never;
 
 beforeAll(async () => {
   certs = makeCerts();
@@ -27,6 +30,7 @@ beforeAll(async () => {
   proxies.tls = await startTlsProxy({ upstream, certs });
   proxies.mtls = await startTlsProxy({ upstream, certs, requireClientCert: true });
   proxies.apiKey = await startTlsProxy({ upstream, certs, apiKey: API_KEY });
+  proxies.cloudLike = await startTlsProxy({ upstream, certs, apiKey: API_KEY, denied: ['AddSearchAttributes'] });
 });
 
 afterAll(async () => {
@@ -115,5 +119,56 @@ describe('Temporal behind an API key', () => {
       TEMPORAL_API_KEY: 'wrong',
     });
     expect(stderr).toMatch(/refused the connection \(TLS and API key as configured\).*invalid API key/);
+  });
+});
+
+describe('a server that refuses to add search attributes (as Temporal Cloud does)', () => {
+  it('migrate names the missing ones and prints the commands; start waits until they exist, then carries', async () => {
+    // A namespace without Ferry's attributes (the run's namespaces have them).
+    const namespace = `ferry-sa-refused-${inject('runId')}`;
+    const direct = await Connection.connect({ address: inject('temporalAddress') });
+    try {
+      await direct.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+      await waitFor('namespace usable', async () => (await direct.operatorService.listSearchAttributes({ namespace })) !== undefined, {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
+      const env = {
+        TEMPORAL_ADDRESS: proxies.cloudLike.address,
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.ca,
+        TEMPORAL_API_KEY: API_KEY,
+        TEMPORAL_NAMESPACE: namespace,
+      };
+      const config = writeCliConfig(
+        'refused.config.ts',
+        { ...settings(), temporal: { taskQueue: 'ferry-refused' } },
+        "exampleSubset('users_to_accounts')",
+      );
+      const migrated = await runCli(['migrate', '--config', config], env);
+      expect(migrated.code, migrated.stdout).toBe(1);
+      expect(migrated.stderr).toMatch(/lacks Ferry's search attributes FerryMapping, FerryTable, FerryState, FerryLogId, FerryInstance/);
+      expect(migrated.stderr).toContain(`temporal operator search-attribute create --namespace ${namespace} --name FerryMapping --type Keyword`);
+      expect(migrated.stderr).toContain(`tcld namespace search-attributes add --namespace ${namespace} --search-attribute "FerryMapping=Keyword"`);
+      expect(migrated.stderr).toContain('--search-attribute "FerryLogId=Int"');
+
+      const start = spawnCli(['start', '--config', config, '--metrics-port', '0'], env);
+      try {
+        await waitFor('start waiting for the search attributes', () =>
+          jsonLines(start.stdout()).some((l) => /waiting for Ferry's search attributes/.test(l.msg)),
+        );
+        // What the operator does with the printed command.
+        await registerSearchAttributes(new Client({ connection: direct, namespace }), namespace);
+        const { rows } = await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('sa@example.com', 'Searchable') RETURNING id`);
+        await waitFor(
+          'account carried once the attributes exist',
+          async () => (await db.pool.query('SELECT 1 FROM salesforce.account WHERE portal_user_id__c = $1', [String(rows[0].id)])).rowCount! > 0,
+          { timeoutMs: 60_000 },
+        );
+      } finally {
+        await killHard(start);
+      }
+    } finally {
+      await direct.close();
+    }
   });
 });

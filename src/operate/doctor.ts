@@ -2,15 +2,15 @@
 // each with the fix. Postgres first (its version, schema ferry, the capture
 // against the config, the tables' keys), then Temporal as configured (TLS,
 // API key), its namespace, Ferry's search attributes, and the workers.
-import { Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { captureDrift } from '../capture/drift.js';
 import { schemaProblems } from '../capture/migrate.js';
 import type { FerryConfig } from '../config.js';
 import { batchTaskQueue } from '../contract/index.js';
 import { withPool } from '../db/index.js';
-import { missingSearchAttributes, searchAttributeCommands } from '../temporal/client.js';
-import { accessProblem, connectionOptions } from '../temporal/connection.js';
+import { connectOnce, missingSearchAttributes, searchAttributeCommands } from '../temporal/client.js';
+import { TemporalAccessError } from '../temporal/connection.js';
 import { displayUrl } from '../terminal.js';
 
 const { TaskQueueType } = proto.temporal.api.enums.v1;
@@ -66,14 +66,15 @@ async function postgresChecks(config: FerryConfig): Promise<DoctorCheck[]> {
 
 async function temporalChecks(config: FerryConfig): Promise<DoctorCheck[]> {
   const { address, namespace, taskQueue } = config.temporal;
-  let connection: Connection;
+  let client: Client;
   try {
-    connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
+    client = await connectOnce(config);
   } catch (err) {
-    const access = accessProblem(err, config);
-    if (access) return [problem('temporal', access.message, 'fix TEMPORAL_TLS_* / TEMPORAL_API_KEY, or temporal.tls / temporal.apiKey')];
+    if (err instanceof TemporalAccessError)
+      return [problem('temporal', err.message, 'fix TEMPORAL_TLS_* / TEMPORAL_API_KEY, or temporal.tls / temporal.apiKey')];
     return [problem('temporal', `cannot reach ${address}: ${firstLine(err)}`, 'check TEMPORAL_ADDRESS and that Temporal runs')];
   }
+  const { connection } = client;
   const out: DoctorCheck[] = [ok('temporal', `reachable at ${address}${config.temporal.tls && !config.temporal.tls.disabled ? ' over TLS' : ''}`)];
   try {
     try {
@@ -83,9 +84,8 @@ async function temporalChecks(config: FerryConfig): Promise<DoctorCheck[]> {
       out.push(problem('namespace', `${namespace}: ${firstLine(err)}`, `create it: temporal operator namespace create --namespace ${namespace}`));
       return out;
     }
-    const { Client } = await import('@temporalio/client');
     try {
-      const missing = await missingSearchAttributes(new Client({ connection, namespace }), namespace);
+      const missing = await missingSearchAttributes(client, namespace);
       if (missing.length === 0) out.push(ok('search attributes', 'all present'));
       else
         out.push(

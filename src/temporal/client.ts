@@ -19,6 +19,16 @@ export async function connectClient(config: FerryConfig, logger: Logger, signal?
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
+/** One attempt, no waiting (migrate, doctor); a refused TLS handshake or credential as TemporalAccessError. */
+export async function connectOnce(config: FerryConfig): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
+    return new Client({ connection, namespace: config.temporal.namespace });
+  } catch (err) {
+    throw accessProblem(err, config) ?? err;
+  }
+}
+
 /** Ferry's search attributes the namespace lacks (listing them is allowed where adding is not, as on Temporal Cloud). */
 export async function missingSearchAttributes(client: Client, namespace: string): Promise<typeof SEARCH_ATTRIBUTES> {
   const existing = await client.connection.operatorService.listSearchAttributes({ namespace });

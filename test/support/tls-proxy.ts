@@ -64,6 +64,8 @@ export interface ProxyOptions {
   requireClientCert?: boolean;
   /** Forward only calls that carry `authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** gRPC methods answered PERMISSION_DENIED, as Temporal Cloud answers AddSearchAttributes. */
+  denied?: string[];
 }
 
 export interface Proxy {
@@ -85,6 +87,11 @@ export async function startTlsProxy(opts: ProxyOptions): Promise<Proxy> {
     stream.on('error', () => {});
     if (opts.apiKey && headers.authorization !== `Bearer ${opts.apiKey}`) {
       const refusal = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'invalid API key' };
+      stream.respond(refusal, { endStream: true });
+      return;
+    }
+    if (opts.denied?.includes(String(headers[':path']).split('/').at(-1)!)) {
+      const refusal = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'Request unauthorized.' };
       stream.respond(refusal, { endStream: true });
       return;
     }
