@@ -4,17 +4,9 @@ import { parseConfig, type FerryConfig, type FerryConfigInput } from './config.j
 import { silentLogger, type Logger } from './logger.js';
 import { runFerry as run, type FerryProcess, type RunOptions } from './runtime.js';
 
-export {
-  ConfigError,
-  defineConfig,
-  type ConflictPolicy,
-  type FerryConfig,
-  type FerryConfigInput,
-  type Mapping,
-  type Row,
-  type Transform,
-  type TransformContext,
-} from './config.js';
+export { ConfigError, defineConfig } from './config.js';
+// The config's types: FerryConfigInput (what a file says), FerryConfig and Mapping (as loaded), Row, Transform ...
+export type * from './config/schema.js';
 export type { FerryEventMap, FerryEvents, SyncRef } from './events.js';
 export type { FerryProcess } from './runtime.js';
 /** The pino-compatible logger Ferry writes to (pino's `Logger`: `info(obj, msg)`, `child()` ...). */

@@ -40,24 +40,18 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     },
   });
   // What `ferry status` alerts on, so an alert rule can say the same.
-  new Gauge({
-    name: 'ferry_oldest_pending_seconds',
-    help: 'Age of the oldest pending log, 0 when none (queried on scrape)',
-    registers: [registry],
-    async collect() {
-      const s = await logTable.oldestPendingSeconds(deps.pool).catch(() => undefined);
-      if (s !== undefined) this.set(s);
-    },
-  });
-  new Gauge({
-    name: 'ferry_failed_logs',
-    help: 'Logs with status failed: each needs a person (queried on scrape)',
-    registers: [registry],
-    async collect() {
-      const n = await logTable.failedTotal(deps.pool).catch(() => undefined);
-      if (n !== undefined) this.set(n);
-    },
-  });
+  const fromLog = (name: string, help: string, read: (pool: Pool) => Promise<number>) =>
+    new Gauge({
+      name,
+      help: `${help} (queried on scrape)`,
+      registers: [registry],
+      async collect() {
+        const value = await read(deps.pool).catch(() => undefined);
+        if (value !== undefined) this.set(value);
+      },
+    });
+  fromLog('ferry_oldest_pending_seconds', 'Age of the oldest pending log, 0 when none', logTable.oldestPendingSeconds);
+  fromLog('ferry_failed_logs', 'Logs with status failed: each needs a person', logTable.failedTotal);
   new Gauge({
     name: 'ferry_build_info',
     help: 'Always 1; the running Ferry and Node versions as labels',
