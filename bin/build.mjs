@@ -3,8 +3,11 @@
 // layout, so relative imports and `new URL('../sql/', import.meta.url)` keep
 // working) and prebuilds the Temporal workflow bundle, so `ferry` starts
 // without a TypeScript loader or a bundler. Incremental: does nothing when
-// dist/ is newer than every source. `--force` rebuilds anyway.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+// dist/ is newer than every source. `--force` rebuilds anyway. `--pack`
+// (npm's prepack) makes the tarball's dist/: sql/ copied in rather than
+// linked, and the type declarations of the public entry in dist/types/.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +29,8 @@ function sources(dir) {
 
 const files = SOURCE_DIRS.filter((d) => existsSync(path.join(root, d))).flatMap((d) => sources(path.join(root, d)));
 const newest = Math.max(...files.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
-const force = process.argv.includes('--force');
+const pack = process.argv.includes('--pack');
+const force = pack || process.argv.includes('--force');
 if (!force && existsSync(STAMP) && existsSync(BUNDLE) && statSync(STAMP).mtimeMs >= newest) process.exit(0);
 
 const started = performance.now();
@@ -43,9 +47,22 @@ await esbuild.build({
   logLevel: 'warning',
 });
 // Files the compiled code reaches relative to itself, as the sources do.
-for (const name of ['sql', '.tools']) {
+if (pack) cpSync(path.join(root, 'sql'), path.join(dist, 'sql'), { recursive: true });
+for (const name of pack ? [] : ['sql', '.tools']) {
   mkdirSync(path.join(root, name), { recursive: true });
   symlinkSync(path.join('..', name), path.join(dist, name));
+}
+if (pack) {
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.types.json'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  // TS4094 (a private member of a class a factory returns) is internal code the public types never name.
+  const errors = tsc.stdout.split('\n').filter((l) => l.includes('error TS') && !l.includes('error TS4094'));
+  if (errors.length > 0 || !existsSync(path.join(dist, 'types', 'src', 'index.d.ts'))) {
+    console.error(errors.join('\n') || tsc.stdout);
+    process.exit(1);
+  }
 }
 writeFileSync(path.join(dist, 'package.json'), '{ "type": "module" }\n');
 

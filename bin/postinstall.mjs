@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `npm ci` / `npm install` in this project: compile dist/ (bin/build.mjs) and
+// `npm ci` / `npm install` in a checkout of this project (the `prepare`
+// script, which npm does not run when the package is installed into an app,
+// so a consumer compiles and downloads nothing): compile dist/ (bin/build.mjs) and
 // provision the Temporal CLI into .tools/ (src/temporal/cli-lookup.ts says how).
 // Never fails the install: what did not work is said here and again, with
 // what to do, when `npm start` or `npm test` needs it.

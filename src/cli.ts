@@ -26,6 +26,7 @@ interface GlobalFlags {
 /** start, listen, worker and dev. */
 interface ServingFlags {
   metricsPort?: number;
+  metricsHost?: string;
   shutdownGrace?: number;
 }
 interface MigrateFlags {
@@ -35,6 +36,10 @@ interface StatusFlags {
   json?: boolean;
   maxPendingAge: number;
   limit: number;
+}
+interface DoctorFlags {
+  json?: boolean;
+  output?: 'text' | 'json';
 }
 interface PruneFlags {
   olderThan?: number;
@@ -104,8 +109,9 @@ function retryTarget(ids: string[], failed: boolean, mapping?: string): number[]
 /** The HTTP server and shutdown bound of start/listen/worker/dev, from config and flags. */
 function servingOptions(config: FerryConfig, flags: ServingFlags): Pick<RunOptions, 'http' | 'shutdownGraceTime'> {
   const out: Pick<RunOptions, 'http' | 'shutdownGraceTime'> = {};
-  if (flags.metricsPort !== undefined) out.http = { port: flags.metricsPort, host: config.metrics ? config.metrics.host : '0.0.0.0' };
-  else if (config.metrics) out.http = config.metrics;
+  const defaults = config.metrics || { port: 9464, host: '127.0.0.1' };
+  if (flags.metricsPort !== undefined || flags.metricsHost !== undefined || config.metrics)
+    out.http = { port: flags.metricsPort ?? defaults.port, host: flags.metricsHost ?? defaults.host };
   if (flags.shutdownGrace !== undefined) out.shutdownGraceTime = flags.shutdownGrace;
   return out;
 }
@@ -115,9 +121,10 @@ function withServingOptions(command: Command): Command {
     .addOption(
       new Option(
         '--metrics-port <n>',
-        'serve /metrics and /healthz on port N (default: config metrics.port, 9464; 0 = any free port, logged at start)',
+        'serve /metrics, /livez and /readyz on port N (default: config metrics.port, 9464; 0 = any free port, logged at start)',
       ).argParser(port),
     )
+    .addOption(new Option('--metrics-host <host>', 'bind /metrics, /livez and /readyz here (default: config metrics.host, 127.0.0.1)'))
     .addOption(
       new Option('--shutdown-grace <duration>', 'on SIGTERM, how long in-flight syncs may finish (default: 10s)').argParser(
         duration('--shutdown-grace'),
@@ -183,6 +190,7 @@ function ferryProgram(done: (code: number) => void): Command {
       run(async (flags: ServingFlags) => {
         if (name !== 'listen') (await import('./worker/heap.js')).boundWorkerHeap();
         const { config, logger } = await load();
+        if (name !== 'worker') await (await import('./commands/serve.js')).refuseOnDrift(config, logger);
         const [{ runFerry }, { serveUntilSignal, showStatusIfInteractive }] = await Promise.all([
           import('./runtime.js'),
           import('./commands/serve.js'),
@@ -230,6 +238,27 @@ function ferryProgram(done: (code: number) => void): Command {
         const { config } = await load();
         const { statusCommand } = await import('./commands/status.js');
         return statusCommand(config, { maxPendingAgeMs: flags.maxPendingAge, limit: flags.limit, json: flags.json ?? false });
+      }),
+    );
+
+  program
+    .command('doctor')
+    .summary('check Postgres, schema ferry, the triggers against the config, Temporal (TLS/auth, namespace, search attributes), workers')
+    .description(
+      "One line per check (ok, warn or PROBLEM, with the fix): Postgres and its version, the schema version, each mapping's " +
+        'trigger against the config, target keys, Temporal as configured (TLS, API key), the namespace, search attributes, ' +
+        'workers polling. Exit 1 on a problem.',
+    )
+    .option('--json', 'the report as JSON (same as -o json)')
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']))
+    .action(
+      run(async (flags: DoctorFlags) => {
+        const { config } = await load();
+        const { runDoctor, formatDoctor } = await import('./operate/doctor.js');
+        const report = await runDoctor(config);
+        const json = flags.json || flags.output === 'json';
+        process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report));
+        return report.ok ? 0 : 1;
       }),
     );
 
@@ -383,7 +412,7 @@ main(process.argv.slice(2)).then(
       console.error(`ferry: ${err.message}`);
       process.exit(2);
     }
-    if ((err as Error).name === 'TemporalCliMissing') {
+    if (['TemporalCliMissing', 'TemporalAccessError', 'SearchAttributesMissing', 'CaptureDriftError'].includes((err as Error).name)) {
       console.error(err.message);
       process.exit(1);
     }

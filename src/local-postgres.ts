@@ -1,5 +1,21 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chownSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -83,10 +99,40 @@ function runAsUser(): { uid: number; gid: number } | undefined {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+/**
+ * Binaries the user Postgres runs as can execute. As root in a private folder
+ * (a mode-0700 home), that user cannot reach node_modules: the install (bin,
+ * lib, share) is copied once to a world-readable folder under the system's
+ * temporary directory, keyed by the build (version and binary size).
+ */
+function reachableBinDir(binDir: string, user: { uid: number; gid: number } | undefined): string {
+  if (!user || spawnSync(path.join(binDir, 'postgres'), ['--version'], { ...user, stdio: 'ignore' }).status === 0) return binDir;
+  const install = path.resolve(binDir, '..');
+  const version = spawnSync(path.join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout;
+  const key = createHash('md5')
+    .update(`${version}\u0000${statSync(path.join(binDir, 'postgres')).size}`)
+    .digest('hex')
+    .slice(0, 12);
+  const copy = path.join(os.tmpdir(), `ferry-postgres-${key}`);
+  if (!existsSync(path.join(copy, '.complete'))) {
+    // Copied aside, then renamed into place: a concurrent start sees all of it or none.
+    const partial = `${copy}.${process.pid}`;
+    rmSync(partial, { recursive: true, force: true });
+    cpSync(install, partial, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(path.join(partial, '.complete'), '');
+    try {
+      renameSync(partial, copy);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another process was first
+    }
+  }
+  return path.join(copy, path.basename(binDir));
+}
+
 /** Starts (after initdb when the directory is new) a cluster on 127.0.0.1:port; resolves once it accepts connections. */
 export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<LocalPostgres> {
-  const binDir = opts.binDir ?? (await embeddedBinDir());
   const user = runAsUser();
+  const binDir = reachableBinDir(opts.binDir ?? (await embeddedBinDir()), user);
   const dataDir = path.resolve(opts.dataDir);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });

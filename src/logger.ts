@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import { isInteractive, terminalStream } from './terminal.js';
 
 export type Logger = pino.Logger;
@@ -10,7 +10,8 @@ export type Logger = pino.Logger;
  */
 export function createLogger(level: string = process.env.FERRY_LOG_LEVEL ?? 'info'): Logger {
   const options = { name: 'ferry', level, base: undefined };
-  if (!isInteractive()) return pino(options);
+  const prettyFactory = isInteractive() ? optionalPrettyFactory() : undefined;
+  if (!prettyFactory) return pino(options);
   // Formatted in-process and written synchronously, so each line can step around the status line.
   const prettify = prettyFactory({ ignore: 'name', translateTime: 'HH:MM:ss.l', colorize: true });
   return pino(options, { write: (line: string) => void terminalStream.write(prettify(line)) });
@@ -18,3 +19,12 @@ export function createLogger(level: string = process.env.FERRY_LOG_LEVEL ?? 'inf
 
 /** A logger that says nothing: tests and library use. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/** pino-pretty is an optional extra (a checkout has it; an installed package may not): JSON lines without it. */
+function optionalPrettyFactory(): typeof import('pino-pretty').prettyFactory | undefined {
+  try {
+    return (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')).prettyFactory;
+  } catch {
+    return undefined;
+  }
+}

@@ -21,17 +21,24 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Calls fn until it succeeds, waiting longer after each failure: an outage of
  * Postgres or Temporal is waited out, not crashed through. Gives up only when
- * the signal aborts.
+ * the signal aborts, or at once on an error `giveUp` names.
  */
 export async function retryUntilDone<T>(
   what: string,
   fn: () => Promise<T>,
-  opts: { signal?: AbortSignal; onError?: (err: unknown, attempt: number, delayMs: number) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    onError?: (err: unknown, attempt: number, delayMs: number) => void;
+    /** An error that waiting does not cure (bad credentials): thrown at once, as returned. */
+    giveUp?: (err: unknown) => Error | undefined;
+  } = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
+      const fatal = opts.giveUp?.(err);
+      if (fatal) throw fatal;
       if (opts.signal?.aborted) throw new Error(`${what}: stopped while retrying: ${(err as Error).message}`);
       const delay = jitteredDelay(attempt);
       opts.onError?.(err, attempt, delay);

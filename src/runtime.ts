@@ -9,8 +9,8 @@ import type { HttpServer } from './operate/http.js';
 import { Listener } from './dispatch/listener.js';
 import type { Logger } from './logger.js';
 import { startOpsServer } from './operate/ops-server.js';
-import { connectClient } from './temporal/client.js';
-import { connectNative } from './worker/worker.js';
+import { connectClient, waitForSearchAttributes } from './temporal/client.js';
+import { connectNative, installRuntime } from './worker/worker.js';
 import { WorkerSupervisor } from './worker/supervisor.js';
 
 export interface RunOptions {
@@ -67,6 +67,10 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
         work: opts.work,
         listening: opts.listen ? () => proc.listener?.listening ?? false : undefined,
         workerState: opts.work ? () => supervisor?.state() : undefined,
+        loops: {
+          workerLoop: opts.work ? () => supervisor?.alive() ?? true : undefined,
+          listenerLoop: opts.listen ? () => proc.listener?.running ?? true : undefined,
+        },
       })
     : undefined;
   proc.http = ops?.http;
@@ -74,6 +78,8 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   // Listener and worker in one process share one connection, so a workflow
   // the dispatcher starts can be handed straight to this worker (eager start):
   // its first task skips the task queue, for more syncs per second and lower latency.
+  // The SDK's runtime first, so even the first connection logs through this logger (not the console).
+  if (opts.work) await installRuntime(logger);
   const shared = opts.listen && opts.work ? await connectNative(config, logger, abort.signal) : undefined;
   if (opts.work) {
     const { workflowBundle, shutdownGraceTime } = opts;
@@ -84,6 +90,7 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     proc.client = shared
       ? new Client({ connection: shared, namespace: config.temporal.namespace })
       : await connectClient(config, logger, abort.signal);
+    await waitForSearchAttributes(proc.client, config.temporal.namespace, logger, abort.signal);
     proc.dispatcher = new Dispatcher({ pool, client: proc.client, config, logger, events, eagerStart: shared !== undefined });
     proc.listener = new Listener({ config, dispatcher: proc.dispatcher, logger, events });
     await proc.listener.start();

@@ -114,7 +114,7 @@ export function captureFunctionName(table: string): string {
  * planning a dynamic statement on every write (what sql/003's generic
  * ferry.capture() did). Same rules as before (docs/capture.md).
  */
-function captureBody(mappings: TriggerMapping[], channel: string, logTable: string): string {
+export function captureBody(mappings: TriggerMapping[], channel: string, logTable: string): string {
   const notify = channel !== '';
   const log = `INSERT INTO ${logTable}`;
   const count = notify ? '\n      GET DIAGNOSTICS ferry_count = ROW_COUNT;\n      ferry_logged := ferry_logged + ferry_count;' : '';

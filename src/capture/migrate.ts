@@ -42,7 +42,7 @@ export function triggerPlan(config: FerryConfig): Map<string, TriggerMapping[]> 
 }
 
 /** The channel a table's triggers notify on; '' in poll mode (no NOTIFY). */
-function triggerChannel(config: FerryConfig, table: string): string {
+export function triggerChannel(config: FerryConfig, table: string): string {
   return config.capture.notify ? channelFor(parseTable(table)!.schema) : '';
 }
 
@@ -56,7 +56,7 @@ export function printableDdl(config: FerryConfig): string {
 }
 
 /** Problems that make the config unusable against this database, each said plainly. */
-async function schemaProblems(client: PgClient, config: FerryConfig): Promise<string[]> {
+export async function schemaProblems(client: PgClient, config: FerryConfig): Promise<string[]> {
   const problems: string[] = [];
   const columnExists = async (table: string, column: string) =>
     (

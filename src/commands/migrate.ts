@@ -2,21 +2,23 @@ import type { FerryConfig } from '../config.js';
 import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { migrate } from '../capture/migrate.js';
-import { connectClient, registerSearchAttributes } from '../temporal/client.js';
+import { connectOnce, registerSearchAttributes } from '../temporal/client.js';
 
 /** `ferry migrate`: the database side, then the search attributes in the namespace. */
 export async function migrateCommand(config: FerryConfig, logger: Logger): Promise<number> {
   const result = await withPool(config.database.url, 1, (pool) => migrate(pool, config));
   logger.info(result, 'database migrated');
-  const { temporalAnswers } = await import('../temporal/dev-server.js');
-  if (!(await temporalAnswers(config.temporal.address, 5000))) {
+  let client;
+  try {
+    client = await connectOnce(config);
+  } catch (err) {
+    if ((err as Error).name === 'TemporalAccessError') throw err;
     logger.error(
-      { address: config.temporal.address },
+      { address: config.temporal.address, err: (err as Error).message.split('\n')[0] },
       'Temporal unreachable: search attributes not registered; run `ferry migrate` again once it is up',
     );
     return 1;
   }
-  const client = await connectClient(config, logger);
   try {
     const added = await registerSearchAttributes(client, config.temporal.namespace);
     logger.info({ namespace: config.temporal.namespace, added }, 'search attributes in place');

@@ -1,4 +1,6 @@
+import { CaptureDriftError, captureDrift } from '../capture/drift.js';
 import type { FerryConfig } from '../config.js';
+import { withPool } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { FerryProcess } from '../runtime.js';
 import { defaultUiUrl } from '../temporal/client.js';
@@ -38,4 +40,20 @@ export async function serveUntilSignal(proc: FerryProcess, logger: Logger, onSto
   await onStop?.();
   logger.info('stopped');
   return 0;
+}
+
+/**
+ * Refuses to serve a config the database does not capture (a mapping added
+ * without `ferry migrate` would never be captured, silently). Postgres down
+ * is not drift: the outage is waited out as usual, unchecked.
+ */
+export async function refuseOnDrift(config: FerryConfig, logger: Logger): Promise<void> {
+  let problems: string[];
+  try {
+    problems = (await withPool(config.database.url, 1, (pool) => captureDrift(pool, config))).problems;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'cannot check the triggers against the config (Postgres unreachable); starting unchecked');
+    return;
+  }
+  if (problems.length > 0) throw new CaptureDriftError(problems);
 }

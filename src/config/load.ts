@@ -6,17 +6,16 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from './errors.js';
 import { checkMappings } from './resolve.js';
 import { configSchema, type FerryConfig } from './schema.js';
+import { temporalBlock } from './temporal-env.js';
 
 function keyPath(segments: readonly PropertyKey[]): string {
   return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join('');
 }
 
-/** Applies the environment overrides the contract names; they win over the file. */
+/** Applies the environment overrides the contract names (and a temporal.toml profile under the file); they win over the file. */
 function withEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
-  const out: Record<string, any> = { ...raw, database: { ...(raw.database ?? {}) }, temporal: { ...(raw.temporal ?? {}) } };
+  const out: Record<string, any> = { ...raw, database: { ...(raw.database ?? {}) }, temporal: temporalBlock(raw.temporal ?? {}, env) };
   if (env.DATABASE_URL) out.database.url = env.DATABASE_URL;
-  if (env.TEMPORAL_ADDRESS) out.temporal.address = env.TEMPORAL_ADDRESS;
-  if (env.TEMPORAL_NAMESPACE) out.temporal.namespace = env.TEMPORAL_NAMESPACE;
   if (env.FERRY_TASK_QUEUE) out.temporal.taskQueue = env.FERRY_TASK_QUEUE;
   if (env.TEMPORAL_UI_URL) out.temporal.uiUrl = env.TEMPORAL_UI_URL;
   if (env.FERRY_INSTANCE) out.instance = env.FERRY_INSTANCE;

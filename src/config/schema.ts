@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { formatTable, identifierProblem, parseTable } from '../table-name.js';
+import { temporalTls } from './temporal-tls.js';
 
 /** A row as Postgres hands it to Ferry (`to_jsonb(row)`): column name to value. */
 export type Row = Record<string, unknown>;
@@ -146,6 +147,9 @@ export const configSchema = z
         taskQueue: z.string().min(1).default('ferry'),
         /** Base address of the Temporal Web UI, for links in `ferry status`. */
         uiUrl: z.string().url().optional(),
+        /** Sent as `authorization: Bearer <key>` (Temporal Cloud); turns TLS on. Prefer TEMPORAL_API_KEY. */
+        apiKey: z.string().min(1).optional(),
+        tls: temporalTls.optional(),
       })
       .strict()
       .prefault({}),
@@ -207,7 +211,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /**
-     * Prometheus `/metrics` and `/healthz` of `ferry start`, `listen` and `worker`
+     * Prometheus `/metrics`, `/livez` and `/readyz` (`/healthz`) of `ferry start`, `listen` and `worker`
      * (`--metrics-port` overrides the port). Port 0 picks any free port (it is
      * logged); `false` serves nothing.
      *
@@ -219,7 +223,8 @@ export const configSchema = z
         z
           .object({
             port: z.number().int().min(0).max(65535).default(9464),
-            host: z.string().min(1).default('0.0.0.0'),
+            /** Loopback by default: set '0.0.0.0' for a scraper or a probe from outside the host or container. */
+            host: z.string().min(1).default('127.0.0.1'),
           })
           .strict(),
       ])

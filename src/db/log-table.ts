@@ -566,6 +566,14 @@ export async function failedTotal(db: Queryable): Promise<number> {
   return rows[0]!.n;
 }
 
+/** Seconds since the oldest pending log was captured; 0 when none is pending (what `status --max-pending-age` alerts on). */
+export async function oldestPendingSeconds(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ s: number | null }>(
+    `SELECT extract(epoch FROM now() - min(created_at))::float8 AS s FROM ${LOG} WHERE status = 'pending'`,
+  );
+  return Math.max(0, rows[0]!.s ?? 0);
+}
+
 export type ListedLog = LogRow & { age: number };
 
 /** The logs that need a person: waiting for a parent, or failed; oldest first, with their age in seconds. */

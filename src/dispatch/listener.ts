@@ -38,6 +38,11 @@ export class Listener {
   constructor(private readonly deps: ListenerDeps) {}
 
   /** True while the connection is up and LISTENing. */
+  /** Whether the listener's loop runs (until close(); reconnecting counts), for /livez. */
+  get running(): boolean {
+    return !this.stop.signal.aborted;
+  }
+
   get listening(): boolean {
     return this.connected;
   }

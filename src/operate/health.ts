@@ -7,7 +7,7 @@ export interface HealthCheck {
   detail: string;
 }
 
-/** The body of /healthz: `down` names what is not working. */
+/** The body of /readyz (and /livez): `down` names what is not working. */
 export interface HealthReport {
   ok: boolean;
   down: string[];
@@ -34,16 +34,17 @@ function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
   ]);
 }
 
+/** Up or down, in fixed words: a probe's error text (hosts, users, SQL) is for the logs, not for an open port. */
 async function probe(fn: () => Promise<unknown>): Promise<HealthCheck> {
   try {
     await fn();
     return { ok: true, detail: 'up' };
   } catch (err) {
-    return { ok: false, detail: (err as Error).message };
+    return { ok: false, detail: /no answer within/.test((err as Error).message) ? 'no answer within 2s' : 'not answering' };
   }
 }
 
-/** Whether Postgres and Temporal answer and this process's listener and worker are working. */
+/** /readyz: whether Postgres and Temporal answer and this process's listener and worker are working. */
 export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const [postgres, temporal] = await Promise.all([
     probe(() => withTimeout('postgres', deps.pool.query('SELECT 1'))),
@@ -60,6 +61,30 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   if (deps.workerState) {
     const state = deps.workerState() ?? 'not created yet';
     checks.worker = { ok: state === 'RUNNING', detail: state };
+  }
+  const down = Object.entries(checks)
+    .filter(([, c]) => !c.ok)
+    .map(([name]) => name);
+  return { ok: down.length === 0, down, checks };
+}
+
+/** What /livez asks of this process: its own loops, never Postgres or Temporal (an outage must not restart it). */
+export interface LivenessDeps {
+  /** In a process that runs a worker: whether its supervising loop still runs (it outlives every outage). */
+  workerLoop?: () => boolean;
+  /** In a process that listens: whether the listener's loop still runs. */
+  listenerLoop?: () => boolean;
+}
+
+export function checkLiveness(deps: LivenessDeps): HealthReport {
+  const checks: Record<string, HealthCheck> = {};
+  for (const [name, alive] of [
+    ['worker', deps.workerLoop],
+    ['listener', deps.listenerLoop],
+  ] as const) {
+    if (!alive) continue;
+    const up = alive();
+    checks[name] = { ok: up, detail: up ? 'running' : 'stopped' };
   }
   const down = Object.entries(checks)
     .filter(([, c]) => !c.ok)

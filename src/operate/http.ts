@@ -7,7 +7,10 @@ export interface HttpDeps {
   /** 0: any free port (see `url`). */
   port: number;
   metrics: { contentType: string; render(): Promise<string> };
+  /** /readyz (and /healthz, its older name): Postgres and Temporal answer. */
   health: () => Promise<HealthReport>;
+  /** /livez: Ferry's own loops run. */
+  live: () => HealthReport;
 }
 
 export interface HttpServer {
@@ -16,7 +19,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Serves GET /metrics (Prometheus) and GET /healthz (200 or 503, JSON). */
+/** Serves GET /metrics (Prometheus), /livez and /readyz (200 or 503, JSON); /healthz is /readyz's older name. */
 export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -24,14 +27,17 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    const json = (report: HealthReport) => reply(report.ok ? 200 : 503, 'application/json', JSON.stringify(report) + '\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'text/plain', 'GET only\n');
     const route =
       path === '/metrics'
         ? deps.metrics.render().then((text) => reply(200, deps.metrics.contentType, text))
-        : path === '/healthz'
-          ? deps.health().then((report) => reply(report.ok ? 200 : 503, 'application/json', JSON.stringify(report) + '\n'))
-          : Promise.resolve(reply(404, 'text/plain', 'not found: try /metrics or /healthz\n'));
-    route.catch((err: Error) => reply(500, 'text/plain', `${err.message}\n`));
+        : path === '/readyz' || path === '/healthz'
+          ? deps.health().then(json)
+          : path === '/livez'
+            ? Promise.resolve(deps.live()).then(json)
+            : Promise.resolve(reply(404, 'text/plain', 'not found: try /metrics, /livez or /readyz\n'));
+    route.catch(() => reply(500, 'text/plain', 'internal error\n'));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { logTable, type Pool } from '../db/index.js';
 import type { FerryEvents } from '../events.js';
 import type { DownstreamCounts } from './downstream.js';
+import { FERRY_VERSION } from '../version.js';
 
 export interface MetricsDeps {
   pool: Pool;
@@ -55,6 +56,25 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       },
     });
   }
+  // What `ferry status` alerts on, so an alert rule can say the same.
+  const fromLog = (name: string, help: string, read: (pool: Pool) => Promise<number>) =>
+    new Gauge({
+      name,
+      help: `${help} (queried on scrape)`,
+      registers: [registry],
+      async collect() {
+        const value = await read(deps.pool).catch(() => undefined);
+        if (value !== undefined) this.set(value);
+      },
+    });
+  fromLog('ferry_oldest_pending_seconds', 'Age of the oldest pending log, 0 when none', logTable.oldestPendingSeconds);
+  fromLog('ferry_failed_logs', 'Logs with status failed: each needs a person', logTable.failedTotal);
+  new Gauge({
+    name: 'ferry_build_info',
+    help: 'Always 1; the running Ferry and Node versions as labels',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  }).set({ version: FERRY_VERSION, node: process.versions.node }, 1);
   const syncs = new Counter({
     name: 'ferry_syncs_total',
     help: 'Logs that reached a final status in this worker, per mapping and status (synced, skipped, failed)',

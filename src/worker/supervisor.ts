@@ -11,6 +11,7 @@ export class WorkerSupervisor {
   readonly ready: Promise<void>;
   private worker: FerryWorker | undefined;
   private readonly done: Promise<void>;
+  private finished = false;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -18,7 +19,12 @@ export class WorkerSupervisor {
   ) {
     let markReady!: () => void;
     this.ready = new Promise((resolve) => (markReady = resolve));
-    this.done = this.superviseUntilAborted(markReady);
+    this.done = this.superviseUntilAborted(markReady).finally(() => (this.finished = true));
+  }
+
+  /** Whether the supervising loop still runs (it does through every outage, until stop()), for /livez. */
+  alive(): boolean {
+    return !this.finished;
   }
 
   /** The current worker's state, for /healthz. */

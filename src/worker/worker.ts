@@ -12,6 +12,7 @@ import type { FerryEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import { observeActivities } from './sync-outcome-interceptor.js';
 import { batchTaskQueue } from '../contract/index.js';
+import { accessProblem, connectionOptions } from '../temporal/connection.js';
 
 const SELF = fileURLToPath(import.meta.url);
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`../../workflows/index${path.extname(SELF)}`, import.meta.url));
@@ -60,8 +61,9 @@ export function installRuntime(logger: Logger, opts: { sdkMetrics?: boolean } = 
 
 /** The worker's kind of connection; waits for Temporal with backoff when it is not up yet. */
 export function connectNative(config: FerryConfig, logger: Logger, signal?: AbortSignal): Promise<NativeConnection> {
-  return retryUntilDone('connect worker to Temporal', () => NativeConnection.connect({ address: config.temporal.address }), {
+  return retryUntilDone('connect worker to Temporal', () => NativeConnection.connect(connectionOptions(config)), {
     signal,
+    giveUp: (err) => accessProblem(err, config),
     onError: (err, attempt, delayMs) => logger.warn({ err: (err as Error).message, attempt, delayMs }, 'worker: Temporal unreachable, retrying'),
   });
 }
