@@ -146,7 +146,7 @@ export function createCarry(config: FerryConfig) {
       if (lost) return this.finish('skipped', lost.why, { supersededBy: lost.winner });
       // A pair's target row was locked before its conflict was judged (otherSide).
       if (!side) await io.lock(rowIdentity(mapping.target.table, mapping.target.key, key));
-      await io.checkSourceUnchanged(mapping, reverse, log.row_key, source.row);
+      if (reverse) await io.checkSourceUnchanged(mapping, { rowKey: log.row_key, seen: source.row });
       await io.markOwnWrite([mapping.source.table]);
       const changed = await io.upsert(mapping, out);
       return this.finish('synced', changed === 0 ? 'target already equal' : 'upserted', { wake: true });

@@ -2,7 +2,7 @@ import type { MissingParent, WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { lockIdentity, logTable, optionalWaits, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
-import { checkSourceUnchanged } from './conflict.js';
+import { checkSourceUnchanged, type SeenSource } from './conflict.js';
 import { readSource, type SourceState } from './lookup.js';
 import { recarryOptionalWaiters } from './optional-waits.js';
 import { lockParentWaits } from './parent-waits.js';
@@ -38,8 +38,8 @@ export interface CarryIO {
   markWaiting(logId: number, parent: MissingParent, workflowId?: string): Promise<number>;
   /** logTable.inheritBefore: a log that covers older ones takes the earliest's before-image. */
   inheritBefore(logId: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void>;
-  /** Two-way pairs: throws (retryable) when the source row changed since it was read. */
-  checkSourceUnchanged(mapping: Mapping, reverse: Mapping | undefined, rowKey: string, seen: Row): Promise<void>;
+  /** Two-way pairs: throws (retryable) when the source row changed since it was read (conflict.ts). */
+  checkSourceUnchanged(mapping: Mapping, read: SeenSource): Promise<void>;
   markOwnWrite(originTables: string[]): Promise<void>;
   /** Rows changed, or undefined when the write is deferred and not known yet. */
   upsert(mapping: Mapping, row: Row): Promise<number | undefined>;
@@ -68,7 +68,10 @@ export function singleRowIO(client: PgClient, config: FerryConfig): CarryIO {
     },
     inheritBefore: (logId, earliest) => logTable.inheritBefore(client, logId, earliest),
     markWaiting: (logId, parent, workflowId) => logTable.markWaiting(client, logId, parent, workflowId),
-    checkSourceUnchanged: (mapping, reverse, rowKey, seen) => checkSourceUnchanged(client, mapping, reverse, rowKey, seen),
+    checkSourceUnchanged: async (mapping, read) => {
+      const now = await client.query<{ row: Row }>(selectRowStatement(mapping.source.table, mapping.source.key, read.rowKey));
+      checkSourceUnchanged(mapping, read, now.rows[0]?.row);
+    },
     markOwnWrite: (tables) => markOwnWrite(client, tables),
     upsert: (mapping, row) => upsertTarget(client, mapping, row),
     deleteTarget: (mapping, key) => deleteTarget(client, mapping, key),

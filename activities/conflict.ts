@@ -2,7 +2,7 @@
 // change carries nothing because no mapped value moved.
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
-import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
+import { logTable, rowIdentity, type LogRow } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
 import { selectRowStatement } from '../src/statements.js';
 import { callTransform } from './transform.js';
@@ -115,19 +115,18 @@ export async function settleConflict(
   return undefined;
 }
 
+/** A source row read before its pair's shared row was locked, and the row as it was then. */
+export interface SeenSource {
+  rowKey: string;
+  seen: Row;
+}
+
 /**
  * Two-way pairs serialize on the row they share, which a reverse mapping
  * locks only as its target, after reading its source. Had the other side
- * written this source row meanwhile, what was read is stale: try again.
+ * written this source row meanwhile, what was read is stale: throws
+ * (retryable), and the carry is tried again. `now`: the row as it is now.
  */
-export async function checkSourceUnchanged(
-  client: PgClient,
-  mapping: Mapping,
-  reverse: Mapping | undefined,
-  rowKey: string,
-  seen: Row,
-): Promise<void> {
-  if (!reverse) return;
-  const now = await client.query<{ row: Row }>(selectRowStatement(mapping.source.table, mapping.source.key, rowKey));
-  if (!isDeepStrictEqual(now.rows[0]?.row, seen)) throw new Error(`source row ${mapping.source.table} ${rowKey} changed while carrying it; retrying`);
+export function checkSourceUnchanged(mapping: Mapping, read: SeenSource, now: Row | undefined): void {
+  if (!isDeepStrictEqual(now, read.seen)) throw new Error(`source row ${mapping.source.table} ${read.rowKey} changed while carrying it; retrying`);
 }
