@@ -1,10 +1,10 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
-import { logTable, optionalWaits, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
+import { lockIdentities, logTable, optionalWaits, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowsStatement } from '../src/statements.js';
 import type { CarryIO } from './carry-io.js';
+import { checkSourceUnchanged, type SeenSource } from './conflict.js';
 import { recarryOptionalWaiters } from './optional-waits.js';
 import { callTransform } from './transform.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget, upsertTargets } from './upsert.js';
@@ -23,7 +23,7 @@ interface RowWrites {
   marks: FinishEach[];
   covers: { rowKey: string; below: number; workflowId?: string }[];
   targetLocks: string[];
-  unchanged: { rowKey: string; seen: Row }[];
+  unchanged: SeenSource[];
   upserts: Row[];
   waiters: string[];
   inherits: { id: number; earliest: Pick<LogRow, 'op' | 'old_row'> }[];
@@ -31,8 +31,6 @@ interface RowWrites {
   /** Rows now in their target whose optional children are carried again. */
   recarries: string[];
 }
-
-const LOCK_MANY = (fn: string) => `SELECT count(${fn}(hashtextextended(i, 0))) FROM unnest($1::text[]) AS i`;
 
 /**
  * The set-based CarryIO of a chunk: the logs of one mapping are read in a few
@@ -154,8 +152,7 @@ export class ChunkIO implements CarryIO {
         ),
       );
       const byKey = new Map(now.rows.map((r) => [r.key, r.row]));
-      const stale = unchanged.find((u) => !isDeepStrictEqual(byKey.get(u.rowKey), u.seen));
-      if (stale) throw new Error(`source row ${mapping.source.table} ${stale.rowKey} changed while carrying it; retrying`);
+      for (const read of unchanged) checkSourceUnchanged(mapping, read, byKey.get(read.rowKey));
     }
     await this.upsertAll(all.flatMap((w) => w.upserts));
     await logTable.finishEach(
@@ -241,8 +238,9 @@ export class ChunkIO implements CarryIO {
     return 0;
   }
 
-  async checkSourceUnchanged(_mapping: Mapping, reverse: Mapping | undefined, rowKey: string, seen: Row): Promise<void> {
-    if (reverse) this.current.unchanged.push({ rowKey, seen });
+  /** Deferred to the flush: one read for the chunk's rows. */
+  async checkSourceUnchanged(_mapping: Mapping, read: SeenSource): Promise<void> {
+    this.current.unchanged.push(read);
   }
 
   async markOwnWrite(originTables: string[]): Promise<void> {
@@ -290,9 +288,8 @@ export class ChunkIO implements CarryIO {
   }
 
   private async lockMany(identities: string[], shared: boolean): Promise<void> {
-    const todo = [...new Set(identities)].filter((i) => !this.held.has(i) && !(shared && this.held.has(`${i}|shared`))).sort();
-    if (!todo.length) return;
-    await this.client.query(LOCK_MANY(shared ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock'), [todo]);
+    const todo = [...new Set(identities)].filter((i) => !this.held.has(i) && !(shared && this.held.has(`${i}|shared`)));
+    await lockIdentities(this.client, todo, shared);
     for (const i of todo) this.held.add(shared ? `${i}|shared` : i);
   }
 

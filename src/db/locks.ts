@@ -1,13 +1,26 @@
 import type { PgClient } from './pool.js';
 
 /**
- * Transaction-scoped advisory lock on a named thing (a row identity such as
- * "salesforce.account|portal_user_id__c|42"). Shared locks let readers that
- * only need the thing to stay put run together.
+ * Transaction-scoped advisory locks on named things (row identities such as
+ * "salesforce.account|portal_user_id__c|42"), many in one statement. Shared
+ * locks let readers that only need the thing to stay put run together.
+ *
+ * The one place that turns an identity into a lock key: the single-row lane
+ * and the batch lane exclude each other only while they agree on it. Sorted,
+ * so two lockers of overlapping sets take them in one order (no deadlock).
  */
-export async function lockIdentity(client: PgClient, identity: string, shared = false): Promise<void> {
+export function lockStatement(identities: readonly string[], shared = false): { text: string; values: unknown[] } {
   const fn = shared ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  await client.query(`SELECT ${fn}(hashtextextended($1, 0))`, [identity]);
+  return { text: `SELECT count(${fn}(hashtextextended(i, 0))) FROM unnest($1::text[]) AS i`, values: [[...identities].sort()] };
+}
+
+export async function lockIdentities(client: PgClient, identities: readonly string[], shared = false): Promise<void> {
+  if (!identities.length) return;
+  await client.query(lockStatement(identities, shared));
+}
+
+export function lockIdentity(client: PgClient, identity: string, shared = false): Promise<void> {
+  return lockIdentities(client, [identity], shared);
 }
 
 export function rowIdentity(table: string, column: string, value: unknown): string {
