@@ -185,6 +185,18 @@ export interface Finish {
 export type FinishedLog = Pick<LogRow, 'id' | 'op' | 'old_row'>;
 
 /**
+ * The SET list (of `UPDATE ${LOG} l`) that makes a pending log final, given
+ * the SQL of each value: the one statement of the rule, for finish,
+ * finishEach and supersedeBelow. A final log waits for nothing.
+ */
+function finalSet(v: { status: string; error: string; supersededBy: string; attempt: string; workflowId: string }): string {
+  return (
+    `status = ${v.status}, error = ${v.error}, superseded_by = ${v.supersededBy}, attempts = l.attempts + ${v.attempt}, ` +
+    `synced_at = now(), workflow_id = coalesce(${v.workflowId}, l.workflow_id), waiting_mapping = NULL, waiting_key = NULL`
+  );
+}
+
+/**
  * Gives pending logs their final status and clears the waiting columns:
  * marking, superseding, conflict loss and failure all go through here.
  * Returns the logs it changed, in id order.
@@ -206,10 +218,9 @@ export async function finish(db: Queryable, where: LogSet, outcome: Finish): Pro
     match = `mapping = $6 AND row_key = $7 AND id < $8`;
   }
   const { rows } = await db.query<FinishedLog>(
-    `UPDATE ${LOG}
-        SET status = $1, error = $2, superseded_by = $3, attempts = attempts + $4::int, synced_at = now(),
-            workflow_id = coalesce($5, workflow_id), waiting_mapping = NULL, waiting_key = NULL
-      WHERE ${match} AND status = 'pending'
+    `UPDATE ${LOG} l
+        SET ${finalSet({ status: '$1', error: '$2', supersededBy: '$3', attempt: '$4::int', workflowId: '$5' })}
+      WHERE ${match} AND l.status = 'pending'
       RETURNING id, op, old_row`,
     values,
   );
@@ -231,8 +242,7 @@ export async function finishEach(
   if (!logs.length) return;
   await db.query(
     `UPDATE ${LOG} l
-        SET status = f.status, error = f.error, superseded_by = f.superseded_by, attempts = l.attempts + f.attempt,
-            synced_at = now(), workflow_id = coalesce(f.workflow_id, l.workflow_id), waiting_mapping = NULL, waiting_key = NULL
+        SET ${finalSet({ status: 'f.status', error: 'f.error', supersededBy: 'f.superseded_by', attempt: 'f.attempt', workflowId: 'f.workflow_id' })}
        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[])
             AS f(id, status, error, superseded_by, attempt, workflow_id)
       WHERE l.id = f.id AND l.status = 'pending'`,
@@ -257,8 +267,7 @@ export async function supersedeBelow(
   if (!rows.length) return;
   await db.query(
     `UPDATE ${LOG} l
-        SET status = 'skipped', error = NULL, superseded_by = c.below, attempts = l.attempts + 1, synced_at = now(),
-            workflow_id = coalesce($4, l.workflow_id), waiting_mapping = NULL, waiting_key = NULL
+        SET ${finalSet({ status: `'skipped'`, error: 'NULL', supersededBy: 'c.below', attempt: '1', workflowId: '$4' })}
        FROM unnest($2::text[], $3::bigint[]) AS c(row_key, below)
       WHERE l.mapping = $1 AND l.row_key = c.row_key AND l.status = 'pending' AND l.id < c.below`,
     [mapping, rows.map((r) => r.rowKey), rows.map((r) => r.below), workflowId ?? null],
