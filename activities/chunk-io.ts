@@ -6,6 +6,7 @@ import { selectRowsStatement } from '../src/statements.js';
 import type { CarryIO } from './carry-io.js';
 import { checkSourceUnchanged, type SeenSource } from './conflict.js';
 import { recarryOptionalWaiters } from './optional-waits.js';
+import { parentRefsOf } from './parent-refs.js';
 import { callTransform } from './transform.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget, upsertTargets } from './upsert.js';
 
@@ -68,16 +69,11 @@ export class ChunkIO implements CarryIO {
       const ends = pending.get(key);
       this.source.set(key, { row: byKey.get(key) ?? null, newest: ends?.newest ?? null, oldest: ends?.oldest });
     }
-    for (const ref of mapping.parents) {
-      const parent = mappingByName(this.config, ref.mapping)!;
-      const parentKeys = [
-        ...new Set(
-          [...byKey.values()]
-            .map((r) => r[ref.column])
-            .filter((v) => v !== null && v !== undefined)
-            .map(String),
-        ),
-      ];
+    // The parents these rows name, column by column in the mapping's order (the order their locks are taken).
+    const named = new Map(mapping.parents.map((p) => [p.column, { parent: mappingByName(this.config, p.mapping)!, keys: new Set<string>() }]));
+    for (const row of byKey.values()) for (const ref of parentRefsOf(this.config, mapping, row)) named.get(ref.column)!.keys.add(ref.key);
+    for (const { parent, keys: wanted } of named.values()) {
+      const parentKeys = [...wanted];
       if (!parentKeys.length) continue;
       await this.lockMany(
         parentKeys.map((k) => rowIdentity(parent.target.table, parent.target.key, k)),
@@ -103,10 +99,9 @@ export class ChunkIO implements CarryIO {
       const row = this.source.get(log.row_key)?.row ?? log.old_row;
       if (!row) continue;
       const parents: Record<string, Row> = {};
-      for (const ref of mapping.parents) {
-        const parent = mappingByName(this.config, ref.mapping)!;
-        const found = this.cache.get(rowIdentity(parent.target.table, parent.target.key, String(row[ref.column])));
-        if (found) parents[ref.column] = found;
+      for (const { parent, column, key } of parentRefsOf(this.config, mapping, row)) {
+        const found = this.cache.get(rowIdentity(parent.target.table, parent.target.key, key));
+        if (found) parents[column] = found;
       }
       try {
         const out = await callTransform(mapping, row, { op: log.op, logId: log.id, mapping: mapping.name, parents });
