@@ -110,10 +110,7 @@ export function createCarry(config: FerryConfig) {
       const source = await io.readSource(mapping, log.row_key);
       if (stepsAside(source.newestPending)) return this.superseded(source.newestPending);
       // This log is the row's newest pending change: it carries the older ones.
-      const covered = await io.finish(
-        { mapping: mapping.name, rowKey: log.row_key, below: logId },
-        { status: 'skipped', supersededBy: logId, workflowId: this.workflowId },
-      );
+      const covered = await io.supersedeOlder(mapping.name, log.row_key, logId, this.workflowId);
       const earliest = covered[0] ?? log;
       if (covered.length > 0 && log.op !== 'DELETE') await io.inheritBefore(logId, earliest);
       // A second pass among them: what the target reflects is not known, so carry it whatever changed.
@@ -182,16 +179,19 @@ export function createCarry(config: FerryConfig) {
      */
     private async waitForParent(mapping: Mapping, parent: MissingParent): Promise<ApplyResult> {
       const { io, log } = this;
-      const chain = await io.waitChain(parent);
+      const { waits } = io;
+      // A lane that cannot wait (a batch) leaves the log for its own syncLog, which waits.
+      if (!waits) return { status: 'waiting_parent', parent, attempts: 0, policy: config.missingParent };
+      const chain = await waits.waitChain(parent);
       const loop = loopThrough({ mapping: mapping.name, key: log.row_key }, chain);
       if (loop) {
         const error = loopMessage(config, loop);
         const others = loop.slice(1, -1).flatMap((l) => (l.logId === null || l.logId === log.id ? [] : [l.logId]));
-        const failed = await io.finish({ ids: others }, { status: 'failed', error });
+        const failed = await io.finishOthers(others, { status: 'failed', error });
         // Their workflows get a wake-up: each finds its log failed and ends.
-        return { ...(await this.finish('failed', error)), waiters: failed.map((l) => l.id) };
+        return { ...(await this.finish('failed', error)), waiters: failed };
       }
-      const attempts = await io.markWaiting(log.id, parent, this.workflowId);
+      const attempts = await waits.markWaiting(log.id, parent, this.workflowId);
       const further = chain.slice(1);
       return {
         status: 'waiting_parent',
@@ -216,7 +216,7 @@ export function createCarry(config: FerryConfig) {
       opts: { supersededBy?: number; error?: string | null; wake?: boolean } = {},
     ): Promise<FinalResult> {
       const error = opts.error !== undefined ? opts.error : status === 'synced' ? null : detail;
-      await this.io.finish({ ids: [this.log.id] }, { status, error, supersededBy: opts.supersededBy, workflowId: this.workflowId });
+      await this.io.markFinal(this.log.id, { status, error, supersededBy: opts.supersededBy, workflowId: this.workflowId });
       return { status, detail, already: false, waiters: opts.wake ? await this.parentDone() : [] };
     }
 

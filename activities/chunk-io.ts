@@ -1,11 +1,11 @@
-import type { WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { lockIdentities, logTable, optionalWaits, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowsStatement } from '../src/statements.js';
-import type { CarryIO } from './carry-io.js';
+import { finishOthers, type CarryIO } from './carry-io.js';
 import { checkSourceUnchanged, type SeenSource } from './conflict.js';
 import { recarryOptionalWaiters } from './optional-waits.js';
+import { readPendingChanges } from './lookup.js';
 import { parentRefsOf } from './parent-refs.js';
 import { callTransform } from './transform.js';
 import { deleteTarget, linkTarget, markOwnWrite, upsertTarget, upsertTargets } from './upsert.js';
@@ -49,7 +49,7 @@ export class ChunkIO implements CarryIO {
   private origin: string | undefined;
 
   constructor(
-    readonly client: PgClient,
+    private readonly client: PgClient,
     private readonly config: FerryConfig,
     private readonly mapping: Mapping,
   ) {}
@@ -170,8 +170,11 @@ export class ChunkIO implements CarryIO {
     return waited.length ? logTable.waitersOf(client, mapping.name, waited) : [];
   }
 
-  async newestPending(_mapping: string, rowKey: string): Promise<number | null> {
-    return this.prefetched(rowKey).newest;
+  /** Of this chunk's rows, as read with it; of another row (a missing parent), read now. */
+  async newestPending(mapping: string, rowKey: string): Promise<number | null> {
+    const read = mapping === this.mapping.name ? this.source.get(rowKey) : undefined;
+    if (read) return read.newest;
+    return (await logTable.newestPending(this.client, mapping, [rowKey])).get(rowKey) ?? null;
   }
 
   async lock(identity: string, shared = false): Promise<void> {
@@ -197,40 +200,37 @@ export class ChunkIO implements CarryIO {
     return rows[0]?.row;
   }
 
-  /** Deferred to the flush; a row's older changes (`below`) come from what was read with the chunk. */
-  async finish(where: logTable.LogSet, outcome: logTable.Finish): Promise<FinishedLog[]> {
-    if ('ids' in where) {
-      for (const id of where.ids)
-        this.current.marks.push({
-          id,
-          status: outcome.status,
-          error: outcome.error ?? null,
-          supersededBy: outcome.supersededBy ?? null,
-          countAttempt: outcome.countAttempt !== false,
-          workflowId: outcome.workflowId ?? null,
-        });
-      return [];
-    }
-    this.current.covers.push({ rowKey: where.rowKey, below: where.below, workflowId: outcome.workflowId });
-    const oldest = this.prefetched(where.rowKey).oldest;
-    return oldest && oldest.id < where.below ? [oldest] : [];
+  async pendingChanges(mapping: Mapping, rowKey: string): Promise<logTable.PendingChange[]> {
+    return readPendingChanges(this.client, mapping, rowKey);
   }
 
-  /**
-   * A row that waits for its parent leaves the chunk for its own syncLog,
-   * which records the wait and looks for a loop (so no chain here).
-   */
-  async waitChain(): Promise<WaitLink[]> {
-    return [];
+  /** Deferred to the flush with the row's other writes. */
+  async markFinal(id: number, outcome: logTable.Finish): Promise<void> {
+    this.current.marks.push({
+      id,
+      status: outcome.status,
+      error: outcome.error ?? null,
+      supersededBy: outcome.supersededBy ?? null,
+      countAttempt: outcome.countAttempt !== false,
+      workflowId: outcome.workflowId ?? null,
+    });
+  }
+
+  /** Deferred to the flush; the earliest of the row's older changes comes from what was read with the chunk. */
+  async supersedeOlder(_mapping: string, rowKey: string, below: number, workflowId?: string): Promise<FinishedLog[]> {
+    this.current.covers.push({ rowKey, below, workflowId });
+    const oldest = this.prefetched(rowKey).oldest;
+    return oldest && oldest.id < below ? [oldest] : [];
+  }
+
+  /** At once: they are other logs (another mapping's, a conflict's losers), not this row's writes. */
+  async finishOthers(ids: readonly number[], outcome: logTable.Finish): Promise<number[]> {
+    return finishOthers(this.client, ids, outcome);
   }
 
   /** Deferred with the row's writes: a row that leaves the chunk changes no log. */
   async inheritBefore(id: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void> {
     this.current.inherits.push({ id, earliest });
-  }
-
-  async markWaiting(): Promise<number> {
-    return 0;
   }
 
   /** Deferred to the flush: one read for the chunk's rows. */

@@ -4,7 +4,6 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
 import { logTable, rowIdentity, type LogRow } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
-import { selectRowStatement } from '../src/statements.js';
 import { callTransform } from './transform.js';
 
 /**
@@ -62,8 +61,7 @@ export async function otherSide(io: CarryIO, mapping: Mapping, reverse: Mapping,
   await io.lockBeforeJudging(rowIdentity(mapping.target.table, mapping.target.key, targetKey));
   const row = await io.selectRow(mapping.target.table, mapping.target.key, targetKey);
   if (!row) return { row, rivals: [] }; // nothing on the other side yet: nothing to conflict with
-  const current = selectRowStatement(reverse.source.table, reverse.source.key, undefined).text;
-  const changes = await logTable.pendingChanges(io.client, reverse.name, String(row[reverse.source.key]), current);
+  const changes = await io.pendingChanges(reverse, String(row[reverse.source.key]));
   // Changes that cancel out (a value changed and changed back) are no change, as their own sync will find.
   const net = changes.length > 1 && changes.every((c) => c.op === 'UPDATE') ? { ...changes.at(-1)!, old_row: changes[0]!.old_row } : undefined;
   if (net && !(await changesMappedValues(reverse, net))) return { row, rivals: [] };
@@ -107,11 +105,12 @@ export async function settleConflict(
   // A backfill carries no edit of its own: any live change on the other side wins.
   if (log.kind === 'backfill' || policy === 'target-wins' || (policy === 'latest' && newest > logId))
     return { winner: newest, why: `conflict: lost to ${newest} of ${reverse.name} (${reverse.conflict})` };
-  await logTable.finish(
-    io.client,
-    { ids: rivals },
-    { status: 'skipped', supersededBy: logId, error: `conflict: lost to ${logId} of ${mapping.name} (${policy})`, workflowId },
-  );
+  await io.finishOthers(rivals, {
+    status: 'skipped',
+    supersededBy: logId,
+    error: `conflict: lost to ${logId} of ${mapping.name} (${policy})`,
+    workflowId,
+  });
   return undefined;
 }
 

@@ -28,6 +28,15 @@ export async function readSource(client: PgClient, mapping: Mapping, rowKey: str
   }
 }
 
+/**
+ * A row's pending changes on a mapping, each with the row as it was after it
+ * (logTable.pendingChanges); after the newest, the row as it is now.
+ */
+export function readPendingChanges(client: PgClient, mapping: Mapping, rowKey: string): Promise<logTable.PendingChange[]> {
+  const current = selectRowStatement(mapping.source.table, mapping.source.key, undefined).text;
+  return logTable.pendingChanges(client, mapping.name, rowKey, current);
+}
+
 /** What makes a log row unusable (edited by hand, say), or undefined when it is fine. */
 export function logProblem(log: LogRow): string | undefined {
   const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
@@ -62,7 +71,7 @@ export async function lookupParents(io: CarryIO, config: FerryConfig, mapping: M
       absent.push(ref);
       continue;
     }
-    const pending = (await logTable.newestPending(io.client, parent.name, [key])).get(key) ?? null;
+    const pending = await io.newestPending(parent.name, key);
     return { missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending } };
   }
   return { parents, absent };
