@@ -30,8 +30,8 @@ export function findCycle(edges: Map<string, string[]>): string[] | undefined {
  * one more than its highest parent. A cycle (a mapping that is its own
  * ancestor) is cut where it closes.
  */
-export function dependencyRanks(mappings: { name: string; parents: { mapping: string }[] }[]): Map<string, number> {
-  const parentsOf = new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)]));
+export function dependencyRanks(mappings: readonly MappingNode[]): Map<string, number> {
+  const parentsOf = parentNames(mappings);
   const ranks = new Map<string, number>();
   const onPath = new Set<string>();
   const rank = (name: string): number => {
@@ -46,4 +46,32 @@ export function dependencyRanks(mappings: { name: string; parents: { mapping: st
   };
   for (const m of mappings) rank(m.name);
   return ranks;
+}
+
+/** Each mapping's ancestors through `parents`, transitively. */
+export function ancestorsOf(mappings: readonly MappingNode[]): Map<string, string[]> {
+  const parentsOf = parentNames(mappings);
+  const result = new Map<string, string[]>();
+  for (const m of mappings) {
+    const seen = new Set<string>();
+    const todo = [...(parentsOf.get(m.name) ?? [])];
+    while (todo.length) {
+      const next = todo.pop()!;
+      if (seen.has(next) || next === m.name) continue;
+      seen.add(next);
+      todo.push(...(parentsOf.get(next) ?? []));
+    }
+    result.set(m.name, [...seen]);
+  }
+  return result;
+}
+
+/** A mapping as the graph of parents sees it. */
+export interface MappingNode {
+  name: string;
+  parents: readonly { mapping: string }[];
+}
+
+function parentNames(mappings: readonly MappingNode[]): Map<string, string[]> {
+  return new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)]));
 }

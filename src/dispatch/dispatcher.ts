@@ -11,10 +11,10 @@ import {
   type SyncLogInput,
 } from '../contract/index.js';
 import { jitteredDelay, pause } from '../reconnect-backoff.js';
-import type { FerryConfig, Mapping } from '../config.js';
+import type { FerryConfig } from '../config.js';
 import { ClaimOwner } from './claims.js';
 import { logTable, withTransaction, type Pool } from '../db/index.js';
-import { dependencyRanks } from '../graph.js';
+import { ancestorsOf, dependencyRanks } from '../graph.js';
 import type { FerryEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 
@@ -255,22 +255,4 @@ async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Pro
     while (next < items.length) await fn(items[next++]!);
   });
   await Promise.all(lanes);
-}
-
-/** Each mapping's ancestors through `parents`, transitively. */
-function ancestorsOf(mappings: Mapping[]): Map<string, string[]> {
-  const parentsOf = new Map(mappings.map((m) => [m.name, m.parents.map((p) => p.mapping)]));
-  const result = new Map<string, string[]>();
-  for (const m of mappings) {
-    const seen = new Set<string>();
-    const todo = [...(parentsOf.get(m.name) ?? [])];
-    while (todo.length) {
-      const next = todo.pop()!;
-      if (seen.has(next) || next === m.name) continue;
-      seen.add(next);
-      todo.push(...(parentsOf.get(next) ?? []));
-    }
-    result.set(m.name, [...seen]);
-  }
-  return result;
 }
