@@ -3,19 +3,19 @@ import { backfillChunkStatement } from './backfill-sql.js';
 import { countSourceRows } from './count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
 import type { BackfillActivities, BatchResult, ChunkInput, ChunkResult } from '../src/contract/index.js';
-import { backfillRuns, lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';
+import { backfillRuns, lockIdentity, tableRowName, withTransaction, type Pool } from '../src/db/index.js';
 import { whileHeartbeating } from './heartbeat.js';
 import { deleteTarget, markOwnWrite } from './upsert.js';
 
 export interface BackfillDeps {
   pool: Pool;
   config: FerryConfig;
-  /** The batch lane's chunk carrier (carry-chunk.ts): one transaction, set-based, the rules of a single sync. */
-  carryLogs: (logIds: number[], carrier: string) => Promise<BatchResult>;
+  /** The batch lane's chunk carrier (carry-batch.ts): one transaction, set-based, the rules of a single sync. */
+  carryAsBatch: (logIds: number[], carrier: string) => Promise<BatchResult>;
 }
 
 /** The activities of the backfill workflow: count, carry a chunk, remove orphans. */
-export function createBackfillActivities({ pool, config, carryLogs }: BackfillDeps): BackfillActivities {
+export function createBackfillActivities({ pool, config, carryAsBatch }: BackfillDeps): BackfillActivities {
   const mappingNamed = (name: string): Mapping => {
     const mapping = mappingByName(config, name);
     if (!mapping) throw ApplicationFailure.nonRetryable(`mapping "${name}" is not in the worker's config`, 'UnknownMapping');
@@ -43,7 +43,7 @@ export function createBackfillActivities({ pool, config, carryLogs }: BackfillDe
         const { read, last_key: lastKey } = rows[0]!;
         const ids = rows[0]!.ids.map(Number);
         // The backfill logs are stamped with this workflow's id: the chunk carrier takes them as a batch's.
-        const carried = await carryLogs(ids, input.workflowId);
+        const carried = await carryAsBatch(ids, input.workflowId);
         return {
           read,
           lastKey,
@@ -69,7 +69,7 @@ export function createBackfillActivities({ pool, config, carryLogs }: BackfillDe
       let removed = 0;
       for (const key of keys) {
         removed += await withTransaction(pool, async (client) => {
-          await lockIdentity(client, rowIdentity(mapping.target.table, mapping.target.key, key));
+          await lockIdentity(client, tableRowName(mapping.target.table, mapping.target.key, key));
           await markOwnWrite(client, [mapping.source.table]);
           return deleteTarget(client, mapping, key);
         });

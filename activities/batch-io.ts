@@ -1,6 +1,6 @@
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
-import { lockIdentities, logTable, optionalWaits, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
+import { lockIdentities, logTable, optionalWaits, tableRowName, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowsStatement } from '../src/statements.js';
 import { finishOthers, type CarryIO } from './carry-io.js';
 import { checkSourceUnchanged, type SeenSource } from './conflict.js';
@@ -34,13 +34,13 @@ interface RowWrites {
 }
 
 /**
- * The set-based CarryIO of a chunk: the logs of one mapping are read in a few
+ * The set-based CarryIO of a batch: the logs of one mapping are read in a few
  * statements up front (row locks, source rows, pending logs, parents), carry()
- * runs on that, and what it writes is written back per chunk (one upsert, one
+ * runs on that, and what it writes is written back per batch (one upsert, one
  * statement for marks, one for superseded logs, one for waiters). Writes the
- * chunk cannot defer (link, delete, a conflict's loser) go straight through.
+ * batch cannot defer (link, delete, a conflict's loser) go straight through.
  */
-export class ChunkIO implements CarryIO {
+export class BatchIO implements CarryIO {
   private readonly held = new Set<string>();
   private readonly cache = new Map<string, Row | null>();
   private readonly source = new Map<string, Prefetched>();
@@ -54,12 +54,12 @@ export class ChunkIO implements CarryIO {
     private readonly mapping: Mapping,
   ) {}
 
-  /** Locks every row of these logs (in one order, so chunks never deadlock each other), then reads them and their parents. */
+  /** Locks every row of these logs (in one order, so batches never deadlock each other), then reads them and their parents. */
   async prefetch(logs: LogRow[]): Promise<void> {
     const { mapping } = this;
     const keys = [...new Set(logs.map((l) => l.row_key))];
     await this.lockMany(
-      keys.map((k) => rowIdentity(mapping.source.table, mapping.source.key, k)),
+      keys.map((k) => tableRowName(mapping.source.table, mapping.source.key, k)),
       false,
     );
     const rows = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.source.table, mapping.source.key, keys));
@@ -76,12 +76,12 @@ export class ChunkIO implements CarryIO {
       const parentKeys = [...wanted];
       if (!parentKeys.length) continue;
       await this.lockMany(
-        parentKeys.map((k) => rowIdentity(parent.target.table, parent.target.key, k)),
+        parentKeys.map((k) => tableRowName(parent.target.table, parent.target.key, k)),
         true,
       );
       const found = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(parent.target.table, parent.target.key, parentKeys));
       const byParent = new Map(found.rows.map((r) => [r.key, r.row]));
-      for (const k of parentKeys) this.cache.set(rowIdentity(parent.target.table, parent.target.key, k), byParent.get(k) ?? null);
+      for (const k of parentKeys) this.cache.set(tableRowName(parent.target.table, parent.target.key, k), byParent.get(k) ?? null);
     }
     await this.prefetchTargets(logs);
   }
@@ -100,7 +100,7 @@ export class ChunkIO implements CarryIO {
       if (!row) continue;
       const parents: Record<string, Row> = {};
       for (const { parent, column, key } of parentRefsOf(this.config, mapping, row)) {
-        const found = this.cache.get(rowIdentity(parent.target.table, parent.target.key, key));
+        const found = this.cache.get(tableRowName(parent.target.table, parent.target.key, key));
         if (found) parents[column] = found;
       }
       try {
@@ -115,15 +115,15 @@ export class ChunkIO implements CarryIO {
     // A pair's target rows are read under their locks, taken before conflicts are judged (conflict.ts, otherSide).
     if (reverseOf(this.config.mappings, mapping))
       await this.lockMany(
-        [...keys].map((k) => rowIdentity(mapping.target.table, mapping.target.key, k)),
+        [...keys].map((k) => tableRowName(mapping.target.table, mapping.target.key, k)),
         false,
       );
     const { rows } = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.target.table, mapping.target.key, [...keys]));
     const byKey = new Map(rows.map((r) => [r.key, r.row]));
-    for (const k of keys) this.cache.set(rowIdentity(mapping.target.table, mapping.target.key, k), byKey.get(k) ?? null);
+    for (const k of keys) this.cache.set(tableRowName(mapping.target.table, mapping.target.key, k), byKey.get(k) ?? null);
   }
 
-  /** Starts a row's writes; `keep` says whether the previous row's stay (it finished) or go (it left the chunk). */
+  /** Starts a row's writes; `keep` says whether the previous row's stay (it finished) or go (it left the batch). */
   nextRow(keep: boolean): void {
     if (keep) this.writes.push(this.current);
     this.current = emptyWrites();
@@ -157,8 +157,8 @@ export class ChunkIO implements CarryIO {
     for (const { id, earliest } of all.flatMap((w) => w.inherits)) await logTable.inheritBefore(client, id, earliest);
     const covers = all.flatMap((w) => w.covers);
     await logTable.supersedeBelow(client, mapping.name, covers, covers[0]?.workflowId);
-    // The waits first: a row of this chunk written without a parent that this
-    // chunk also wrote is then found by that parent's recarry, and carried again.
+    // The waits first: a row of this batch written without a parent that this
+    // batch also wrote is then found by that parent's recarry, and carried again.
     await optionalWaits.replaceOptionalWaits(
       client,
       mapping.name,
@@ -170,7 +170,7 @@ export class ChunkIO implements CarryIO {
     return waited.length ? logTable.waitersOf(client, mapping.name, waited) : [];
   }
 
-  /** Of this chunk's rows, as read with it; of another row (a missing parent), read now. */
+  /** Of this batch's rows, as read with it; of another row (a missing parent), read now. */
   async newestPending(mapping: string, rowKey: string): Promise<number | null> {
     const read = mapping === this.mapping.name ? this.source.get(rowKey) : undefined;
     if (read) return read.newest;
@@ -194,7 +194,7 @@ export class ChunkIO implements CarryIO {
   }
 
   async selectRow(table: string, keyColumn: string, key: unknown): Promise<Row | undefined> {
-    const identity = rowIdentity(table, keyColumn, key);
+    const identity = tableRowName(table, keyColumn, key);
     if (this.cache.has(identity)) return this.cache.get(identity) ?? undefined;
     const { rows } = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(table, keyColumn, [String(key)]));
     return rows[0]?.row;
@@ -205,7 +205,7 @@ export class ChunkIO implements CarryIO {
   }
 
   /** Deferred to the flush with the row's other writes. */
-  async markFinal(id: number, outcome: logTable.Finish): Promise<void> {
+  async markFinal(id: number, outcome: logTable.FinalOutcome): Promise<void> {
     this.current.marks.push({
       id,
       status: outcome.status,
@@ -216,7 +216,7 @@ export class ChunkIO implements CarryIO {
     });
   }
 
-  /** Deferred to the flush; the earliest of the row's older changes comes from what was read with the chunk. */
+  /** Deferred to the flush; the earliest of the row's older changes comes from what was read with the batch. */
   async supersedeOlder(_mapping: string, rowKey: string, below: number, workflowId?: string): Promise<FinishedLog[]> {
     this.current.covers.push({ rowKey, below, workflowId });
     const oldest = this.prefetched(rowKey).oldest;
@@ -224,16 +224,16 @@ export class ChunkIO implements CarryIO {
   }
 
   /** At once: they are other logs (another mapping's, a conflict's losers), not this row's writes. */
-  async finishOthers(ids: readonly number[], outcome: logTable.Finish): Promise<number[]> {
+  async finishOthers(ids: readonly number[], outcome: logTable.FinalOutcome): Promise<number[]> {
     return finishOthers(this.client, ids, outcome);
   }
 
-  /** Deferred with the row's writes: a row that leaves the chunk changes no log. */
+  /** Deferred with the row's writes: a row that leaves the batch changes no log. */
   async inheritBefore(id: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void> {
     this.current.inherits.push({ id, earliest });
   }
 
-  /** Deferred to the flush: one read for the chunk's rows. */
+  /** Deferred to the flush: one read for the batch's rows. */
   async checkSourceUnchanged(_mapping: Mapping, read: SeenSource): Promise<void> {
     this.current.unchanged.push(read);
   }
@@ -255,19 +255,19 @@ export class ChunkIO implements CarryIO {
     return [];
   }
 
-  /** Deferred with the row's writes, then one statement per chunk. */
+  /** Deferred with the row's writes, then one statement per batch. */
   async recordOptionalWaits(_mapping: Mapping, waits: optionalWaits.OptionalWaits): Promise<void> {
     this.current.optionalWaits.push(waits);
   }
 
-  /** Deferred with the row's writes: after the chunk's upserts and waits. */
+  /** Deferred with the row's writes: after the batch's upserts and waits. */
   async recarryOptionalWaiters(_mapping: Mapping, rowKey: string): Promise<void> {
     this.current.recarries.push(rowKey);
   }
 
   async deleteTarget(mapping: Mapping, key: unknown): Promise<number> {
     await this.lockMany(this.current.targetLocks.splice(0), false);
-    this.cache.delete(rowIdentity(mapping.target.table, mapping.target.key, key));
+    this.cache.delete(tableRowName(mapping.target.table, mapping.target.key, key));
     return deleteTarget(this.client, mapping, key);
   }
 
@@ -278,7 +278,7 @@ export class ChunkIO implements CarryIO {
 
   private prefetched(rowKey: string): Prefetched {
     const p = this.source.get(rowKey);
-    if (!p) throw new Error(`row ${rowKey} of ${this.mapping.name} was not read with its chunk`);
+    if (!p) throw new Error(`row ${rowKey} of ${this.mapping.name} was not read with its batch`);
     return p;
   }
 
@@ -303,7 +303,7 @@ export class ChunkIO implements CarryIO {
       seenKeys.add(key);
       const columns = Object.keys(row).join('\u0000');
       // Appended in place: copying the group per row was quadratic garbage (a
-      // 1000-row chunk made ~4 MiB of it, the largest allocator in a backfill).
+      // 1000-row batch made ~4 MiB of it, the largest allocator in a backfill).
       const group = groups.get(columns);
       if (group) group.push(row);
       else groups.set(columns, [row]);

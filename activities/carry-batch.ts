@@ -4,12 +4,12 @@ import { mappingByName, type FerryConfig, type Mapping, type Row } from '../src/
 import { logTable, withTransaction, type LogRow, type PgClient as Client, type Pool } from '../src/db/index.js';
 import { dependencyRanks } from '../src/graph.js';
 import { selectRowsStatement } from '../src/statements.js';
-import { createCarry } from './apply-change.js';
+import { createCarry } from './carry.js';
 import { singleRowIO } from './carry-io.js';
-import { ChunkIO } from './chunk-io.js';
-import { depthLevels, orderLogsParentsFirst, parentRefsOf, rowId } from './parent-refs.js';
+import { BatchIO } from './batch-io.js';
+import { depthLevels, orderLogsParentsFirst, parentRefsOf, sourceRowName } from './parent-refs.js';
 
-export interface ChunkDeps {
+export interface BatchDeps {
   pool: Pool;
   config: FerryConfig;
 }
@@ -17,39 +17,39 @@ export interface ChunkDeps {
 /**
  * Carries many logs in one transaction, under exactly the rules of a single
  * sync (carry() in apply-change.ts), the reads and writes set-based per
- * mapping (ChunkIO). A log that must wait for a parent, or whose row fails,
- * leaves the chunk untouched: it stays pending, its workflow_id names its own
+ * mapping (BatchIO). A log that must wait for a parent, or whose row fails,
+ * leaves the batch untouched: it stays pending, its workflow_id names its own
  * syncLog, and the caller starts that workflow.
  *
  * Parents first. Mappings go in dependency order. A row whose required
  * parent row is not in its target but has a pending log of its own (in this
- * chunk or not: unclaimed, another batch's, a waiting syncLog's) would have
- * to wait: that log is pulled into the chunk (gather), and so on up to the
+ * batch or not: unclaimed, another batch's, a waiting syncLog's) would have
+ * to wait: that log is pulled into the batch (gather), and so on up to the
  * roots; then each mapping's rows go level by level (a tree: roots, then
  * their children...), each level's writes flushed before the next level
  * reads its parents. So a tree inserted leaves first is carried in depth
  * order in one transaction, with no row waiting.
  *
- * When a row fails, the whole chunk is carried again one row at a time, each
+ * When a row fails, the whole batch is carried again one row at a time, each
  * in a savepoint (the single sync's statements), so only that row leaves.
  */
-export function createCarryLogs({ pool, config }: ChunkDeps) {
+export function createCarryBatch({ pool, config }: BatchDeps) {
   const Carry = createCarry(config);
   const ranks = dependencyRanks(config.mappings);
 
-  return async function carryLogs(logIds: number[], carrier: string): Promise<BatchResult> {
+  return async function carryAsBatch(logIds: number[], carrier: string): Promise<BatchResult> {
     try {
-      return await withTransaction(pool, (client) => inChunks(client, logIds, carrier));
+      return await withTransaction(pool, (client) => together(client, logIds, carrier));
     } catch (err) {
       if (!isDataFailure(err)) throw err;
     }
     return withTransaction(pool, (client) => oneByOne(client, logIds, carrier));
   };
 
-  async function inChunks(client: Client, logIds: number[], carrier: string): Promise<BatchResult> {
+  async function together(client: Client, logIds: number[], carrier: string): Promise<BatchResult> {
     const result = emptyResult();
     const { logs, rows } = await gather(client, logIds, carrier);
-    // gather returned them pending and locked: until this chunk carries something, they stay so.
+    // gather returned them pending and locked: until this batch carries something, they stay so.
     let settledAny = false;
     for (const group of byMapping(logs, ranks)) {
       const mapping = config.mappings.find((m) => m.name === group[0]!.mapping);
@@ -58,12 +58,12 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
         throw ApplicationFailure.nonRetryable(`mapping "${group[0]!.mapping}" is not in the config`, TRANSFORM_ERROR);
       }
       // A tree within the mapping: each level's parents are written (flushed) before it is read.
-      for (const level of depthLevels(group, logRowId, (l) => sameMappingParents(mapping, rows.get(logRowId(l))))) {
+      for (const level of depthLevels(group, sourceRowNameOf, (l) => sameMappingParents(mapping, rows.get(sourceRowNameOf(l))))) {
         // A group or level carried before may have settled some of these (supersession, a pair's conflict).
         const pending = settledAny ? await stillPending(client, level) : level;
         if (!pending.length) continue;
         settledAny = true;
-        const io = new ChunkIO(client, config, mapping);
+        const io = new BatchIO(client, config, mapping);
         await io.prefetch(pending);
         let keep = false;
         for (const log of pending) {
@@ -87,19 +87,19 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
     const result = emptyResult();
     const { logs, rows } = await gather(client, logIds, carrier);
     // Each row's writes are visible to the next: parents first is enough.
-    for (const loaded of orderLogsParentsFirst(config, logs.sort(byRank(ranks)), (l) => rows.get(logRowId(l)))) {
+    for (const loaded of orderLogsParentsFirst(config, logs.sort(byRank(ranks)), (l) => rows.get(sourceRowNameOf(l)))) {
       await client.query('SAVEPOINT carry_row');
       try {
         // As it is now: a row carried before may have settled this log.
         const log = (await logTable.findLog(client, loaded.id, { lock: true }))!;
         const outcome = await new Carry(singleRowIO(client, config), log, carrier).run();
-        if (outcome.status === 'waiting_parent' || outcome.status === 'failed') throw new LeaveChunk();
+        if (outcome.status === 'waiting_parent' || outcome.status === 'failed') throw new LeaveBatch();
         await client.query('RELEASE SAVEPOINT carry_row');
         carried(result, loaded, outcome.status);
         result.waiters.push(...outcome.waiters);
         wakeIfWaited(result, loaded);
       } catch (err) {
-        if (!(err instanceof LeaveChunk) && !isDataFailure(err)) throw err;
+        if (!(err instanceof LeaveBatch) && !isDataFailure(err)) throw err;
         await client.query('ROLLBACK TO SAVEPOINT carry_row');
         result.leftover.push(leave(config.instance, loaded));
       }
@@ -108,20 +108,20 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
   }
 
   /**
-   * The chunk's logs (carriedBy), and the pending logs of the rows they
+   * The batch's logs (carriedBy), and the pending logs of the rows they
    * would wait for, pulled in up to the roots: a row's required parent row
    * that is not in its target and has pending logs (all of that row's, so one
    * carrier has the row). Read first without locks, then all locked in one
    * statement in id order (logTable.carriedAndPulled), before any row lock:
-   * chunks reaching for the same parents wait for each other there, in one
+   * batches reaching for the same parents wait for each other there, in one
    * order, and the later one finds them carried. At most PULL_FACTOR times the
-   * chunk's own logs are pulled. `rows`: the source rows read on the way, by
-   * logRowId (for ordering only; carry() reads them again under their locks).
+   * batch's own logs are pulled. `rows`: the source rows read on the way, by
+   * sourceRowNameOf (for ordering only; carry() reads them again under their locks).
    */
   async function gather(client: Client, logIds: number[], carrier: string): Promise<{ logs: LogRow[]; rows: Map<string, Row | null> }> {
     const own = await logTable.carriedBy(client, logIds, carrier);
     const rows = new Map<string, Row | null>();
-    const seen = new Set(own.map(logRowId));
+    const seen = new Set(own.map(sourceRowNameOf));
     const limit = Math.max(PULL_MIN, PULL_FACTOR * own.length);
     const pulled: number[] = [];
     for (let frontier = own; frontier.length && pulled.length < limit;) {
@@ -133,10 +133,10 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
         const found = await selectRows(client, mapping.source.table, mapping.source.key, keys);
         for (const key of keys) {
           const row = found.get(key) ?? null;
-          rows.set(rowId(name, key), row);
+          rows.set(sourceRowName(name, key), row);
           for (const ref of row ? parentRefsOf(config, mapping, row) : []) {
-            if (ref.optional || seen.has(rowId(ref.parent.name, ref.key))) continue;
-            seen.add(rowId(ref.parent.name, ref.key));
+            if (ref.optional || seen.has(sourceRowName(ref.parent.name, ref.key))) continue;
+            seen.add(sourceRowName(ref.parent.name, ref.key));
             wanted.set(ref.parent.name, (wanted.get(ref.parent.name) ?? new Set()).add(ref.key));
           }
         }
@@ -159,21 +159,24 @@ export function createCarryLogs({ pool, config }: ChunkDeps) {
     return { logs, rows };
   }
 
-  /** The rows of its own mapping a source row names as required parents (a tree within a mapping), by logRowId. */
+  /** The rows of its own mapping a source row names as required parents (a tree within a mapping), by sourceRowNameOf. */
   function sameMappingParents(mapping: Mapping, row: Row | null | undefined): string[] {
     if (!row) return [];
-    return parentRefsOf(config, mapping, row).flatMap((r) => (!r.optional && r.parent.name === mapping.name ? [rowId(r.parent.name, r.key)] : []));
+    return parentRefsOf(config, mapping, row).flatMap((r) =>
+      !r.optional && r.parent.name === mapping.name ? [sourceRowName(r.parent.name, r.key)] : [],
+    );
   }
 }
 
-/** Pulled into a chunk at most this many times its own logs (and at least PULL_MIN). */
+/** Pulled into a batch at most this many times its own logs (and at least PULL_MIN). */
 const PULL_FACTOR = 4;
 const PULL_MIN = 100;
 
-class LeaveChunk extends Error {}
+class LeaveBatch extends Error {}
 
-function logRowId(log: Pick<LogRow, 'mapping' | 'row_key'>): string {
-  return rowId(log.mapping, log.row_key);
+/** The sourceRowName of a log's row. */
+function sourceRowNameOf(log: Pick<LogRow, 'mapping' | 'row_key'>): string {
+  return sourceRowName(log.mapping, log.row_key);
 }
 
 /** A log pulled from its own syncLog's wait was carried: that workflow gets a wake-up, finds it done, and ends. */
@@ -201,7 +204,7 @@ async function stillPending(client: Client, logs: LogRow[]): Promise<LogRow[]> {
   return logs.filter((l) => ids.has(l.id));
 }
 
-/** Logs that leave the chunk now name their own syncLog, which the caller starts. */
+/** Logs that leave the batch now name their own syncLog, which the caller starts. */
 async function handOver(client: Client, instance: string, result: BatchResult): Promise<BatchResult> {
   await logTable.setWorkflowIds(
     client,

@@ -10,18 +10,18 @@ import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.j
 
 /**
  * How carry() reads and writes the rows around one change. The rules live in
- * the Carry of apply-change.ts alone; this decides only how its bookkeeping
+ * the Carry of carry.ts alone; this decides only how its bookkeeping
  * reaches Postgres: one statement per step for a single sync (singleRowIO),
- * or served from a chunk's set-based statements and written back in a few
- * (chunk-io.ts, for syncBatch and backfill). Carry reaches Postgres through
+ * or served from a batch's set-based statements and written back in a few
+ * (batch-io.ts, for syncBatch and backfill). Carry reaches Postgres through
  * this alone.
  */
 export interface CarryIO {
   /** The newest pending log of a source row, before its lock: a hint that a log is superseded. */
   newestPending(mapping: string, rowKey: string): Promise<number | null>;
-  /** A transaction-scoped advisory lock on a row identity (rowIdentity). */
+  /** A transaction-scoped advisory lock on a row identity (tableRowName). */
   lock(identity: string, shared?: boolean): Promise<void>;
-  /** A pair's target row, locked before its conflict is judged (conflict.ts, otherSide): at once, also in a chunk. */
+  /** A pair's target row, locked before its conflict is judged (conflict.ts, otherSide): at once, also in a batch. */
   lockBeforeJudging(identity: string): Promise<void>;
   /** The source row now and its newest pending log, in one snapshot, under the row's lock. */
   readSource(mapping: Mapping, rowKey: string): Promise<SourceState>;
@@ -29,16 +29,16 @@ export interface CarryIO {
   selectRow(table: string, keyColumn: string, key: unknown): Promise<Row | undefined>;
   /** A row's pending changes on a mapping, oldest first, each with its row after (logTable.pendingChanges): a pair's other side. */
   pendingChanges(mapping: Mapping, rowKey: string): Promise<logTable.PendingChange[]>;
-  /** The carried log's own final status (logTable.finish); a chunk writes it with the row's other writes. */
-  markFinal(logId: number, outcome: logTable.Finish): Promise<void>;
+  /** The carried log's own final status (logTable.finish); a batch writes it with the row's other writes. */
+  markFinal(logId: number, outcome: logTable.FinalOutcome): Promise<void>;
   /**
    * The row's pending logs older than `below` become skipped, superseded by
-   * it. Returns those it covers, in id order; a chunk knows the earliest
+   * it. Returns those it covers, in id order; a batch knows the earliest
    * only (what its prefetch read), which is what carry() needs of them.
    */
   supersedeOlder(mapping: string, rowKey: string, below: number, workflowId?: string): Promise<logTable.FinishedLog[]>;
-  /** Logs other than the carried one made final at once, also in a chunk (a conflict's losers, a loop's rows); returns those it changed. */
-  finishOthers(ids: readonly number[], outcome: logTable.Finish): Promise<number[]>;
+  /** Logs other than the carried one made final at once, also in a batch (a conflict's losers, a loop's rows); returns those it changed. */
+  finishOthers(ids: readonly number[], outcome: logTable.FinalOutcome): Promise<number[]>;
   /** Waiting for a parent, where this lane can (a single sync); undefined: a log that must wait leaves for its own syncLog. */
   readonly waits?: ParentWaits;
   /** logTable.inheritBefore: a log that covers older ones takes the earliest's before-image. */
@@ -50,7 +50,7 @@ export interface CarryIO {
   upsert(mapping: Mapping, row: Row): Promise<number | undefined>;
   deleteTarget(mapping: Mapping, key: unknown): Promise<number>;
   linkTarget(mapping: Mapping, row: Row, sourceKey: string): Promise<unknown>;
-  /** The logs waiting for this row as their parent, to wake; a chunk collects the rows and returns them from its flush. */
+  /** The logs waiting for this row as their parent, to wake; a batch collects the rows and returns them from its flush. */
   waitersOf(mapping: string, rowKey: string): Promise<number[]>;
   /** Replaces the optional parents a row of `mapping` was written without (optional-waits.ts). */
   recordOptionalWaits(mapping: Mapping, waits: optionalWaits.OptionalWaits): Promise<void>;
@@ -106,6 +106,6 @@ export function singleRowIO(client: PgClient, config: FerryConfig): CarryIO {
 }
 
 /** CarryIO.finishOthers, the same on both lanes. */
-export async function finishOthers(client: PgClient, ids: readonly number[], outcome: logTable.Finish): Promise<number[]> {
+export async function finishOthers(client: PgClient, ids: readonly number[], outcome: logTable.FinalOutcome): Promise<number[]> {
   return (await logTable.finish(client, { ids }, outcome)).map((l) => l.id);
 }

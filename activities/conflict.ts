@@ -2,7 +2,7 @@
 // change carries nothing because no mapped value moved.
 import { isDeepStrictEqual } from 'node:util';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
-import { logTable, rowIdentity, type LogRow } from '../src/db/index.js';
+import { logTable, tableRowName, type LogRow } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
 import { callTransform } from './transform.js';
 
@@ -58,7 +58,7 @@ export interface OtherSide {
  * (targetBehind). Backfill logs are never rivals.
  */
 export async function otherSide(io: CarryIO, mapping: Mapping, reverse: Mapping, targetKey: unknown): Promise<OtherSide> {
-  await io.lockBeforeJudging(rowIdentity(mapping.target.table, mapping.target.key, targetKey));
+  await io.lockBeforeJudging(tableRowName(mapping.target.table, mapping.target.key, targetKey));
   const row = await io.selectRow(mapping.target.table, mapping.target.key, targetKey);
   if (!row) return { row, rivals: [] }; // nothing on the other side yet: nothing to conflict with
   const changes = await io.pendingChanges(reverse, String(row[reverse.source.key]));

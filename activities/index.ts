@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { BatchResult, SyncActivities, SyncBatchInput, SyncLogInput } from '../src/contract/index.js';
 import { logTable } from '../src/db/index.js';
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
-import { createCarryLogs } from './carry-chunk.js';
+import { createCarryBatch } from './carry-batch.js';
 import { createBackfillActivities } from './backfill.js';
 import { whileHeartbeating } from './heartbeat.js';
 import { checkInstance } from './instance.js';
@@ -13,14 +13,14 @@ import { checkInstance } from './instance.js';
  */
 export function createActivities(deps: ApplyDeps) {
   const applyChange = createApplyChange(deps);
-  const carryLogs = createCarryLogs(deps);
+  const carryAsBatch = createCarryBatch(deps);
   return {
     applyChange,
-    ...createBackfillActivities({ ...deps, carryLogs }),
+    ...createBackfillActivities({ ...deps, carryAsBatch }),
 
     async carryBatch(input: SyncBatchInput, carrier: string): Promise<BatchResult> {
       checkInstance(deps.config, { ...input, logId: input.first, mapping: '', table: '' });
-      return whileHeartbeating(() => carryLogs(input.logIds, carrier));
+      return whileHeartbeating(() => carryAsBatch(input.logIds, carrier));
     },
 
     async markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void> {

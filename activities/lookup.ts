@@ -1,6 +1,6 @@
 import type { MissingParent } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
-import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
+import { logTable, tableRowName, type LogRow, type PgClient } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
 import { selectRowStatement } from '../src/statements.js';
 import { parentRefsOf, type ParentRef } from './parent-refs.js';
@@ -61,7 +61,7 @@ export async function lookupParents(io: CarryIO, config: FerryConfig, mapping: M
   const absent: ParentRef[] = [];
   for (const ref of parentRefsOf(config, mapping, row)) {
     const { parent, key } = ref;
-    await io.lock(rowIdentity(parent.target.table, parent.target.key, key), true);
+    await io.lock(tableRowName(parent.target.table, parent.target.key, key), true);
     const found = await io.selectRow(parent.target.table, parent.target.key, key);
     if (found) {
       parents[ref.column] = found;

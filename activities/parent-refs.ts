@@ -25,8 +25,8 @@ export function parentRefsOf(config: FerryConfig, mapping: Mapping, row: Row): P
   return refs;
 }
 
-/** One name for a source row of a mapping, as orderParentsFirst compares them. */
-export function rowId(mapping: string, key: string): string {
+/** A mapping's source row by its key, as one string: how rows carried together name each other (orderParentsFirst). */
+export function sourceRowName(mapping: string, key: string): string {
   return `${mapping}|${key}`;
 }
 
@@ -97,11 +97,11 @@ export function orderLogsParentsFirst<T extends { mapping: string; row_key: stri
 ): T[] {
   return orderParentsFirst(
     logs,
-    (l) => rowId(l.mapping, l.row_key),
+    (l) => sourceRowName(l.mapping, l.row_key),
     (l) => {
       const mapping = mappingByName(config, l.mapping);
       const row = rowOf(l);
-      return mapping && row ? parentRefsOf(config, mapping, row).map((r) => rowId(r.parent.name, r.key)) : [];
+      return mapping && row ? parentRefsOf(config, mapping, row).map((r) => sourceRowName(r.parent.name, r.key)) : [];
     },
   );
 }

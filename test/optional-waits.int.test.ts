@@ -1,6 +1,6 @@
 // Optional parents on both lanes, many rows at once: a batch's chunk records
 // what its rows wait for, and carries their children again, in a few
-// statements per chunk (ChunkIO's flush), with the outcome of one sync per row.
+// statements per chunk (BatchIO's flush), with the outcome of one sync per row.
 // The carries are called directly, in a set order: no Ferry runs.
 import { describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';

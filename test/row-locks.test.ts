@@ -2,9 +2,9 @@
 // while they lock it under one key: both must send the same statement.
 import { describe, expect, it } from 'vitest';
 import { singleRowIO } from '../activities/carry-io.js';
-import { ChunkIO } from '../activities/chunk-io.js';
+import { BatchIO } from '../activities/batch-io.js';
 import { parseConfig } from '../src/config.js';
-import { lockStatement, rowIdentity, type PgClient } from '../src/db/index.js';
+import { lockStatement, tableRowName, type PgClient } from '../src/db/index.js';
 
 const config = parseConfig(
   {
@@ -32,14 +32,14 @@ function recorder(): { client: PgClient; sent: unknown[] } {
 }
 
 describe('row locks', () => {
-  const identity = rowIdentity('salesforce.account', 'ext_id', 42);
+  const identity = tableRowName('salesforce.account', 'ext_id', 42);
 
   it('take the same key on both lanes, exclusive and shared', async () => {
     for (const shared of [false, true]) {
       const single = recorder();
       await singleRowIO(single.client, config).lock(identity, shared);
       const batch = recorder();
-      const io = new ChunkIO(batch.client, config, config.mappings[0]!);
+      const io = new BatchIO(batch.client, config, config.mappings[0]!);
       if (shared) await io.lock(identity, true);
       else await io.lockBeforeJudging(identity);
       expect(single.sent).toEqual([lockStatement([identity], shared)]);

@@ -11,6 +11,6 @@ export interface SyncActivities {
    * attempt of its own; a parent that never came has counted its attempts already.
    */
   markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void>;
-  /** A syncBatch's logs, carried in one transaction (activities/carry-chunk.ts); `carrier` is the batch's workflow id. */
+  /** A syncBatch's logs, carried in one transaction (activities/carry-batch.ts); `carrier` is the batch's workflow id. */
   carryBatch(input: SyncBatchInput, carrier: string): Promise<BatchResult>;
 }

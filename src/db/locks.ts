@@ -1,7 +1,7 @@
 import type { PgClient } from './pool.js';
 
 /**
- * Transaction-scoped advisory locks on named things (row identities such as
+ * Transaction-scoped advisory locks on named things (tableRowName of a row, such as
  * "salesforce.account|portal_user_id__c|42"), many in one statement. Shared
  * locks let readers that only need the thing to stay put run together.
  *
@@ -23,6 +23,7 @@ export function lockIdentity(client: PgClient, identity: string, shared = false)
   return lockIdentities(client, [identity], shared);
 }
 
-export function rowIdentity(table: string, column: string, value: unknown): string {
+/** A row of a table by the value of a column, as one string: what row locks (and a batch's cache) are keyed by. */
+export function tableRowName(table: string, column: string, value: unknown): string {
   return `${table}|${column}|${String(value)}`;
 }

@@ -171,7 +171,7 @@ export type LogSet =
   /** A row's pending logs older than `below`: the changes a newer one carries. */
   | { mapping: string; rowKey: string; below: number };
 
-export interface Finish {
+export interface FinalOutcome {
   status: FinalStatus;
   error?: string | null;
   /** For skipped: the log that carried a newer state, or won a conflict. */
@@ -201,7 +201,7 @@ function finalSet(v: { status: string; error: string; supersededBy: string; atte
  * marking, superseding, conflict loss and failure all go through here.
  * Returns the logs it changed, in id order.
  */
-export async function finish(db: Queryable, where: LogSet, outcome: Finish): Promise<FinishedLog[]> {
+export async function finish(db: Queryable, where: LogSet, outcome: FinalOutcome): Promise<FinishedLog[]> {
   const values: unknown[] = [
     outcome.status,
     outcome.error ?? null,

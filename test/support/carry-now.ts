@@ -2,8 +2,8 @@
 // that must see one order every time (Temporal runs workflows in whatever
 // order it likes) call the carries themselves, on either lane.
 import { afterAll, beforeAll } from 'vitest';
-import { createCarry } from '../../activities/apply-change.js';
-import { createCarryLogs } from '../../activities/carry-chunk.js';
+import { createCarry } from '../../activities/carry.js';
+import { createCarryBatch } from '../../activities/carry-batch.js';
 import { singleRowIO } from '../../activities/carry-io.js';
 import { migrate } from '../../src/capture/migrate.js';
 import type { BatchResult } from '../../src/contract/index.js';
@@ -49,5 +49,5 @@ export async function carryNow(ctx: CarryNowContext, lane: Lane, logIds: number[
     return undefined;
   }
   await ctx.q('UPDATE ferry.database_trigger_log SET workflow_id = $2, dispatched_at = now() WHERE id = ANY($1)', [logIds, carrier]);
-  return createCarryLogs({ pool: db.pool, config })(logIds, carrier);
+  return createCarryBatch({ pool: db.pool, config })(logIds, carrier);
 }
