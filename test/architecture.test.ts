@@ -27,11 +27,12 @@ function filesUnder(dir: string): string[] {
 
 /**
  * Every `code span` of the map that reads as a repository path: it has a slash
- * or a file extension (not a URL path such as `/metrics`, not a glob, not `.ts`).
+ * or a file extension (not a URL path such as `/metrics`, not a glob, not `.ts`,
+ * not an npm package such as `@temporalio/envconfig`).
  */
 function namedPaths(): string[] {
   const spans = [...MAP.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!);
-  return [...new Set(spans.filter((s) => !/^[/*.]/.test(s) && (s.includes('/') || FILE.test(s))))];
+  return [...new Set(spans.filter((s) => !/^[/*.@]/.test(s) && (s.includes('/') || FILE.test(s))))];
 }
 
 describe('ARCHITECTURE.md', () => {
