@@ -146,7 +146,7 @@ export function ferryProgram(done: (code: number) => void): Command {
       import('./cli/common-options.js'),
     ]);
     const flags = program.opts<GlobalFlags>();
-    const level = flags.logLevel ?? (process.env.FERRY_LOG_LEVEL ? logLevel(process.env.FERRY_LOG_LEVEL) : 'info');
+    const level = flags.logLevel ?? (process.env.FERRY_LOG_LEVEL ? logLevel(process.env.FERRY_LOG_LEVEL, 'FERRY_LOG_LEVEL') : 'info');
     const logger = createLogger(level, { to: opts.output === 'json' ? 'stderr' : 'stdout' });
     return { config: await loadConfig(flags.config), logger };
   };

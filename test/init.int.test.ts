@@ -147,7 +147,9 @@ describe('ferry init', () => {
     );
     const { org, usr } = rows[0]!;
     const row = await waitFor('the contact', async () => {
-      const r = await hc.pool.query(`SELECT account__portal_org_id__c, email, accountid FROM salesforce.contact WHERE portal_user_id__c = $1`, [String(usr)]);
+      const r = await hc.pool.query(`SELECT account__portal_org_id__c, email, accountid FROM salesforce.contact WHERE portal_user_id__c = $1`, [
+        String(usr),
+      ]);
       return r.rows[0];
     });
     expect(row).toEqual({ account__portal_org_id__c: String(org), email: 'ada@acme.test', accountid: null });

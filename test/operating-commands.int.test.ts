@@ -1,6 +1,9 @@
 // pause/resume, logs and mappings as an operator runs them (child processes),
 // against a running Ferry on real Postgres and the run's Temporal dev server,
 // on both lanes: a paused mapping's logs are claimed neither singly nor in batches.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
@@ -15,6 +18,7 @@ import { createTestDatabase, LANES, startFerry, testConfig, type Lane, type Test
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
+const execFileAsync = promisify(execFile);
 const MAPPINGS = "exampleSubset('users_to_accounts', 'orders_to_orders')";
 
 interface Setup {
@@ -114,10 +118,17 @@ describe.each(LANES)('%s lane', (lane) => {
     const workflowId = syncLogWorkflowId(s.config.instance, id);
     const story = await json<SyncStory>(s, ['logs', String(id)]);
     expect(story.logs).toEqual([
-      expect.objectContaining({ logId: id, status: 'pending', workflowId, waitingFor: [{ mapping: 'users_to_accounts', key: '424242', logId: null }] }),
+      expect.objectContaining({
+        logId: id,
+        status: 'pending',
+        workflowId,
+        waitingFor: [{ mapping: 'users_to_accounts', key: '424242', logId: null }],
+      }),
     ]);
     expect(story.logs[0]!.webUi).toContain(encodeURIComponent(workflowId));
-    expect(story.parents).toEqual([expect.objectContaining({ mapping: 'users_to_accounts', column: 'user_id', key: '424242', presentInTarget: false })]);
+    expect(story.parents).toEqual([
+      expect.objectContaining({ mapping: 'users_to_accounts', column: 'user_id', key: '424242', presentInTarget: false }),
+    ]);
 
     const text = await runCli(['logs', '--key', `orders_to_orders:${story.rowKey}`, '--config', s.configFile]);
     expect(text.code).toBe(0);
@@ -127,5 +138,63 @@ describe.each(LANES)('%s lane', (lane) => {
     const none = await runCli(['logs', '999999', '--config', s.configFile]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('log 999999: no such log');
+  });
+});
+
+describe('conventions shared by every command', () => {
+  it('-o json prints one JSON document on stdout, for every command that prints', async () => {
+    const s = setups[0]!;
+    const out = `${s.configFile}.init.ts`;
+    const commands: [string[], number][] = [
+      [['migrate'], 0],
+      [['migrate', '--print'], 0],
+      [['status'], 0],
+      [['mappings'], 0],
+      [['pause', 'orders_to_orders'], 0],
+      [['resume', 'orders_to_orders'], 0],
+      [['logs', '1'], 0],
+      [['logs', '--key', 'users_to_accounts:1'], 0],
+      [['prune', '--older-than', '7d'], 0],
+      [['prune', '--older-than', '7d', '--dry-run'], 0],
+      [['retry', '--failed', '--dry-run'], 0],
+      [['retry', '--failed'], 0],
+      [['replay'], 0],
+      [['verify', 'users_to_accounts'], 0],
+      [['backfill', 'users_to_accounts', '--detach'], 0],
+      [['init', '--from', 'portal', '--to', 'salesforce', '--out', out, '--force'], 0],
+    ];
+    const runs = [];
+    // A few at a time: each is a process that loads TypeScript.
+    for (let i = 0; i < commands.length; i += 4)
+      runs.push(
+        ...(await Promise.all(
+          commands
+            .slice(i, i + 4)
+            .map(async ([args, code]) => ({ args, code, run: await runCli([...args, '-o', 'json', '--config', s.configFile]) })),
+        )),
+      );
+    for (const { args, code, run } of runs) {
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code, stderr: expect.any(String) });
+      expect(() => JSON.parse(run.stdout), `ferry ${args.join(' ')} -o json: ${run.stdout}`).not.toThrow();
+    }
+    // --json is the same as -o json.
+    expect(JSON.parse((await runCli(['mappings', '--json', '--config', s.configFile])).stdout)).toHaveLength(2);
+  });
+
+  it('honours NO_COLOR on a terminal: pretty log lines without colour codes', async () => {
+    const s = setups[0]!;
+    // `script` gives the child a terminal, as when a person runs it.
+    const onTerminal = async (env: Record<string, string>) =>
+      (
+        await execFileAsync('script', ['-qec', `node --import tsx src/cli.ts migrate --config ${s.configFile}`, '/dev/null'], {
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+          env: { ...process.env, FERRY_LOG_JSON: '', ...env },
+        })
+      ).stdout;
+    const [coloured, plain] = await Promise.all([onTerminal({ NO_COLOR: '' }), onTerminal({ NO_COLOR: '1' })]);
+    expect(coloured).toContain('database migrated');
+    expect(coloured).toMatch(/\x1b\[[0-9;]*m/); // eslint-disable-line no-control-regex
+    expect(plain).toContain('database migrated');
+    expect(plain).not.toMatch(/\x1b\[[0-9;]*m/); // eslint-disable-line no-control-regex
   });
 });

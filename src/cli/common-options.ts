@@ -22,9 +22,8 @@ export const positiveInt =
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-export function logLevel(value: string): string {
-  if (!(LOG_LEVELS as readonly string[]).includes(value))
-    throw new UsageError(`--log-level: not a level: "${value}" (one of ${LOG_LEVELS.join(', ')})`);
+export function logLevel(value: string, from = '--log-level'): string {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new UsageError(`${from}: not a level: "${value}" (one of ${LOG_LEVELS.join(', ')})`);
   return value;
 }
 
@@ -71,5 +70,5 @@ export function batchSizeOf(flags: BatchSizeFlags): number {
 export function withGlobalOptions(program: Command): Command {
   return program
     .option('-c, --config <path>', 'the config module (default: FERRY_CONFIG, else ferry.config.ts, .mjs or .js here)')
-    .addOption(new Option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: FERRY_LOG_LEVEL, or info)`).argParser(logLevel));
+    .addOption(new Option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default: FERRY_LOG_LEVEL, or info)`).argParser((v) => logLevel(v)));
 }

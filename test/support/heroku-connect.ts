@@ -76,7 +76,10 @@ export function installFerryPackage(dir: string, name: string, root: string): vo
   const pkg = path.join(dir, 'node_modules', name);
   mkdirSync(pkg, { recursive: true });
   writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name, type: 'module', exports: './index.js' }));
-  writeFileSync(path.join(pkg, 'index.js'), `export { defineConfig } from ${JSON.stringify(pathToFileURL(path.join(root, 'dist/src/config.js')).href)};\n`);
+  writeFileSync(
+    path.join(pkg, 'index.js'),
+    `export { defineConfig } from ${JSON.stringify(pathToFileURL(path.join(root, 'dist/src/config.js')).href)};\n`,
+  );
 }
 
 /** A generated config with its commented two-way blocks switched on: `// ` removed from each block's lines. */
