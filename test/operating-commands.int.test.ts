@@ -197,4 +197,32 @@ describe('conventions shared by every command', () => {
     expect(plain).toContain('database migrated');
     expect(plain).not.toMatch(/\x1b\[[0-9;]*m/); // eslint-disable-line no-control-regex
   });
+
+  it('status --watch redraws the table in place on a terminal, until Ctrl-C', async () => {
+    const s = setups[0]!;
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const { stdout } = await execFileAsync(
+      'script',
+      ['-qec', `timeout -s INT 4 node --import tsx src/cli.ts status --watch --interval 500ms --config ${s.configFile}`, '/dev/null'],
+      { cwd: root, env: { ...process.env, FERRY_LOG_JSON: '' } },
+    ).catch((err: { stdout: string }) => err); // timeout's INT ends it
+    const frames = stdout.split('\x1b[H\x1b[2J').slice(1);
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    for (const frame of frames) expect(frame).toMatch(/^MAPPING\s+PENDING/m);
+  });
+
+  it('--dry-run on prune and retry --failed says what it would do and changes nothing', async () => {
+    const s = setups[0]!;
+    const q = (sql: string) => s.db.pool.query(sql).then((r) => r.rows);
+    // One log failed, as if its transform had thrown.
+    await q(`UPDATE ferry.database_trigger_log SET status = 'failed', error = 'boom' WHERE id = (SELECT min(id) FROM ferry.database_trigger_log)`);
+    const before = await q(`SELECT id, status FROM ferry.database_trigger_log ORDER BY id`);
+    const finished = before.filter((l) => l.status === 'synced' || l.status === 'skipped').length;
+    expect(await json(s, ['prune', '--older-than', '0', '--dry-run'])).toEqual({ dryRun: true, wouldDelete: finished });
+    expect(await json(s, ['retry', '--failed', '--dry-run'])).toEqual({ dryRun: true, logs: [{ logId: before[0].id, outcome: 'would restart' }] });
+    expect(await q(`SELECT id, status FROM ferry.database_trigger_log ORDER BY id`)).toEqual(before);
+    const bad = await runCli(['retry', '1', '--dry-run', '--config', s.configFile]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('ferry: --dry-run goes with --failed\n');
+  });
 });
