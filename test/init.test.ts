@@ -128,7 +128,7 @@ describe('ferry init: proposing mappings', () => {
     const p = proposeConfig({ from: 'portal', to: 'salesforce', source: hcPortal, target: hcTarget([]) });
     const contact = p.mappings.find((m) => m.name === 'users_to_contact')!;
     expect(contact.notes.join('\n')).toMatch(
-      /no relationship External ID column for the parent orgs_to_account \(e\.g\. account__portal_org_id__c\)/,
+      /no relationship External ID column for the parent orgs_to_account \(e\.g\. account__r__portal_org_id__c or account__portal_org_id__c\)/,
     );
     const text = renderConfig(p, { packageName: 'ferry', command: 'ferry init', date: '2026-12-04' });
     expect(text).toMatch(/^ {6}\/\/ salesforce\.contact has no relationship External ID column/m);

@@ -144,7 +144,7 @@ export function proposeConfig(opts: ProposeOptions): Proposal {
       else
         notes.push(
           `${opts.to}.${target.name} has no relationship External ID column for the parent ${p.mapping} ` +
-            `(e.g. ${stem(parentTarget)}__${parentKey}): in Heroku Connect, map the lookup's External ID field to get one; ` +
+            `(e.g. ${stem(parentTarget)}__r__${parentKey} or ${stem(parentTarget)}__${parentKey}): in Heroku Connect, map the lookup's External ID field to get one; ` +
             "until then only a lookup column can be set, from the parent's sfid (ctx.parents).",
         );
     }
