@@ -12,6 +12,12 @@ export function notPaused(alias: string): string {
   return `NOT EXISTS (SELECT 1 FROM ${PAUSED} p WHERE p.mapping = ${alias}.mapping)`;
 }
 
+/** Whether a mapping is paused: a child then waits for its parent instead of carrying the parent's log itself. */
+export async function isPaused(db: Queryable, mapping: string): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM ${PAUSED} WHERE mapping = $1`, [mapping]);
+  return rows.length > 0;
+}
+
 export interface PausedMapping {
   mapping: string;
   pausedAt: Date;
