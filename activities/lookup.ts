@@ -1,6 +1,6 @@
 import type { MissingParent } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
-import { logTable, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
+import { logTable, pausedMappings, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
 import { selectRowStatement } from '../src/statements.js';
 import { parentRefsOf, type ParentRef } from './parent-refs.js';
@@ -62,7 +62,10 @@ export async function lookupParents(io: CarryIO, config: FerryConfig, mapping: M
       absent.push(ref);
       continue;
     }
-    const pending = (await logTable.newestPending(io.client, parent.name, [key])).get(key) ?? null;
+    // A paused parent's log is not carried early by its child: the child waits, as for a parent with no log.
+    const pending = (await pausedMappings.isPaused(io.client, parent.name))
+      ? null
+      : ((await logTable.newestPending(io.client, parent.name, [key])).get(key) ?? null);
     return { missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending } };
   }
   return { parents, absent };

@@ -11,6 +11,11 @@ export function isInteractive(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.FERRY_LOG_JSON;
 }
 
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(stream: { isTTY?: boolean }): boolean {
+  return stream.isTTY === true && !process.env.NO_COLOR;
+}
+
 let statusLine = '';
 
 /**

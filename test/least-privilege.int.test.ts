@@ -28,7 +28,7 @@ const ownerGrants = (database: string) => `
 const runnerGrants = () => `
   CREATE ROLE ${RUNNER} LOGIN;
   GRANT USAGE ON SCHEMA ferry TO ${RUNNER};
-  GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.database_trigger_log, ferry.optional_waits, ferry.backfill_runs TO ${RUNNER};
+  GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.database_trigger_log, ferry.optional_waits, ferry.backfill_runs, ferry.paused_mappings TO ${RUNNER};
   GRANT USAGE ON ALL SEQUENCES IN SCHEMA ferry TO ${RUNNER};
   GRANT USAGE ON SCHEMA portal, salesforce TO ${RUNNER};
   GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA portal, salesforce TO ${RUNNER};

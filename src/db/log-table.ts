@@ -4,6 +4,7 @@
 // parameters, never spelled in SQL.
 import type { FinalStatus, WaitLink } from '../contract/index.js';
 import type { Queryable } from './pool.js';
+import { notPaused } from './paused-mappings.js';
 
 const LOG = 'ferry.database_trigger_log';
 
@@ -82,12 +83,12 @@ export interface ClaimOptions {
 export async function claim(db: Queryable, opts: ClaimOptions): Promise<{ logs: ClaimedLog[]; backlog: string[] }> {
   const { rows } = await db.query<{ logs: ClaimedLog[]; backlog: string[] }>(
     `WITH backlog AS (
-       SELECT mapping FROM ${LOG} WHERE status = 'pending' AND waiting_key IS NULL
+       SELECT mapping FROM ${LOG} WHERE status = 'pending' AND waiting_key IS NULL AND ${notPaused(LOG)}
         GROUP BY mapping HAVING count(*) > $3 AND bool_or(dispatched_at IS NULL)
      ), claimed AS (
        UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
         WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
-                          AND mapping NOT IN (SELECT mapping FROM backlog)
+                          AND mapping NOT IN (SELECT mapping FROM backlog) AND ${notPaused(LOG)}
                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key
      )
@@ -132,7 +133,7 @@ export async function claimBatch(
   name: (first: number, last: number) => string,
 ): Promise<{ logIds: number[]; workflowId: string } | undefined> {
   const { rows } = await db.query<{ id: number }>(
-    `SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping = ANY ($2::text[])
+    `SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping = ANY ($2::text[]) AND ${notPaused(LOG)}
       ORDER BY array_position($2::text[], mapping), id LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [opts.limit, mappings],
   );
@@ -317,10 +318,10 @@ export async function carriedAndPulled(db: Queryable, ids: readonly number[], wo
   return rows;
 }
 
-/** The pending logs of these rows of a mapping, in id order (unlocked: what a chunk may pull in). */
+/** The pending logs of these rows of a mapping, in id order (unlocked: what a chunk may pull in); none of a paused mapping. */
 export async function pendingOfRows(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<LogRow[]> {
   const { rows } = await db.query<LogRow>(
-    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' ORDER BY id`,
+    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${notPaused(LOG)} ORDER BY id`,
     [mapping, rowKeys],
   );
   return rows;
@@ -605,6 +606,14 @@ const PRUNE_BATCH = `
   SELECT (SELECT count(*) FROM gone)::int AS deleted,
          (SELECT max(id) FROM batch)       AS last_id,
          (SELECT bool_or(created_at < $3) FROM batch) AS any_old`;
+
+/** What pruneBatch would delete, all batches together: `prune --dry-run`. */
+export async function countPrunable(db: Queryable, cutoff: Date): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${LOG} WHERE status IN ('synced', 'skipped') AND created_at < $1`, [
+    cutoff,
+  ]);
+  return rows[0]!.n;
+}
 
 /** Deletes synced and skipped logs captured before `cutoff` among the `limit` ids after `after`. */
 export async function pruneBatch(
