@@ -98,7 +98,7 @@ export function createCarry(config: FerryConfig) {
       }
       const mapping = mappingByName(config, log.mapping);
       if (!mapping) return this.finish('failed', `mapping "${log.mapping}" is not in the config`);
-      const problem = logProblem(log);
+      const problem = logProblem(log, mapping);
       if (problem) return this.finish('failed', problem);
       // A burst of changes to one row: all but the newest step aside at once,
       // without queueing on the row's lock (each waiter would hold a connection).
