@@ -159,7 +159,7 @@ export class ChunkIO implements CarryIO {
       );
       const byKey = new Map(now.rows.map((r) => [r.key, r.row]));
       const stale = unchanged.find((u) => !isDeepStrictEqual(byKey.get(u.rowKey), u.seen));
-      if (stale) throw new Error(`source row ${mapping.source.table} ${stale.rowKey} changed while carrying it; retrying`);
+      if (stale) throw new Error(`a source row of ${mapping.source.table} changed while carrying it; retrying`);
     }
     await this.upsertAll(all.flatMap((w) => w.upserts));
     await logTable.finishEach(
