@@ -138,6 +138,10 @@ describe.each(['poll', 'notify'] as const)('trust boundary (%s mode)', (mode) =>
     await waitFor('the delete under ferry.origin carried', async () => (await accountName(id)) === undefined);
   });
 
+  it("pins search_path in Ferry's own sessions", async () => {
+    expect((await ferry!.pool.query(`SELECT current_setting('search_path') AS p`)).rows[0].p).toBe('pg_catalog, pg_temp');
+  });
+
   it('fails a log whose table is not its mapping’s source, with the reason, and carries nothing', async () => {
     const { rows } = await app.query(`INSERT INTO portal.users (email, full_name) VALUES ('keep@example.com', 'Keep') RETURNING id`);
     const id = rows[0].id as number;

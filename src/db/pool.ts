@@ -20,6 +20,10 @@ export function createPool(url: string, max = 10, applicationName = 'ferry'): pg
   // An idle client that loses its server must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});
+  // Ferry names every table with its schema: nothing another role creates in
+  // a schema on the default path (public, "$user") can stand in for a function
+  // or operator Ferry calls. Queued before the client's first query.
+  pool.on('connect', (client) => void client.query(`SET search_path TO pg_catalog, pg_temp`).catch(() => {}));
   return pool;
 }
 
