@@ -2,9 +2,10 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { backfillChunkStatement } from './backfill-sql.js';
 import { countSourceRows } from './count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
-import type { BackfillActivities, BatchResult, ChunkInput, ChunkResult } from '../src/contract/index.js';
+import { BAD_WHERE, type BackfillActivities, type BatchResult, type ChunkInput, type ChunkResult } from '../src/contract/index.js';
 import { backfillRuns, lockIdentity, rowIdentity, withTransaction, type Pool } from '../src/db/index.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { whereProblemOn } from '../src/where.js';
 import { deleteTarget, markOwnWrite } from './upsert.js';
 
 export interface BackfillDeps {
@@ -22,11 +23,22 @@ export function createBackfillActivities({ pool, config, carryLogs }: BackfillDe
     return mapping;
   };
 
+  /**
+   * The CLI checked --where, but a workflow can be started without it: the
+   * text goes into Ferry's statements only once it is checked here too.
+   */
+  const checkWhere = async (mapping: Mapping, where: string | undefined): Promise<void> => {
+    const problem = where ? await whereProblemOn(pool, mapping.source.table, where) : undefined;
+    if (problem) throw ApplicationFailure.nonRetryable(`--where on ${mapping.source.table} refused: ${problem}`, BAD_WHERE);
+  };
+
   return {
     /** Source rows a backfill will read (estimated for big tables without --where). */
     async countBackfillRows({ mapping: name, where, keys }: { mapping: string; where?: string; keys?: string[] }): Promise<number> {
       if (keys) return keys.length;
-      return countSourceRows(pool, mappingNamed(name), where);
+      const mapping = mappingNamed(name);
+      await checkWhere(mapping, where);
+      return countSourceRows(pool, mapping, where);
     },
 
     /**
@@ -38,6 +50,7 @@ export function createBackfillActivities({ pool, config, carryLogs }: BackfillDe
     backfillChunk(input: ChunkInput): Promise<ChunkResult> {
       return whileHeartbeating(async () => {
         const mapping = mappingNamed(input.mapping);
+        if (!input.keys) await checkWhere(mapping, input.where);
         const statement = backfillChunkStatement(mapping, { ...input, limit: input.batch });
         const { rows } = await pool.query<{ read: number; last_key: string | null; ids: (string | number)[] }>(statement);
         const { read, last_key: lastKey } = rows[0]!;

@@ -196,3 +196,22 @@ describe('backfill of a tree', () => {
     expect(wrong.rows).toEqual([]);
   }, 180_000);
 });
+
+describe('a backfill started directly in Temporal', () => {
+  it('with a --where that breaks out of its parentheses: nothing written, the workflow fails without retrying', async () => {
+    const before = (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE mapping = 'contacts_to_contacts'`)).rows[0]
+      .n;
+    const handle = await startBackfill(client, config, mapping('contacts_to_contacts'), {
+      batch: 100,
+      where: `true) OR (EXISTS (SELECT 1 FROM salesforce.account)`,
+    });
+    await expect(handle.result()).rejects.toThrow();
+    const history = await handle.fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+    const failure = (history.events ?? []).find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!;
+    expect(failure.message).toMatch(/--where on portal\.contacts refused: a "\)" closes what the expression did not open/);
+    const after = (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE mapping = 'contacts_to_contacts'`)).rows[0].n;
+    expect(after).toBe(before);
+  });
+});
