@@ -5,12 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
-import { parseConfig, type FerryConfig, type FerryConfigInput } from '../src/config.js';
-import { createPool } from '../src/db/index.js';
-import { silentLogger } from '../src/logger.js';
-import { migrate } from '../src/capture/migrate.js';
-import { runFerry, type FerryProcess } from '../src/runtime.js';
+import type { FerryConfigInput } from '../src/config.js';
+import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
+import { dropRoles, migrateAs, ownerGrants, runnerGrants, startAs, urlAs } from './support/roles.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
@@ -32,66 +30,31 @@ describe.each(['poll', 'notify'] as const)('trust boundary (%s mode)', (mode) =>
   let ferry: FerryProcess | undefined;
   let app: pg.Client;
 
-  const urlAs = (role: string) => {
-    const url = new URL(db.url);
-    url.username = role;
-    return url.toString();
-  };
-  const dropRoles = async () => {
-    for (const role of [OWNER, RUNNER, APP])
-      await db.pool.query(`DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
-        EXECUTE 'REASSIGN OWNED BY ${role} TO postgres'; EXECUTE 'DROP OWNED BY ${role}'; EXECUTE 'DROP ROLE ${role}'; END IF; END $$`);
-  };
   const accountName = async (id: number) =>
     (await db.pool.query(`SELECT name FROM salesforce.account WHERE portal_user_id__c = $1`, [String(id)])).rows[0]?.name as string | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase(FILE, '', { suffix: mode });
-    await dropRoles();
+    await dropRoles(db.pool, [OWNER, RUNNER, APP]);
     const database = new URL(db.url).pathname.slice(1);
     // docs/trust-boundary.md: the owner, the runtime role, and an app role with rights on its own table only.
-    await db.pool.query(`
-      CREATE ROLE ${OWNER} LOGIN;
-      GRANT CREATE ON DATABASE ${database} TO ${OWNER};
-      GRANT USAGE ON SCHEMA portal, salesforce TO ${OWNER};
-      GRANT TRIGGER ON ALL TABLES IN SCHEMA portal, salesforce TO ${OWNER};
+    await db.pool.query(`${ownerGrants(OWNER, database)}
       CREATE ROLE ${APP} LOGIN;
       GRANT USAGE ON SCHEMA portal TO ${APP};
       GRANT SELECT, INSERT, UPDATE, DELETE ON portal.users TO ${APP};
       GRANT USAGE ON SEQUENCE portal.users_id_seq TO ${APP};`);
-    const base = testConfig(FILE, db, { mappings, capture: { notify: mode === 'notify' } });
-    const as = (role: string): FerryConfig => parseConfig({ ...base, database: { ...base.database, url: urlAs(role) } }, {});
-    const ownerPool = createPool(urlAs(OWNER), 1);
-    try {
-      await migrate(ownerPool, as(OWNER));
-    } finally {
-      await ownerPool.end();
-    }
-    await db.pool.query(`
-      CREATE ROLE ${RUNNER} LOGIN;
-      GRANT USAGE ON SCHEMA ferry TO ${RUNNER};
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.database_trigger_log, ferry.optional_waits, ferry.backfill_runs TO ${RUNNER};
-      GRANT USAGE ON ALL SEQUENCES IN SCHEMA ferry TO ${RUNNER};
-      GRANT USAGE ON SCHEMA portal, salesforce TO ${RUNNER};
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA portal, salesforce TO ${RUNNER};
-      GRANT USAGE ON ALL SEQUENCES IN SCHEMA portal, salesforce TO ${RUNNER};`);
-    ferry = await runFerry({
-      config: as(RUNNER),
-      logger: silentLogger,
-      listen: true,
-      work: true,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-      shutdownGraceTime: '5s',
-    });
-    await ferry.workerReady;
-    app = new pg.Client({ connectionString: urlAs(APP) });
+    const config = testConfig(FILE, db, { mappings, capture: { notify: mode === 'notify' } });
+    await migrateAs(config, OWNER);
+    await db.pool.query(runnerGrants(RUNNER));
+    ferry = await startAs(config, RUNNER);
+    app = new pg.Client({ connectionString: urlAs(db.url, APP) });
     await app.connect();
   });
 
   afterAll(async () => {
     await app?.end();
     await ferry?.stop();
-    await dropRoles().catch(() => undefined);
+    await dropRoles(db.pool, [OWNER, RUNNER, APP]).catch(() => undefined);
     await db?.drop();
   });
 
