@@ -215,3 +215,16 @@ describe('a backfill started directly in Temporal', () => {
     expect(after).toBe(before);
   });
 });
+
+describe('a repair started directly in Temporal', () => {
+  it('with live target keys as orphans: nothing deleted', async () => {
+    const { rows } = await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('live@example.com', 'Live') RETURNING id`);
+    const key = String(rows[0].id);
+    const account = async () => (await db.pool.query(`SELECT 1 FROM salesforce.account WHERE portal_user_id__c = $1`, [key])).rowCount;
+    await waitFor('the live row carried', async () => (await account()) === 1);
+    const handle = await startBackfill(client, config, mapping('users_to_accounts'), { batch: 100, keys: [key], orphans: [key] });
+    const progress = (await handle.result()) as BackfillProgress;
+    expect(progress.orphansRemoved).toBe(0);
+    expect(await account()).toBe(1);
+  });
+});
