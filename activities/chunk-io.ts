@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { WaitLink } from '../src/contract/index.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { TARGET_WRITE_ERROR, type WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { logTable, optionalWaits, rowIdentity, type LogRow, type PgClient } from '../src/db/index.js';
@@ -65,6 +66,9 @@ export class ChunkIO implements CarryIO {
     );
     const rows = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.source.table, mapping.source.key, keys));
     const byKey = new Map(rows.rows.map((r) => [r.key, r.row]));
+    // A key two rows share: one row at a time, each such log fails as in a single sync (SQLSTATE 21000).
+    if (byKey.size < rows.rows.length)
+      throw ApplicationFailure.nonRetryable(`${mapping.source.table} has more than one row with one ${mapping.source.key}`, TARGET_WRITE_ERROR);
     const pending = await logTable.pendingEnds(this.client, mapping.name, keys);
     for (const key of keys) {
       const ends = pending.get(key);
@@ -155,7 +159,7 @@ export class ChunkIO implements CarryIO {
       );
       const byKey = new Map(now.rows.map((r) => [r.key, r.row]));
       const stale = unchanged.find((u) => !isDeepStrictEqual(byKey.get(u.rowKey), u.seen));
-      if (stale) throw new Error(`source row ${mapping.source.table} ${stale.rowKey} changed while carrying it; retrying`);
+      if (stale) throw new Error(`a source row of ${mapping.source.table} changed while carrying it; retrying`);
     }
     await this.upsertAll(all.flatMap((w) => w.upserts));
     await logTable.finishEach(

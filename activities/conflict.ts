@@ -129,5 +129,5 @@ export async function checkSourceUnchanged(
 ): Promise<void> {
   if (!reverse) return;
   const now = await client.query<{ row: Row }>(selectRowStatement(mapping.source.table, mapping.source.key, rowKey));
-  if (!isDeepStrictEqual(now.rows[0]?.row, seen)) throw new Error(`source row ${mapping.source.table} ${rowKey} changed while carrying it; retrying`);
+  if (!isDeepStrictEqual(now.rows[0]?.row, seen)) throw new Error(`a source row of ${mapping.source.table} changed while carrying it; retrying`);
 }

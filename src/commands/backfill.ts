@@ -1,3 +1,4 @@
+import { whereProblemOn } from '../where.js';
 import type { Client } from '@temporalio/client';
 import { cancelBackfill, startBackfill, waitForBackfill } from '../bulk/backfill-run.js';
 import { parentsFirst } from '../bulk/order.js';
@@ -109,10 +110,16 @@ async function runAll(client: Client, config: FerryConfig, mappings: Mapping[], 
   return 0;
 }
 
-/** A --where that does not parse or names an unknown column stops here, with Postgres' message. */
+/**
+ * A --where that is not one allowed expression over the source table's
+ * columns (src/bulk/where.ts), or that Postgres refuses (a type mismatch),
+ * stops here; the worker checks it again.
+ */
 async function checkWhere(config: FerryConfig, mappings: Mapping[], where: string): Promise<void> {
   await withPool(config.database.url, 1, async (pool) => {
     for (const m of mappings) {
+      const problem = await whereProblemOn(pool, m.source.table, where);
+      if (problem) throw new BulkUsageError(`--where: ${problem} (on ${m.source.table})`);
       try {
         await pool.query(`EXPLAIN SELECT 1 FROM ${quoteTable(m.source.table)} s WHERE (${where})`);
       } catch (err) {
