@@ -69,6 +69,17 @@ export interface ClaimOptions {
   backlogAbove: number;
 }
 
+// Mappings with undispatched logs: a skip scan of the undispatched index
+// (sql/012), one probe per mapping however many logs wait.
+const QUEUED_MAPPINGS = `
+  WITH RECURSIVE queued (mapping) AS (
+    SELECT min(mapping) FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
+    UNION ALL
+    SELECT (SELECT min(mapping) FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping > q.mapping)
+      FROM queued q WHERE q.mapping IS NOT NULL
+  )
+  SELECT mapping FROM queued WHERE mapping IS NOT NULL`;
+
 /**
  * Claims up to `limit` new (undispatched) pending logs of mappings without a
  * backlog, one workflow each, stamping dispatched_at and the owner; and says
@@ -77,22 +88,31 @@ export interface ClaimOptions {
  * parent is not queued), some of them claimable. One statement, so the
  * backlog test and the claim see one snapshot: a burst that commits during a
  * round is never taken one log at a time. SKIP LOCKED lets several
- * dispatchers share the work.
+ * dispatchers share the work. Every part stops early (the count at the
+ * threshold, each mapping's walk at `limit`), so a round costs the same at a
+ * backlog of a hundred logs or of millions.
  */
 export async function claim(db: Queryable, opts: ClaimOptions): Promise<{ logs: ClaimedLog[]; backlog: string[] }> {
   const { rows } = await db.query<{ logs: ClaimedLog[]; backlog: string[] }>(
-    `WITH backlog AS (
-       SELECT mapping FROM ${LOG} WHERE status = 'pending' AND waiting_key IS NULL
-        GROUP BY mapping HAVING count(*) > $3 AND bool_or(dispatched_at IS NULL)
+    `WITH queued AS (${QUEUED_MAPPINGS}
+     ), sized AS (
+       SELECT q.mapping, (SELECT count(*) FROM (SELECT FROM ${LOG} WHERE mapping = q.mapping AND status = 'pending'
+                                                   AND waiting_key IS NULL LIMIT $3 + 1) n) > $3 AS backlog
+         FROM queued q
+     ), picked AS (
+       SELECT l.id FROM ${LOG} l
+        WHERE l.id IN (SELECT p.id FROM sized s CROSS JOIN LATERAL (
+                         SELECT id FROM ${LOG} WHERE mapping = s.mapping AND status = 'pending' AND dispatched_at IS NULL
+                          ORDER BY id LIMIT $1) p
+                        WHERE NOT s.backlog ORDER BY p.id LIMIT $1)
+          AND l.status = 'pending' AND l.dispatched_at IS NULL
+        ORDER BY l.id FOR UPDATE SKIP LOCKED
      ), claimed AS (
-       UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
-        WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
-                          AND mapping NOT IN (SELECT mapping FROM backlog)
-                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2 FROM picked p WHERE l.id = p.id
         RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key
      )
      SELECT (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM claimed c) AS logs,
-            (SELECT coalesce(array_agg(mapping ORDER BY mapping), '{}') FROM backlog) AS backlog`,
+            (SELECT coalesce(array_agg(mapping ORDER BY mapping), '{}') FROM sized WHERE backlog) AS backlog`,
     [opts.limit, opts.owner, opts.backlogAbove],
   );
   return rows[0]!;
@@ -131,13 +151,20 @@ export async function claimBatch(
   mappings: readonly string[],
   name: (first: number, last: number) => string,
 ): Promise<{ logIds: number[]; workflowId: string } | undefined> {
-  const { rows } = await db.query<{ id: number }>(
-    `SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping = ANY ($2::text[])
-      ORDER BY array_position($2::text[], mapping), id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [opts.limit, mappings],
-  );
-  if (!rows.length) return undefined;
-  const logIds = rows.map((r) => r.id).sort((a, b) => a - b);
+  // One mapping at a time, each a walk of its undispatched logs in key order
+  // (sql/012): never a sort of the whole backlog.
+  const logIds: number[] = [];
+  for (const mapping of mappings) {
+    if (logIds.length >= opts.limit) break;
+    const { rows } = await db.query<{ id: number }>(
+      `SELECT id FROM ${LOG} WHERE mapping = $2 AND status = 'pending' AND dispatched_at IS NULL
+        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [opts.limit - logIds.length, mapping],
+    );
+    logIds.push(...rows.map((r) => r.id));
+  }
+  if (!logIds.length) return undefined;
+  logIds.sort((a, b) => a - b);
   const workflowId = name(logIds[0]!, logIds[logIds.length - 1]!);
   await db.query(`UPDATE ${LOG} SET dispatched_at = now(), claimed_by = $3, workflow_id = $2 WHERE id = ANY($1::bigint[])`, [
     logIds,
