@@ -373,12 +373,14 @@ export async function setWorkflowIds(db: Queryable, logs: readonly { id: number;
  * waits instead of writing, a newer change that covers it later must still
  * compare against what the target really reflects. After an INSERT there is
  * none, so, like a second pass (isSecondPass), it is carried whatever changed.
+ * One statement for any number of logs (a chunk's, or a single sync's one).
  */
-export async function inheritBefore(db: Queryable, id: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void> {
-  await db.query(`UPDATE ${LOG} SET old_row = $2 WHERE id = $1 AND op <> 'DELETE'`, [
-    id,
-    earliest.op === 'INSERT' ? null : JSON.stringify(earliest.old_row),
-  ]);
+export async function inheritBefore(db: Queryable, logs: readonly { id: number; earliest: Pick<LogRow, 'op' | 'old_row'> }[]): Promise<void> {
+  if (!logs.length) return;
+  await db.query(
+    `UPDATE ${LOG} l SET old_row = i.old_row FROM unnest($1::bigint[], $2::jsonb[]) AS i(id, old_row) WHERE l.id = i.id AND l.op <> 'DELETE'`,
+    [logs.map((l) => l.id), logs.map((l) => (l.earliest.op === 'INSERT' ? null : JSON.stringify(l.earliest.old_row)))],
+  );
 }
 
 /** Records that a log waits for a parent row; returns its attempt count. */
