@@ -5,24 +5,14 @@
 // 100,000-row backfill of existing rows. Mark: ≤ 300 MiB.
 // BENCH_RSS_BURST / BENCH_RSS_BACKFILL change the sizes.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { FERRY, startCliStack } from './cli-stack.js';
 import { lastLogId, waitSettled } from './logs.js';
+import { rssOf } from './rss-of.js';
 
 const BURST = Number(process.env.BENCH_RSS_BURST ?? 20_000);
 const BACKFILL = Number(process.env.BENCH_RSS_BACKFILL ?? 100_000);
 const MIB = 2 ** 20;
-
-/** Resident set of a process, bytes (VmRSS), or 0 once it is gone. */
-function rssOf(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return Number(kb ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-}
 
 function ferry(args: string[]): Promise<number | null> {
   const child = spawn(process.execPath, [FERRY, ...args], { stdio: 'ignore' });
