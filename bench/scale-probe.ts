@@ -4,6 +4,7 @@
 import { createCarryLogs } from '../activities/carry-chunk.js';
 import type { FerryConfig } from '../src/config.js';
 import { logTable, withTransaction, type Pool } from '../src/db/index.js';
+import { plansOf } from '../test/support/plans.js';
 
 const LOG = 'ferry.database_trigger_log';
 const CHUNK = 1000;
@@ -42,21 +43,9 @@ export function formatHealth(h: LogHealth): string {
 
 /** EXPLAIN (ANALYZE, BUFFERS) of the dispatcher's claim and a batch claim, rolled back: the logs stay as they were. */
 export async function explainClaims(pool: Pool, mapping: string, threshold: number): Promise<string> {
-  const out: string[] = [];
-  const capture = (tx: Pool | import('pg').PoolClient, label: string) =>
-    ({
-      query: async (text: string, values?: unknown[]) => {
-        const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
-        out.push(`-- ${label}`, ...plan.rows.map((r) => r['QUERY PLAN']));
-        return { rows: [{ logs: [], backlog: [] }], rowCount: 0 };
-      },
-    }) as unknown as Pool;
-  await withTransaction(pool, async (tx) => {
-    await logTable.claim(capture(tx, 'claim (singles and the backlog test)'), { limit: CHUNK, owner: OWNER, backlogAbove: threshold });
-    await logTable.claimBatch(capture(tx, 'claimBatch (one mapping)'), { limit: CHUNK, owner: OWNER }, [mapping], () => 'x');
-    await tx.query('ROLLBACK; BEGIN'); // withTransaction commits an empty transaction
-  });
-  return out.join('\n');
+  const claim = await plansOf(pool, (q) => logTable.claim(q, { limit: CHUNK, owner: OWNER, backlogAbove: threshold }));
+  const batch = await plansOf(pool, (q) => logTable.claimBatch(q, { limit: CHUNK, owner: OWNER }, [mapping], () => 'x'));
+  return `-- claim (singles and the backlog test)\n${claim}\n-- claimBatch (one mapping)\n${batch}`;
 }
 
 export interface ChunkTimes {

@@ -120,12 +120,10 @@ async function probe(name: string, pending: number): Promise<void> {
 
 try {
   if ((await exited(ferry(['migrate'], 'inherit'))) !== 0) throw new Error('ferry migrate failed');
-  say(
-    `Postgres: ${stack.postgres}; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} on ${os.cpus().length} CPUs`,
-  );
+  // Autovacuum is what keeps the log's hot indexes short (sql/012): say whether it runs.
+  const { autovacuum } = (await db.pool.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]!;
+  const load = os.loadavg().map((l) => l.toFixed(1));
+  say(`Postgres: ${stack.postgres}, autovacuum ${autovacuum}; load average ${load.join(' ')} on ${os.cpus().length} CPUs`);
   for (const n of SIZES) await probe(`${n} pending`, n);
   for (const n of SIZES) {
     await emptyTables(db.pool);

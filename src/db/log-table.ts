@@ -96,19 +96,22 @@ export async function claim(db: Queryable, opts: ClaimOptions): Promise<{ logs: 
   const { rows } = await db.query<{ logs: ClaimedLog[]; backlog: string[] }>(
     `WITH queued AS (${QUEUED_MAPPINGS}
      ), sized AS (
+       -- ORDER BY row_key is the pending index's own order: it keeps the planner on
+       -- that index (a scan of the table "finds" $3 + 1 rows of a small mapping never).
        SELECT q.mapping, (SELECT count(*) FROM (SELECT FROM ${LOG} WHERE mapping = q.mapping AND status = 'pending'
-                                                   AND waiting_key IS NULL LIMIT $3 + 1) n) > $3 AS backlog
+                                                   AND waiting_key IS NULL ORDER BY row_key LIMIT $3 + 1) n) > $3 AS backlog
          FROM queued q
      ), picked AS (
-       SELECT l.id FROM ${LOG} l
-        WHERE l.id IN (SELECT p.id FROM sized s CROSS JOIN LATERAL (
-                         SELECT id FROM ${LOG} WHERE mapping = s.mapping AND status = 'pending' AND dispatched_at IS NULL
-                          ORDER BY id LIMIT $1) p
-                        WHERE NOT s.backlog ORDER BY p.id LIMIT $1)
-          AND l.status = 'pending' AND l.dispatched_at IS NULL
-        ORDER BY l.id FOR UPDATE SKIP LOCKED
+       -- A mapping without a backlog has at most backlogAbove logs queued: locking a
+       -- walk of each and keeping the oldest $1 of all leaves few rows locked in vain.
+       SELECT p.id FROM sized s CROSS JOIN LATERAL (
+                SELECT id FROM ${LOG} WHERE mapping = s.mapping AND status = 'pending' AND dispatched_at IS NULL
+                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) p
+        WHERE NOT s.backlog ORDER BY p.id LIMIT $1
      ), claimed AS (
-       UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2 FROM picked p WHERE l.id = p.id
+       -- By primary key, as an array: a join with the pick may be planned as a scan of the log.
+       UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
+        WHERE l.id = ANY ((SELECT array_agg(id) FROM picked)::bigint[])
         RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key
      )
      SELECT (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM claimed c) AS logs,
