@@ -106,3 +106,9 @@ export async function p99Seconds(pool: Pool, afterId: number): Promise<number> {
   );
   return rows[0]!.p;
 }
+
+/** Logs above `afterId` carried by a syncLog of their own (not in a batch). */
+export async function singlesCount(pool: Pool, afterId: number): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${LOG} WHERE id > $1 AND workflow_id LIKE '%-log-%'`, [afterId]);
+  return rows[0]!.n;
+}

@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { FERRY, startCliStack } from './cli-stack.js';
-import { emptyTables, insertBurst, lastId, p99Seconds, pendingCount, seedFinishedLogs, writeMixed } from './scale-load.js';
+import { emptyTables, insertBurst, lastId, p99Seconds, pendingCount, seedFinishedLogs, singlesCount, writeMixed } from './scale-load.js';
 import { explainClaims, formatHealth, logHealth, timeChunks, type ChunkTimes } from './scale-probe.js';
 import { benchConfig } from './setup.js';
 import { rssOf } from './rss-of.js';
@@ -33,6 +33,8 @@ interface Carried {
   /** Logs per second between 60% and 90% carried: the rate late in the run. */
   late: number;
   p99: number;
+  /** Logs carried one workflow each, not in a batch. */
+  singles: number;
   rss: number;
 }
 
@@ -82,7 +84,8 @@ async function carry(name: string, write: () => Promise<unknown>): Promise<Carri
     await writing;
     const seconds = (performance.now() - t0) / 1000;
     const logs = (await lastId(db.pool)) - after;
-    return { name, logs, seconds, late: lateRate(timeline, logs), p99: await p99Seconds(db.pool, after), rss };
+    const [p99, singles] = [await p99Seconds(db.pool, after), await singlesCount(db.pool, after)];
+    return { name, logs, seconds, late: lateRate(timeline, logs), p99, singles, rss };
   } finally {
     clearInterval(sampler);
     start.kill('SIGTERM');
@@ -162,15 +165,15 @@ function report(): void {
   const refRate = ref.logs / ref.seconds;
   const mark = (ok: boolean) => (ok ? 'met' : 'MISS');
   console.log(`\nbench:scale (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs at the end)`);
-  console.log('| load | logs/s, end to end | × reference | late rate | p99 | Ferry RSS |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('| load | logs/s, end to end | × reference | late rate | p99 | one workflow each | Ferry RSS |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const rate = r.logs / r.seconds;
     const need = r.name.startsWith('mixed') ? 0.7 : r === ref ? 0 : 0.8;
     const ratio = `${(rate / refRate).toFixed(2)}${need ? ` (mark ≥ ${need}: ${mark(rate / refRate >= need)})` : ''}`;
     const late = Number.isNaN(r.late) ? '—' : r.late.toFixed(0);
     const rss = `${(r.rss / MIB).toFixed(0)} MiB${r.rss > 300 * MIB ? ' MISS' : ''}`;
-    console.log(`| ${r.name} | ${rate.toFixed(0)} | ${ratio} | ${late} | ${r.p99.toFixed(1)} s | ${rss} |`);
+    console.log(`| ${r.name} | ${rate.toFixed(0)} | ${ratio} | ${late} | ${r.p99.toFixed(1)} s | ${r.singles} | ${rss} |`);
   }
   if (!probes.length) return;
   console.log('\n| log table | claim per 1,000-log chunk | carry | × fresh |');
