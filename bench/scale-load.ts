@@ -112,3 +112,11 @@ export async function singlesCount(pool: Pool, afterId: number): Promise<number>
   const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${LOG} WHERE id > $1 AND workflow_id LIKE '%-log-%'`, [afterId]);
   return rows[0]!.n;
 }
+
+/** When the last log above `afterId` became final, as epoch milliseconds (the database's clock, the same machine's). */
+export async function lastFinishedAt(pool: Pool, afterId: number): Promise<number> {
+  const { rows } = await pool.query<{ t: number }>(`SELECT extract(epoch FROM max(synced_at))::float8 * 1000 AS t FROM ${LOG} WHERE id > $1`, [
+    afterId,
+  ]);
+  return rows[0]!.t;
+}
