@@ -96,8 +96,9 @@ export async function claim(db: Queryable, opts: ClaimOptions): Promise<{ logs: 
   const { rows } = await db.query<{ logs: ClaimedLog[]; backlog: string[] }>(
     `WITH queued AS (${QUEUED_MAPPINGS}
      ), sized AS (
-       -- ORDER BY row_key is the pending index's own order: it keeps the planner on
-       -- that index (a scan of the table "finds" $3 + 1 rows of a small mapping never).
+       -- ORDER BY row_key is the pending index's own order: it keeps the planner on that
+       -- index (a table scan, expected to meet $3 + 1 rows soon, reads all of the log
+       -- for a mapping with few).
        SELECT q.mapping, (SELECT count(*) FROM (SELECT FROM ${LOG} WHERE mapping = q.mapping AND status = 'pending'
                                                    AND waiting_key IS NULL ORDER BY row_key LIMIT $3 + 1) n) > $3 AS backlog
          FROM queued q
