@@ -66,7 +66,7 @@ export function singleRowIO(client: PgClient, config: FerryConfig): CarryIO {
       await lockParentWaits(client);
       return logTable.waitChain(client, parent.mapping, parent.key);
     },
-    inheritBefore: (logId, earliest) => logTable.inheritBefore(client, logId, earliest),
+    inheritBefore: (logId, earliest) => logTable.inheritBefore(client, [{ id: logId, earliest }]),
     markWaiting: (logId, parent, workflowId) => logTable.markWaiting(client, logId, parent, workflowId),
     checkSourceUnchanged: (mapping, reverse, rowKey, seen) => checkSourceUnchanged(client, mapping, reverse, rowKey, seen),
     markOwnWrite: (tables) => markOwnWrite(client, tables),

@@ -166,7 +166,10 @@ export class ChunkIO implements CarryIO {
       client,
       all.flatMap((w) => w.marks),
     );
-    for (const { id, earliest } of all.flatMap((w) => w.inherits)) await logTable.inheritBefore(client, id, earliest);
+    await logTable.inheritBefore(
+      client,
+      all.flatMap((w) => w.inherits),
+    );
     const covers = all.flatMap((w) => w.covers);
     await logTable.supersedeBelow(client, mapping.name, covers, covers[0]?.workflowId);
     // The waits first: a row of this chunk written without a parent that this
