@@ -1,10 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { backfillChunkStatement } from './backfill-sql.js';
 import { countSourceRows } from './count-rows.js';
-import { mappingByName, type FerryConfig, type Mapping } from '../src/config.js';
-import type { BackfillActivities, BatchResult, ChunkInput, ChunkResult } from '../src/contract/index.js';
-import { backfillRuns, lockIdentity, tableRowName, withTransaction, type Pool } from '../src/db/index.js';
+import { mappingByName, type FerryConfig, type Mapping, type Row } from '../src/config.js';
+import { BAD_WHERE, type BackfillActivities, type BatchResult, type ChunkInput, type ChunkResult } from '../src/contract/index.js';
+import { backfillRuns, lockIdentity, tableRowName, withTransaction, type PgClient, type Pool } from '../src/db/index.js';
+import { quoteIdent, quoteTable } from '../src/statements.js';
+import { runTransform } from './transform.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { whereProblemOn } from '../src/where.js';
 import { deleteTarget, markOwnWrite } from './upsert.js';
 
 export interface BackfillDeps {
@@ -22,11 +25,22 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
     return mapping;
   };
 
+  /**
+   * The CLI checked --where, but a workflow can be started without it: the
+   * text goes into Ferry's statements only once it is checked here too.
+   */
+  const checkWhere = async (mapping: Mapping, where: string | undefined): Promise<void> => {
+    const problem = where ? await whereProblemOn(pool, mapping.source.table, where) : undefined;
+    if (problem) throw ApplicationFailure.nonRetryable(`--where on ${mapping.source.table} refused: ${problem}`, BAD_WHERE);
+  };
+
   return {
     /** Source rows a backfill will read (estimated for big tables without --where). */
     async countBackfillRows({ mapping: name, where, keys }: { mapping: string; where?: string; keys?: string[] }): Promise<number> {
       if (keys) return keys.length;
-      return countSourceRows(pool, mappingNamed(name), where);
+      const mapping = mappingNamed(name);
+      await checkWhere(mapping, where);
+      return countSourceRows(pool, mapping, where);
     },
 
     /**
@@ -38,6 +52,7 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
     backfillChunk(input: ChunkInput): Promise<ChunkResult> {
       return whileHeartbeating(async () => {
         const mapping = mappingNamed(input.mapping);
+        if (!input.keys) await checkWhere(mapping, input.where);
         const statement = backfillChunkStatement(mapping, { ...input, limit: input.batch });
         const { rows } = await pool.query<{ read: number; last_key: string | null; ids: (string | number)[] }>(statement);
         const { read, last_key: lastKey } = rows[0]!;
@@ -70,6 +85,8 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
       for (const key of keys) {
         removed += await withTransaction(pool, async (client) => {
           await lockIdentity(client, tableRowName(mapping.target.table, mapping.target.key, key));
+          // The keys come from the workflow's input: whoever started it, a live row's target stays.
+          if (await stillProduced(client, mapping, key)) return 0;
           await markOwnWrite(client, [mapping.source.table]);
           return deleteTarget(client, mapping, key);
         });
@@ -77,4 +94,21 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
       return removed;
     },
   };
+}
+
+/**
+ * Whether a source row still produces this target key: the row whose source
+ * key reads as that text (the usual mapping of key to key), transformed. A
+ * transform that throws on it counts as producing it: nothing is deleted on a guess.
+ */
+async function stillProduced(client: PgClient, mapping: Mapping, targetKey: string): Promise<boolean> {
+  const { rows } = await client.query<{ row: Row }>(
+    `SELECT to_jsonb(ferry_t) AS row FROM ${quoteTable(mapping.source.table)} ferry_t WHERE ferry_t.${quoteIdent(mapping.source.key)}::text = $1`,
+    [targetKey],
+  );
+  for (const { row } of rows) {
+    const out = await runTransform(mapping, row, { op: 'UPDATE', logId: 0, mapping: mapping.name, parents: {} }).catch(() => undefined);
+    if (out === undefined || String(out?.[mapping.target.key]) === targetKey) return true;
+  }
+  return false;
 }

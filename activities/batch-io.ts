@@ -1,6 +1,8 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { TARGET_WRITE_ERROR } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
-import { lockIdentities, logTable, optionalWaits, tableRowName, type LogRow, type PgClient } from '../src/db/index.js';
+import { lockIdentities, logTable, optionalWaits, pausedMappings, tableRowName, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowsStatement } from '../src/statements.js';
 import { finishOthers, type CarryIO } from './carry-io.js';
 import { checkSourceUnchanged, type SeenSource } from './conflict.js';
@@ -64,6 +66,9 @@ export class BatchIO implements CarryIO {
     );
     const rows = await this.client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.source.table, mapping.source.key, keys));
     const byKey = new Map(rows.rows.map((r) => [r.key, r.row]));
+    // A key two rows share: one row at a time, each such log fails as in a single sync (SQLSTATE 21000).
+    if (byKey.size < rows.rows.length)
+      throw ApplicationFailure.nonRetryable(`${mapping.source.table} has more than one row with one ${mapping.source.key}`, TARGET_WRITE_ERROR);
     const pending = await logTable.pendingEnds(this.client, mapping.name, keys);
     for (const key of keys) {
       const ends = pending.get(key);
@@ -154,7 +159,10 @@ export class BatchIO implements CarryIO {
       client,
       all.flatMap((w) => w.marks),
     );
-    for (const { id, earliest } of all.flatMap((w) => w.inherits)) await logTable.inheritBefore(client, id, earliest);
+    await logTable.inheritBefore(
+      client,
+      all.flatMap((w) => w.inherits),
+    );
     const covers = all.flatMap((w) => w.covers);
     await logTable.supersedeBelow(client, mapping.name, covers, covers[0]?.workflowId);
     // The waits first: a row of this batch written without a parent that this
@@ -175,6 +183,10 @@ export class BatchIO implements CarryIO {
     const read = mapping === this.mapping.name ? this.source.get(rowKey) : undefined;
     if (read) return read.newest;
     return (await logTable.newestPending(this.client, mapping, [rowKey])).get(rowKey) ?? null;
+  }
+
+  async isPaused(mapping: string): Promise<boolean> {
+    return pausedMappings.isPaused(this.client, mapping);
   }
 
   async lock(identity: string, shared = false): Promise<void> {

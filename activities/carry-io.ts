@@ -1,6 +1,6 @@
 import type { MissingParent, WaitLink } from '../src/contract/index.js';
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
-import { lockIdentity, logTable, optionalWaits, type LogRow, type PgClient } from '../src/db/index.js';
+import { lockIdentity, logTable, optionalWaits, pausedMappings, type LogRow, type PgClient } from '../src/db/index.js';
 import { selectRowStatement } from '../src/statements.js';
 import { checkSourceUnchanged, type SeenSource } from './conflict.js';
 import { readPendingChanges, readSource, type SourceState } from './lookup.js';
@@ -19,6 +19,8 @@ import { deleteTarget, linkTarget, markOwnWrite, upsertTarget } from './upsert.j
 export interface CarryIO {
   /** The newest pending log of a source row, before its lock: a hint that a log is superseded. */
   newestPending(mapping: string, rowKey: string): Promise<number | null>;
+  /** Whether a mapping is paused (`ferry pause`): its logs wait, also when a child would pull them in. */
+  isPaused(mapping: string): Promise<boolean>;
   /** A transaction-scoped advisory lock on a row identity (tableRowName). */
   lock(identity: string, shared?: boolean): Promise<void>;
   /** A pair's target row, locked before its conflict is judged (conflict.ts, otherSide): at once, also in a batch. */
@@ -74,6 +76,7 @@ export interface ParentWaits {
 export function singleRowIO(client: PgClient, config: FerryConfig): CarryIO {
   return {
     newestPending: async (mapping, rowKey) => (await logTable.newestPending(client, mapping, [rowKey])).get(rowKey) ?? null,
+    isPaused: (mapping) => pausedMappings.isPaused(client, mapping),
     lock: (identity, shared) => lockIdentity(client, identity, shared),
     lockBeforeJudging: (identity) => lockIdentity(client, identity),
     readSource: (mapping, rowKey) => readSource(client, mapping, rowKey),
@@ -90,7 +93,7 @@ export function singleRowIO(client: PgClient, config: FerryConfig): CarryIO {
       },
       markWaiting: (logId, parent, workflowId) => logTable.markWaiting(client, logId, parent, workflowId),
     },
-    inheritBefore: (logId, earliest) => logTable.inheritBefore(client, logId, earliest),
+    inheritBefore: (logId, earliest) => logTable.inheritBefore(client, [{ id: logId, earliest }]),
     checkSourceUnchanged: async (mapping, read) => {
       const now = await client.query<{ row: Row }>(selectRowStatement(mapping.source.table, mapping.source.key, read.rowKey));
       checkSourceUnchanged(mapping, read, now.rows[0]?.row);

@@ -31,13 +31,13 @@ export function createCarry(config: FerryConfig) {
       const logId = log.id;
       if (log.status !== 'pending') {
         // A second dispatch of a finished log: nothing to write, but wake any
-        // child that still waits for it.
-        const detail = log.status === 'failed' && log.error ? log.error : `already ${log.status}`;
+        // child that still waits for it. Its stored error may quote the row: it stays in the log.
+        const detail = log.status === 'failed' ? `already failed; the message is in its log row` : `already ${log.status}`;
         return { status: log.status, detail, already: true, waiters: await this.waiters() };
       }
       const mapping = mappingByName(config, log.mapping);
       if (!mapping) return this.end('failed', `mapping "${log.mapping}" is not in the config`);
-      const problem = logProblem(log);
+      const problem = logProblem(log, mapping);
       if (problem) return this.end('failed', problem);
       // A burst of changes to one row: all but the newest step aside at once,
       // without queueing on the row's lock (each waiter would hold a connection).

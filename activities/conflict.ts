@@ -127,5 +127,5 @@ export interface SeenSource {
  * (retryable), and the carry is tried again. `now`: the row as it is now.
  */
 export function checkSourceUnchanged(mapping: Mapping, read: SeenSource, now: Row | undefined): void {
-  if (!isDeepStrictEqual(now, read.seen)) throw new Error(`source row ${mapping.source.table} ${read.rowKey} changed while carrying it; retrying`);
+  if (!isDeepStrictEqual(now, read.seen)) throw new Error(`a source row of ${mapping.source.table} changed while carrying it; retrying`);
 }

@@ -3,6 +3,7 @@ import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { logTable, tableRowName, type LogRow, type PgClient } from '../src/db/index.js';
 import type { CarryIO } from './carry-io.js';
 import { selectRowStatement } from '../src/statements.js';
+import { parseTable } from '../src/table-name.js';
 import { parentRefsOf, type ParentRef } from './parent-refs.js';
 import { asDataFailure } from './upsert.js';
 
@@ -37,12 +38,30 @@ export function readPendingChanges(client: PgClient, mapping: Mapping, rowKey: s
   return logTable.pendingChanges(client, mapping.name, rowKey, current);
 }
 
-/** What makes a log row unusable (edited by hand, say), or undefined when it is fine. */
-export function logProblem(log: LogRow): string | undefined {
+/** Longest source key a log may carry: longer than any key a btree index accepts (about 2,700 bytes). */
+export const MAX_ROW_KEY_BYTES = 4096;
+/** Largest row image a log may carry, as JSON text. */
+export const MAX_ROW_IMAGE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * What makes a log row unfit to carry for its mapping (written by hand or by
+ * a role that should not have), or undefined when it is fine. Checked before
+ * anything is read or written with Ferry's rights.
+ */
+export function logProblem(log: LogRow, mapping: Mapping): string | undefined {
+  const malformed = (what: string) => `log ${log.id} is malformed: ${what}`;
+  const source = parseTable(mapping.source.table)!;
+  // The capture writes schema || '.' || table unquoted; Ferry's own logs (backfill, second pass) the config's text.
+  if (log.table_name !== mapping.source.table && log.table_name !== `${source.schema}.${source.name}`)
+    return malformed(`table ${log.table_name} is not the source of mapping ${mapping.name} (${mapping.source.table})`);
+  if (!['INSERT', 'UPDATE', 'DELETE'].includes(log.op)) return malformed(`op ${JSON.stringify(log.op)} is not INSERT, UPDATE or DELETE`);
+  if (Buffer.byteLength(log.row_key) > MAX_ROW_KEY_BYTES) return malformed(`row_key is longer than ${MAX_ROW_KEY_BYTES} bytes`);
   const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
   for (const column of ['old_row', 'new_row'] as const) {
     const k = kind(log[column]);
-    if (k !== 'null' && k !== 'object') return `log ${log.id} is malformed: ${column} is a JSON ${k}, not a row object`;
+    if (k !== 'null' && k !== 'object') return malformed(`${column} is a JSON ${k}, not a row object`);
+    if (k === 'object' && Buffer.byteLength(JSON.stringify(log[column])) > MAX_ROW_IMAGE_BYTES)
+      return malformed(`${column} is larger than ${MAX_ROW_IMAGE_BYTES} bytes`);
   }
   return undefined;
 }
@@ -71,7 +90,8 @@ export async function lookupParents(io: CarryIO, config: FerryConfig, mapping: M
       absent.push(ref);
       continue;
     }
-    const pending = await io.newestPending(parent.name, key);
+    // A paused parent's log is not carried early by its child: the child waits, as for a parent with no log.
+    const pending = (await io.isPaused(parent.name)) ? null : await io.newestPending(parent.name, key);
     return { missing: { mapping: parent.name, table: parent.source.table, column: ref.column, key, logId: pending } };
   }
   return { parents, absent };

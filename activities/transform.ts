@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Mapping, Row, TransformContext } from '../src/config.js';
 import { TRANSFORM_ERROR } from '../src/contract/index.js';
+import { valueProblem } from './row-values.js';
 
 /**
  * Runs the mapping's user code. Whatever it throws is a property of the data,
@@ -26,6 +27,14 @@ export async function runTransform(mapping: Mapping, row: Row, ctx: TransformCon
     throw ApplicationFailure.nonRetryable(`transform of ${mapping.name} returned ${what}, not a row object`, TRANSFORM_ERROR);
   }
   const result = out as Row;
+  for (const [column, value] of Object.entries(result)) {
+    const problem = valueProblem(value);
+    if (problem)
+      throw ApplicationFailure.nonRetryable(
+        `transform of ${mapping.name}: column "${column}"${problem.path ? ` at ${problem.path}` : ''} is ${problem.what}, which Ferry cannot write`,
+        TRANSFORM_ERROR,
+      );
+  }
   const key = result[mapping.target.key];
   // With `link`, a missing key means: create the counterpart and link it.
   if ((key === null || key === undefined) && !mapping.link) {

@@ -21,8 +21,11 @@ export async function markOwnWrite(client: PgClient, originTables: string[]): Pr
   await client.query(`SELECT set_config('ferry.origin', $1, true)`, [originTables.join(',')]);
 }
 
-// SQLSTATE classes that no retry can fix: the row itself does not fit the target.
-const DATA_ERROR_CLASSES = ['22', '23', '42'];
+// SQLSTATE classes that no retry can fix, the row itself does not fit: cardinality
+// (a source key that is not unique), data, integrity, syntax or a missing
+// object, program limits (a value over the btree size limit), a trigger's
+// RAISE (PL/pgSQL), a feature not supported.
+const DATA_ERROR_CLASSES = ['21', '22', '23', '42', '54', 'P0', '0A'];
 
 /**
  * A database error that no retry can fix (bad data, a missing table or
@@ -36,34 +39,42 @@ export function asDataFailure(err: unknown, doing: string): unknown {
   return ApplicationFailure.nonRetryable(`${doing} failed: ${(err as Error).message} (SQLSTATE ${code})`, TARGET_WRITE_ERROR);
 }
 
-async function run(client: PgClient, mapping: Mapping, statement: Statement): Promise<{ rowCount: number; rows: Row[] }> {
+/** Builds and runs a statement: a row that cannot even be put into one (say, a value JSON cannot hold) is a data failure too. */
+async function run(client: PgClient, mapping: Mapping, build: () => Statement): Promise<{ rowCount: number; rows: Row[] }> {
+  const doing = `writing ${mapping.target.table} for ${mapping.name}`;
+  let statement: Statement;
+  try {
+    statement = build();
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`${doing} failed: the statement could not be built: ${(err as Error).message}`, TARGET_WRITE_ERROR);
+  }
   try {
     const result = await client.query(statement);
     return { rowCount: result.rowCount ?? 0, rows: result.rows };
   } catch (err) {
-    throw asDataFailure(err, `writing ${mapping.target.table} for ${mapping.name}`);
+    throw asDataFailure(err, doing);
   }
 }
 
 /** Writes exactly the columns the transform returned; returns rows changed (0 when already equal). */
 /** upsertTarget for many rows with the same columns (distinct keys), in one statement. */
 export async function upsertTargets(client: PgClient, mapping: Mapping, columns: string[], rows: Row[]): Promise<number> {
-  return (await run(client, mapping, upsertManyStatement(mapping.target.table, mapping.target.key, columns, rows))).rowCount;
+  return (await run(client, mapping, () => upsertManyStatement(mapping.target.table, mapping.target.key, columns, rows))).rowCount;
 }
 
 export async function upsertTarget(client: PgClient, mapping: Mapping, row: Row): Promise<number> {
-  return (await run(client, mapping, upsertStatement(mapping.target.table, mapping.target.key, row))).rowCount;
+  return (await run(client, mapping, () => upsertStatement(mapping.target.table, mapping.target.key, row))).rowCount;
 }
 
 /** Applies the mapping's onDelete policy to the target row with this key. */
 export async function deleteTarget(client: PgClient, mapping: Mapping, key: unknown): Promise<number> {
   const policy = mapping.onDelete;
   if (policy === 'ignore') return 0;
-  const statement =
+  const build = () =>
     policy === 'delete'
       ? deleteStatement(mapping.target.table, mapping.target.key, key)
       : softDeleteStatement(mapping.target.table, mapping.target.key, key, policy.softDelete);
-  return (await run(client, mapping, statement)).rowCount;
+  return (await run(client, mapping, build)).rowCount;
 }
 
 /**
@@ -74,8 +85,8 @@ export async function deleteTarget(client: PgClient, mapping: Mapping, key: unkn
 export async function linkTarget(client: PgClient, mapping: Mapping, row: Row, sourceKey: string): Promise<unknown> {
   const { writeBack } = mapping.link!;
   await markOwnWrite(client, [mapping.source.table, mapping.target.table]);
-  const inserted = await run(client, mapping, insertReturningKeyStatement(mapping.target.table, mapping.target.key, row));
+  const inserted = await run(client, mapping, () => insertReturningKeyStatement(mapping.target.table, mapping.target.key, row));
   const key = inserted.rows[0]!.key;
-  await run(client, mapping, writeBackStatement(mapping.source.table, mapping.source.key, sourceKey, writeBack, key));
+  await run(client, mapping, () => writeBackStatement(mapping.source.table, mapping.source.key, sourceKey, writeBack, key));
   return key;
 }

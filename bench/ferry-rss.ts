@@ -3,9 +3,9 @@
 // also holds the bench's clients and tsx). Its RSS is sampled from /proc
 // every 100 ms through a burst and a backfill of existing rows. Mark: ≤ 300 MiB.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { FERRY, startCliStack } from './cli-stack.js';
 import { lastLogId, waitSettled } from './logs.js';
+import { rssOf } from './rss-of.js';
 
 export const RSS_MARK = 300 * 2 ** 20;
 
@@ -15,16 +15,6 @@ export interface FerryRss {
   backfill: number;
   burstPerSec: number;
   backfillPerSec: number;
-}
-
-/** Resident set of a process, bytes (VmRSS), or 0 once it is gone. */
-function rssOf(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return Number(kb ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
 }
 
 function ferry(args: string[]): Promise<number | null> {

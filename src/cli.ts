@@ -1,8 +1,21 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import {
+  batchSizeOf,
+  duration,
+  positiveInt,
+  withBatchSize,
+  withGlobalOptions,
+  withOutput,
+  type BatchSizeFlags,
+  type OutputFlags,
+  type OutputFormat,
+} from './cli/common-options.js';
+import { addOperatingCommands } from './cli/operating-commands.js';
+import { UsageError } from './cli/usage-error.js';
 import type { FerryConfig } from './config.js';
-import { parseDuration } from './duration.js';
 import type { Logger } from './logger.js';
+import { packageInfo } from './package-info.js';
 import type { RunOptions } from './runtime.js';
 
 // The command line, defined with commander: one .command() per command, its
@@ -13,10 +26,6 @@ import type { RunOptions } from './runtime.js';
 // never load Temporal's.
 //
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 /** The options every command takes (before or after the command's name). */
 interface GlobalFlags {
@@ -29,62 +38,43 @@ interface ServingFlags {
   metricsHost?: string;
   shutdownGrace?: number;
 }
-interface MigrateFlags {
+interface MigrateFlags extends OutputFlags {
   print?: boolean;
 }
-interface StatusFlags {
-  json?: boolean;
+interface StatusFlags extends OutputFlags {
   maxPendingAge: number;
   limit: number;
+  watch?: boolean;
+  interval: number;
 }
-interface DoctorFlags {
-  json?: boolean;
-  output?: 'text' | 'json';
-}
-interface PruneFlags {
+interface PruneFlags extends OutputFlags, BatchSizeFlags {
   olderThan?: number;
-  batchSize: number;
+  dryRun?: boolean;
 }
-interface RetryFlags {
+interface RetryFlags extends OutputFlags {
   failed?: boolean;
   downstreamRejected?: boolean;
   mapping?: string;
+  dryRun?: boolean;
 }
-interface BackfillFlags {
+interface BackfillFlags extends OutputFlags, BatchSizeFlags {
   all?: boolean;
   where?: string;
-  batch: number;
   detach?: boolean;
   cancel?: boolean;
 }
-interface VerifyFlags {
+interface VerifyFlags extends OutputFlags, BatchSizeFlags {
   all?: boolean;
   repair?: boolean;
-  json?: boolean;
-  batch: number;
 }
-interface InitFlags {
+interface InitFlags extends OutputFlags {
   from?: string;
   to?: string;
   pair?: string[];
-  out: string;
+  out?: string;
   force?: boolean;
 }
 
-// Option parsers: a bad value is a UsageError with the flag's name (exit 2), before anything loads.
-const duration =
-  (flag: string) =>
-  (value: string): number => {
-    const ms = parseDuration(/^\d+$/.test(value) ? Number(value) : value);
-    if (ms === undefined) throw new UsageError(`${flag}: not a duration: "${value}" (e.g. 90s, 5m, 7d)`);
-    return ms;
-  };
-const positiveInt =
-  (flag: string) =>
-  (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag}: not a positive whole number: "${value}"`);
-    return Number(value);
-  };
 const port = (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`--metrics-port: not a port: "${value}"`);
   return Number(value);
@@ -132,61 +122,73 @@ function withServingOptions(command: Command): Command {
     );
 }
 
-/** The `ferry` program; `done` receives each command's exit code. */
-function ferryProgram(done: (code: number) => void): Command {
-  const program = new Command('ferry')
-    .usage('<command> [options]')
-    .description('Durable row sync between Postgres tables, orchestrated by Temporal.')
-    // Set before the commands are added: each command inherits them.
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`ferry: ${text.replace(/^error: /, '')}`) })
-    .configureHelp({ showGlobalOptions: true })
-    .option('-c, --config <path>', 'the config module (default: FERRY_CONFIG, else ferry.config.ts, .mjs or .js here)')
-    .option('--log-level <level>', 'trace, debug, info, warn, error or silent (default: FERRY_LOG_LEVEL, or info)')
-    .addHelpText(
-      'after',
-      "\nRun `ferry <command> --help` for a command's options.\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.",
-    );
+/** What a command's action gets to start with: the config, and a logger that writes where its output format needs. */
+export type Load = (opts?: { output?: OutputFormat }) => Promise<{ config: FerryConfig; logger: Logger }>;
+/** Wraps a command's action so its exit code reaches main. */
+export type Run = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
 
-  const load = async (): Promise<{ config: FerryConfig; logger: Logger }> => {
-    const [{ loadConfig }, { createLogger }] = await Promise.all([import('./config.js'), import('./logger.js')]);
+/** The `ferry` program; `done` receives each command's exit code. */
+export function ferryProgram(done: (code: number) => void): Command {
+  const program = withGlobalOptions(
+    new Command('ferry')
+      .usage('<command> [options]')
+      .description('Durable row sync between Postgres tables, orchestrated by Temporal.')
+      .version(packageInfo().version, '-V, --version', 'print the version')
+      // Set before the commands are added: each command inherits them.
+      .exitOverride()
+      .configureOutput({ outputError: (text, write) => write(`ferry: ${text.replace(/^error: /, '')}`) })
+      .configureHelp({ showGlobalOptions: true }),
+  ).addHelpText(
+    'after',
+    "\nRun `ferry <command> --help` for a command's options.\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.",
+  );
+
+  const load: Load = async (opts = {}) => {
+    const [{ loadConfig }, { createLogger }, { logLevel }] = await Promise.all([
+      import('./config.js'),
+      import('./logger.js'),
+      import('./cli/common-options.js'),
+    ]);
     const flags = program.opts<GlobalFlags>();
-    const logger = createLogger(flags.logLevel);
+    const level = flags.logLevel ?? (process.env.FERRY_LOG_LEVEL ? logLevel(process.env.FERRY_LOG_LEVEL, 'FERRY_LOG_LEVEL') : 'info');
+    const logger = createLogger(level, { to: opts.output === 'json' ? 'stderr' : 'stdout' });
     return { config: await loadConfig(flags.config), logger };
   };
-  const run =
-    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
-    async (...args: A): Promise<void> =>
+  const run: Run =
+    (fn) =>
+    async (...args) =>
       done(await fn(...args));
 
-  program
-    .command('migrate')
-    .summary('create/upgrade schema ferry, the log table and the triggers; register search attributes')
-    .description(
-      'Create or upgrade schema ferry, the log table, the trigger functions and the triggers on every mapped source table; ' +
-        'register the search attributes in the namespace. Idempotent.',
-    )
-    .option('--print', 'show the DDL, change nothing')
-    .action(
-      run(async (flags: MigrateFlags) => {
-        const { config, logger } = await load();
-        if (flags.print) {
-          const { printableDdl } = await import('./capture/migrate.js');
-          process.stdout.write(printableDdl(config));
-          return 0;
-        }
-        const { migrateCommand } = await import('./commands/migrate.js');
-        return migrateCommand(config, logger);
-      }),
-    );
+  withOutput(
+    program
+      .command('migrate')
+      .summary('create or upgrade schema ferry, the log table and the triggers; register search attributes')
+      .description(
+        'Create or upgrade schema ferry, the log table, the trigger functions and the triggers on every mapped source table; ' +
+          'register the search attributes in the namespace. Idempotent.',
+      )
+      .option('--print', 'show the DDL, change nothing'),
+  ).action(
+    run(async (flags: MigrateFlags) => {
+      const { config, logger } = await load(flags);
+      if (flags.print) {
+        const { printableDdl } = await import('./capture/migrate.js');
+        const { emit } = await import('./cli/output.js');
+        emit(flags.output, { ddl: printableDdl(config) }, (d) => d.ddl);
+        return 0;
+      }
+      const { migrateCommand } = await import('./commands/migrate.js');
+      return migrateCommand(config, logger, flags.output);
+    }),
+  );
 
   const serving = {
-    start: 'listener + worker in one process',
-    listen: 'the listener alone (NOTIFY + sweeper -> workflows)',
-    worker: 'the Temporal worker alone',
+    start: ['listener and worker in one process', 'The listener and the worker in one process: the normal way to run Ferry.'],
+    listen: ['the listener alone (NOTIFY and sweeper to workflows)', 'The listener alone: NOTIFY and the sweeper start workflows.'],
+    worker: ['the Temporal worker alone', 'The Temporal worker alone: it carries the rows.'],
   } as const;
-  for (const [name, description] of Object.entries(serving)) {
-    withServingOptions(program.command(name).description(description)).action(
+  for (const [name, [summary, description]] of Object.entries(serving)) {
+    withServingOptions(program.command(name).summary(summary).description(description)).action(
       run(async (flags: ServingFlags) => {
         if (name !== 'listen') (await import('./worker/heap.js')).boundWorkerHeap();
         const { config, logger } = await load();
@@ -219,167 +221,199 @@ function ferryProgram(done: (code: number) => void): Command {
     }),
   );
 
-  program
-    .command('status')
-    .summary('counts per mapping, oldest pending age, waiting and failed logs; exit 1 when unhealthy')
-    .description(
-      'Counts per mapping, the oldest pending age, running backfills, and waiting and failed logs with Web UI links. ' +
-        'Exits 1 when a log failed or a pending log is older than --max-pending-age (for cron and health checks).',
+  withOutput(
+    program
+      .command('doctor')
+      .summary('check Postgres, schema ferry, the triggers against the config, Temporal (TLS/auth, namespace, search attributes), workers')
+      .description(
+        "One line per check (ok, warn or PROBLEM, with the fix): Postgres and its version, the schema version, each mapping's " +
+          'trigger against the config, target keys, Temporal as configured (TLS, API key), the namespace, search attributes, ' +
+          'workers polling. Exit 1 on a problem.',
+      ),
+  ).action(
+    run(async (flags: OutputFlags) => {
+      const { config } = await load(flags);
+      const [{ runDoctor, formatDoctor }, { emit }] = await Promise.all([import('./operate/doctor.js'), import('./cli/output.js')]);
+      const report = await runDoctor(config);
+      emit(flags.output, report, formatDoctor);
+      return report.ok ? 0 : 1;
+    }),
+  );
+
+  withOutput(
+    program
+      .command('status')
+      .summary('counts per mapping, oldest pending age, waiting and failed logs; exit 1 when unhealthy')
+      .description(
+        'Counts per mapping (paused ones marked), the oldest pending age, running backfills, and waiting and failed logs with Web UI links. ' +
+          'Exits 1 when a log failed or a pending log is older than --max-pending-age (for cron and health checks). ' +
+          '--watch redraws the table in place on a terminal until Ctrl-C.',
+      )
+      .addOption(
+        new Option('--max-pending-age <duration>', 'unhealthy when a pending log is older')
+          .default(5 * 60_000, '5m')
+          .argParser(duration('--max-pending-age')),
+      )
+      .addOption(new Option('--limit <n>', 'how many waiting and failed logs to list').default(50).argParser(positiveInt('--limit')))
+      .option('-w, --watch', 'redraw the report in place until Ctrl-C (a terminal and text output only)')
+      .addOption(new Option('--interval <duration>', 'with --watch: how often').default(2000, '2s').argParser(duration('--interval'))),
+  ).action(
+    run(async (flags: StatusFlags) => {
+      if (flags.watch && flags.output === 'json') throw new UsageError('--watch draws text on a terminal: drop -o json');
+      const { config } = await load(flags);
+      const { statusCommand } = await import('./commands/status.js');
+      return statusCommand(config, {
+        maxPendingAgeMs: flags.maxPendingAge,
+        limit: flags.limit,
+        json: flags.output === 'json',
+        watchMs: flags.watch ? flags.interval : undefined,
+      });
+    }),
+  );
+
+  withOutput(
+    withBatchSize(
+      program
+        .command('prune')
+        .summary('delete synced and skipped logs older than --older-than')
+        .description('Delete synced and skipped logs older than the age, in batches. Pending and failed logs are never deleted.')
+        .addOption(new Option('--older-than <duration>', 'required: the age, e.g. 7d').argParser(duration('--older-than')))
+        .option('--dry-run', 'count what would be deleted, delete nothing'),
+      'logs deleted per statement',
+    ),
+  ).action(
+    run(async (flags: PruneFlags) => {
+      if (flags.olderThan === undefined) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 7d');
+      const batchSize = batchSizeOf(flags);
+      const { config, logger } = await load(flags);
+      const { pruneCommand } = await import('./commands/prune.js');
+      return pruneCommand(config, logger, { olderThanMs: flags.olderThan, batchSize, dryRun: flags.dryRun ?? false, output: flags.output });
+    }),
+  );
+
+  withOutput(
+    program
+      .command('replay')
+      .summary('one sweep of all pending logs, then exit')
+      .description('Start workflows for every pending log once, then exit.'),
+  ).action(
+    run(async (flags: OutputFlags) => {
+      const { config, logger } = await load(flags);
+      const { replayCommand } = await import('./commands/replay.js');
+      return replayCommand(config, logger, flags.output);
+    }),
+  );
+
+  withOutput(
+    program
+      .command('retry')
+      .summary('signal forceRetry to waiting workflows; restart failed logs')
+      .description(
+        'Signal forceRetry to the workflows of waiting logs; a failed log becomes pending again with a fresh run. ' +
+          'Takes log ids, or --failed for every failed log (of one mapping). Exits 1 when an id does not exist. ' +
+          '--downstream-rejected: the target rows the far side rejected (target.downstream) are marked pending there, so it sends them again.',
+      )
+      .argument('[logId...]', 'the logs to retry')
+      .option('--failed', 'every failed log')
+      .option('--downstream-rejected', 'the target rows the far side rejected (target.downstream): make them pending there again')
+      .option('--mapping <name>', "with --failed or --downstream-rejected: only this mapping's")
+      .option('--dry-run', 'with --failed: list the logs it would retry, change nothing'),
+  ).action(
+    run(async (ids: string[], flags: RetryFlags) => {
+      if (flags.downstreamRejected) {
+        if (ids.length || flags.failed || flags.dryRun) throw new UsageError('--downstream-rejected takes no log ids, no --failed and no --dry-run');
+        const { config, logger } = await load(flags);
+        const { retryDownstreamCommand } = await import('./commands/retry.js');
+        return retryDownstreamCommand(config, logger, flags.mapping, flags.output);
+      }
+      const target = retryTarget(ids, flags.failed ?? false, flags.mapping);
+      if (flags.dryRun && Array.isArray(target)) throw new UsageError('--dry-run goes with --failed');
+      const { config, logger } = await load(flags);
+      const { retryCommand } = await import('./commands/retry.js');
+      return retryCommand(config, logger, target, { dryRun: flags.dryRun ?? false, output: flags.output });
+    }),
+  );
+
+  withOutput(
+    withBatchSize(
+      program
+        .command('backfill')
+        .summary('carry the rows that exist now (resumable, with a progress bar)')
+        .description(
+          'Carry the rows that exist now: one backfill workflow per mapping, keyset chunks, resumable. ' +
+            'Waits with a progress bar unless --detach; --all goes parents first; --cancel stops a running backfill.',
+        )
+        .argument('[mapping...]', 'the mappings to backfill (or --all)')
+        .option('--all', 'every mapping, parents first')
+        .option('--where <sql>', 'only the source rows this SQL condition matches'),
+      'rows per chunk',
     )
-    .option('--json', 'the report as JSON')
-    .addOption(
-      new Option('--max-pending-age <duration>', 'unhealthy when a pending log is older')
-        .default(5 * 60_000, '5m')
-        .argParser(duration('--max-pending-age')),
-    )
-    .addOption(new Option('--limit <n>', 'how many waiting and failed logs to list').default(50).argParser(positiveInt('--limit')))
-    .action(
-      run(async (flags: StatusFlags) => {
-        const { config } = await load();
-        const { statusCommand } = await import('./commands/status.js');
-        return statusCommand(config, { maxPendingAgeMs: flags.maxPendingAge, limit: flags.limit, json: flags.json ?? false });
-      }),
-    );
+      .option('--detach', 'start the workflows and exit, without waiting')
+      .option('--cancel', 'cancel the running backfill instead'),
+  ).action(
+    run(async (names: string[], flags: BackfillFlags) => {
+      const mappings = mappingsArg('backfill', names, flags.all ?? false);
+      const batch = batchSizeOf(flags);
+      const { config, logger } = await load(flags);
+      const { backfillCommand } = await import('./commands/backfill.js');
+      return backfillCommand(config, logger, {
+        mappings,
+        where: flags.where,
+        batch,
+        detach: flags.detach ?? false,
+        cancel: flags.cancel ?? false,
+        output: flags.output,
+      });
+    }),
+  );
 
-  program
-    .command('doctor')
-    .summary('check Postgres, schema ferry, the triggers against the config, Temporal (TLS/auth, namespace, search attributes), workers')
-    .description(
-      "One line per check (ok, warn or PROBLEM, with the fix): Postgres and its version, the schema version, each mapping's " +
-        'trigger against the config, target keys, Temporal as configured (TLS, API key), the namespace, search attributes, ' +
-        'workers polling. Exit 1 on a problem.',
-    )
-    .option('--json', 'the report as JSON (same as -o json)')
-    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']))
-    .action(
-      run(async (flags: DoctorFlags) => {
-        const { config } = await load();
-        const { runDoctor, formatDoctor } = await import('./operate/doctor.js');
-        const report = await runDoctor(config);
-        const json = flags.json || flags.output === 'json';
-        process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatDoctor(report));
-        return report.ok ? 0 : 1;
-      }),
-    );
+  withOutput(
+    withBatchSize(
+      program
+        .command('verify')
+        .summary('compare transform(source) with the target; exit 1 when anything differs')
+        .description(
+          'Compare transform(source) with the target; exit 1 when anything differs. --repair carries the differences, then verifies again.',
+        )
+        .argument('[mapping...]', 'the mappings to verify (or --all)')
+        .option('--all', 'every mapping')
+        .option('--repair', 'carry the differences through a backfill, then verify again'),
+      'rows read per query',
+    ),
+  ).action(
+    run(async (names: string[], flags: VerifyFlags) => {
+      const mappings = mappingsArg('verify', names, flags.all ?? false);
+      const batch = batchSizeOf(flags);
+      const { config, logger } = await load(flags);
+      const { verifyCommand } = await import('./commands/verify.js');
+      return verifyCommand(config, logger, { mappings, repair: flags.repair ?? false, json: flags.output === 'json', batch });
+    }),
+  );
 
-  program
-    .command('prune')
-    .summary('delete synced and skipped logs older than --older-than')
-    .description('Delete synced and skipped logs older than the age, in batches. Pending and failed logs are never deleted.')
-    .addOption(new Option('--older-than <duration>', 'required: the age, e.g. 7d').argParser(duration('--older-than')))
-    .addOption(new Option('--batch-size <n>', 'logs deleted per statement').default(1000).argParser(positiveInt('--batch-size')))
-    .action(
-      run(async (flags: PruneFlags) => {
-        if (flags.olderThan === undefined) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 7d');
-        const { config, logger } = await load();
-        const { pruneCommand } = await import('./commands/prune.js');
-        return pruneCommand(config, logger, { olderThanMs: flags.olderThan, batchSize: flags.batchSize });
-      }),
-    );
+  withOutput(
+    program
+      .command('init')
+      .summary("write a starter config from the database's own schema")
+      .description(
+        "Write a starter config from the database's own schema: tables paired by name, by Heroku Connect External ID columns " +
+          '(portal_user_id__c pairs portal.users) or by --pair. The database is the one --config names, else DATABASE_URL. ' +
+          'Writes --out, else the --config path, else ferry.config.ts.',
+      )
+      .option('--from <schema>', 'required: the source schema')
+      .option('--to <schema>', 'required: the target schema')
+      .option('--pair <source=target>', 'pair two tables whose names differ (repeatable)', collect)
+      .option('--out <file>', 'the file to write (default: the --config path, else ferry.config.ts)')
+      .option('--force', 'overwrite the file when it exists'),
+  ).action(
+    run(async (flags: InitFlags) => {
+      if (!flags.from || !flags.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
+      const { initCommand, initTarget } = await import('./commands/init.js');
+      const target = await initTarget(program.opts<GlobalFlags>().config, flags.out);
+      return initCommand({ ...target, from: flags.from, to: flags.to, pairs: flags.pair ?? [], force: flags.force ?? false, output: flags.output });
+    }),
+  );
 
-  program
-    .command('replay')
-    .description('one sweep of all pending logs, then exit')
-    .action(
-      run(async () => {
-        const { config, logger } = await load();
-        const { replayCommand } = await import('./commands/replay.js');
-        return replayCommand(config, logger);
-      }),
-    );
-
-  program
-    .command('retry')
-    .summary('signal forceRetry to waiting workflows; restart failed logs')
-    .description(
-      'Signal forceRetry to the workflows of waiting logs; a failed log becomes pending again with a fresh run. ' +
-        'Takes log ids, or --failed for every failed log (of one mapping). Exits 1 when an id does not exist. ' +
-        '--downstream-rejected: the target rows the far side rejected (target.downstream) are marked pending there, so it sends them again.',
-    )
-    .argument('[logId...]', 'the logs to retry')
-    .option('--failed', 'every failed log')
-    .option('--downstream-rejected', 'the target rows the far side rejected (target.downstream): make them pending there again')
-    .option('--mapping <name>', "with --failed or --downstream-rejected: only this mapping's")
-    .action(
-      run(async (ids: string[], flags: RetryFlags) => {
-        if (flags.downstreamRejected) {
-          if (ids.length || flags.failed) throw new UsageError('--downstream-rejected takes no log ids and no --failed');
-          const { config } = await load();
-          const { retryDownstreamCommand } = await import('./commands/retry.js');
-          return retryDownstreamCommand(config, flags.mapping);
-        }
-        const target = retryTarget(ids, flags.failed ?? false, flags.mapping);
-        const { config, logger } = await load();
-        const { retryCommand } = await import('./commands/retry.js');
-        return retryCommand(config, logger, target);
-      }),
-    );
-
-  program
-    .command('backfill')
-    .summary('carry the rows that exist now (resumable, with a progress bar)')
-    .description(
-      'Carry the rows that exist now: one backfill workflow per mapping, keyset chunks, resumable. ' +
-        'Waits with a progress bar unless --detach; --all goes parents first; --cancel stops a running backfill.',
-    )
-    .argument('[mapping...]', 'the mappings to backfill (or --all)')
-    .option('--all', 'every mapping, parents first')
-    .option('--where <sql>', 'only the source rows this SQL condition matches')
-    .addOption(new Option('--batch <n>', 'rows per chunk').default(1000).argParser(positiveInt('--batch')))
-    .option('--detach', 'start the workflows and exit, without waiting')
-    .option('--cancel', 'cancel the running backfill instead')
-    .action(
-      run(async (names: string[], flags: BackfillFlags) => {
-        const mappings = mappingsArg('backfill', names, flags.all ?? false);
-        const { config, logger } = await load();
-        const { backfillCommand } = await import('./commands/backfill.js');
-        return backfillCommand(config, logger, {
-          mappings,
-          where: flags.where,
-          batch: flags.batch,
-          detach: flags.detach ?? false,
-          cancel: flags.cancel ?? false,
-        });
-      }),
-    );
-
-  program
-    .command('verify')
-    .summary('compare transform(source) with the target; exit 1 when anything differs')
-    .description('Compare transform(source) with the target; exit 1 when anything differs. --repair carries the differences, then verifies again.')
-    .argument('[mapping...]', 'the mappings to verify (or --all)')
-    .option('--all', 'every mapping')
-    .option('--repair', 'carry the differences through a backfill, then verify again')
-    .option('--json', 'the report as JSON')
-    .addOption(new Option('--batch <n>', 'rows read per query').default(1000).argParser(positiveInt('--batch')))
-    .action(
-      run(async (names: string[], flags: VerifyFlags) => {
-        const mappings = mappingsArg('verify', names, flags.all ?? false);
-        const { config, logger } = await load();
-        const { verifyCommand } = await import('./commands/verify.js');
-        return verifyCommand(config, logger, { mappings, repair: flags.repair ?? false, json: flags.json ?? false, batch: flags.batch });
-      }),
-    );
-
-  program
-    .command('init')
-    .summary("write a starter config from the database's own schema")
-    .description("Write a starter config from the database's own schema. DATABASE_URL names the database.")
-    .option('--from <schema>', 'required: the source schema')
-    .option('--to <schema>', 'required: the target schema')
-    .option('--pair <source=target>', 'pair two tables whose names differ (repeatable)', collect)
-    .option('--out <file>', 'the file to write', 'ferry.config.ts')
-    .option('--force', 'overwrite --out when it exists')
-    .action(
-      run(async (flags: InitFlags) => {
-        if (!flags.from || !flags.to) throw new UsageError('init needs --from SCHEMA and --to SCHEMA, e.g. --from portal --to salesforce');
-        const databaseUrl = process.env.DATABASE_URL;
-        if (!databaseUrl) throw new UsageError('init reads the database that DATABASE_URL names: set it');
-        const { initCommand } = await import('./commands/init.js');
-        return initCommand({ databaseUrl, from: flags.from, to: flags.to, pairs: flags.pair ?? [], out: flags.out, force: flags.force ?? false });
-      }),
-    );
-
+  addOperatingCommands(program, load, run);
   return program;
 }
 
@@ -394,7 +428,7 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
-    // commander printed its message (or the help) already.
+    // commander printed its message (or the help, or the version) already.
     if (err.code === 'commander.unknownCommand') {
       process.stderr.write('\n');
       program.outputHelp({ error: true });
@@ -404,19 +438,21 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    // By name: the classes live in modules this file loads only when needed.
-    if (['ConfigError', 'UsageError', 'BulkUsageError'].includes((err as Error).name)) {
-      console.error(`ferry: ${err.message}`);
-      process.exit(2);
-    }
-    if (['TemporalCliMissing', 'TemporalAccessError', 'SearchAttributesMissing', 'CaptureDriftError'].includes((err as Error).name)) {
-      console.error(err.message);
+// scripts/docs-cli.ts imports this module for ferryProgram alone: it sets FERRY_CLI_DEFINE_ONLY.
+if (!process.env.FERRY_CLI_DEFINE_ONLY)
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      // By name: the classes live in modules this file loads only when needed.
+      if (['ConfigError', 'UsageError', 'BulkUsageError'].includes((err as Error).name)) {
+        console.error(`ferry: ${err.message}`);
+        process.exit(2);
+      }
+      if (['TemporalCliMissing', 'TemporalAccessError', 'SearchAttributesMissing', 'CaptureDriftError'].includes((err as Error).name)) {
+        console.error(err.message);
+        process.exit(1);
+      }
+      console.error(`ferry: ${(err as Error).stack ?? err}`);
       process.exit(1);
-    }
-    console.error(`ferry: ${(err as Error).stack ?? err}`);
-    process.exit(1);
-  },
-);
+    },
+  );

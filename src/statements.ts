@@ -118,7 +118,8 @@ export function captureBody(mappings: TriggerMapping[], channel: string, logTabl
   const notify = channel !== '';
   const log = `INSERT INTO ${logTable}`;
   const count = notify ? '\n      GET DIAGNOSTICS ferry_count = ROW_COUNT;\n      ferry_logged := ferry_logged + ferry_count;' : '';
-  // Echo suppression: a mapping whose target is among ferry.origin logs nothing.
+  // Echo suppression: a mapping whose target is among ferry.origin logs nothing
+  // (ferry_origin is set only in the runtime role's sessions, see below).
   const each = (m: TriggerMapping, sql: string) =>
     `    IF ferry_origin IS NULL OR NOT (${quoteLiteral(m.target)} = ANY (ferry_origin)) THEN\n      ${sql};${count}\n    END IF;`;
   const insert = mappings.map((m) =>
@@ -174,7 +175,12 @@ export function captureBody(mappings: TriggerMapping[], channel: string, logTabl
   return `
 -- Ferry's capture (sql/007), written by \`ferry migrate\` from the config.
 DECLARE
-  ferry_origin text[] := string_to_array(nullif(current_setting('ferry.origin', true), ''), ',');
+  -- Any session may set ferry.origin: only a role that may update the log
+  -- (Ferry's runtime role, its owner, a superuser) is believed, so an app role
+  -- cannot hide its writes with it (docs/trust-boundary.md).
+  ferry_origin text[] := CASE WHEN nullif(current_setting('ferry.origin', true), '') IS NOT NULL
+                               AND has_table_privilege(session_user, ${quoteLiteral(logTable)}, 'UPDATE')
+                              THEN string_to_array(current_setting('ferry.origin', true), ',') END;
   ferry_src    text   := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;${notify ? '\n  ferry_logged bigint := 0;\n  ferry_count  bigint;' : ''}
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -215,11 +221,17 @@ export function createTriggerStatements(
   const capture = (name: string, event: string, referencing: string) =>
     `CREATE OR REPLACE TRIGGER ${name} AFTER ${event} ON ${on} REFERENCING ${referencing} ` + `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
   return [
-    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(captureBody(mappings, channel, logTable))}`,
+    // SECURITY DEFINER: the capture writes the log with its owner's rights, so
+    // app roles need no right in schema ferry; search_path pinned against
+    // objects an app role could put in front of pg_catalog's.
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp ` +
+      `AS ${dollarQuote(captureBody(mappings, channel, logTable))}`,
     capture('ferry_log_insert', 'INSERT', 'NEW TABLE AS ferry_new'),
     capture('ferry_log_update', 'UPDATE', 'OLD TABLE AS ferry_old NEW TABLE AS ferry_new'),
     capture('ferry_log_delete', 'DELETE', 'OLD TABLE AS ferry_old'),
     truncateGuardStatement(table),
+    // A trigger fires its function whatever EXECUTE says; nobody calls it directly.
+    `REVOKE EXECUTE ON FUNCTION ${fn}() FROM PUBLIC`,
   ];
 }
 

@@ -11,6 +11,11 @@ export function isInteractive(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.FERRY_LOG_JSON;
 }
 
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(stream: { isTTY?: boolean }): boolean {
+  return stream.isTTY === true && !process.env.NO_COLOR;
+}
+
 let statusLine = '';
 
 /**
@@ -37,15 +42,18 @@ export interface BannerInfo {
   metricsUrl?: string;
 }
 
-/** The database URL without its password. */
+/** The database URL without its password (also one given as ?password=); a URL that does not parse is not shown at all. */
 export function displayUrl(url: string): string {
+  let u: URL;
   try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    u = new URL(url);
   } catch {
-    return url;
+    return '(a database URL that does not parse as one; not shown, it may hold a password)';
   }
+  if (u.password) u.password = '***';
+  const query = [...u.searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${k.toLowerCase() === 'password' ? '***' : encodeURIComponent(v)}`);
+  u.search = '';
+  return u.toString() + (query.length ? `?${query.join('&')}` : '');
 }
 
 export function bannerText({ config, database, uiUrl, metricsUrl }: BannerInfo): string {

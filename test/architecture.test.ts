@@ -27,7 +27,8 @@ function filesUnder(dir: string): string[] {
 
 /**
  * Every `code span` of the map that reads as a repository path: it has a slash
- * or a file extension (not a URL path such as `/metrics`, not a glob, not `.ts`, not a package such as `@temporalio/client`).
+ * or a file extension (not a URL path such as `/metrics`, not a glob, not `.ts`,
+ * not an npm package such as `@temporalio/envconfig`).
  */
 function namedPaths(): string[] {
   const spans = [...MAP.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!);

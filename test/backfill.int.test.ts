@@ -196,3 +196,35 @@ describe('backfill of a tree', () => {
     expect(wrong.rows).toEqual([]);
   }, 180_000);
 });
+
+describe('a backfill started directly in Temporal', () => {
+  it('with a --where that breaks out of its parentheses: nothing written, the workflow fails without retrying', async () => {
+    const before = (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE mapping = 'contacts_to_contacts'`)).rows[0]
+      .n;
+    const handle = await startBackfill(client, config, mapping('contacts_to_contacts'), {
+      batch: 100,
+      where: `true) OR (EXISTS (SELECT 1 FROM salesforce.account)`,
+    });
+    await expect(handle.result()).rejects.toThrow();
+    const history = await handle.fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+    const failure = (history.events ?? []).find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!;
+    expect(failure.message).toMatch(/--where on portal\.contacts refused: a "\)" closes what the expression did not open/);
+    const after = (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE mapping = 'contacts_to_contacts'`)).rows[0].n;
+    expect(after).toBe(before);
+  });
+});
+
+describe('a repair started directly in Temporal', () => {
+  it('with live target keys as orphans: nothing deleted', async () => {
+    const { rows } = await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('live@example.com', 'Live') RETURNING id`);
+    const key = String(rows[0].id);
+    const account = async () => (await db.pool.query(`SELECT 1 FROM salesforce.account WHERE portal_user_id__c = $1`, [key])).rowCount;
+    await waitFor('the live row carried', async () => (await account()) === 1);
+    const handle = await startBackfill(client, config, mapping('users_to_accounts'), { batch: 100, keys: [key], orphans: [key] });
+    const progress = (await handle.result()) as BackfillProgress;
+    expect(progress.orphansRemoved).toBe(0);
+    expect(await account()).toBe(1);
+  });
+});

@@ -159,7 +159,7 @@ describe('a broken log or database fails the log that meets it', () => {
   const handLog = async (mapping: string, op: string, rowKey: string, oldRow: string | null) =>
     (
       await db.pool.query(
-        `INSERT INTO ferry.database_trigger_log (mapping, table_name, op, row_key, old_row) VALUES ($1, 'portal.tx', $2, $3, $4::jsonb) RETURNING id`,
+        `INSERT INTO ferry.database_trigger_log (mapping, table_name, op, row_key, old_row) VALUES ($1, 'portal.' || $1, $2, $3, $4::jsonb) RETURNING id`,
         [mapping, op, rowKey, oldRow],
       )
     ).rows[0].id as number;

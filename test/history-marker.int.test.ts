@@ -13,7 +13,16 @@ import { waitFor } from './support/wait.js';
 const FILE = import.meta.url;
 const SQL = `
   CREATE TABLE portal.notes (id serial PRIMARY KEY, body text);
-  CREATE TABLE salesforce.note__c (portal_note_id__c text PRIMARY KEY, body__c text);`;
+  CREATE TABLE salesforce.note__c (portal_note_id__c text PRIMARY KEY, body__c text);
+  CREATE TABLE portal.cards (number text PRIMARY KEY, holder text);
+  CREATE TABLE salesforce.card__c (number__c text PRIMARY KEY, holder__c text);
+  -- A target trigger that refuses some rows, quoting them.
+  CREATE FUNCTION salesforce.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NEW.holder__c LIKE 'taken%' THEN RAISE '% taken', NEW.holder__c; END IF;
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON salesforce.card__c FOR EACH ROW EXECUTE FUNCTION salesforce.refuse();`;
 
 let db: TestDatabase;
 let config: FerryConfig;
@@ -34,6 +43,12 @@ beforeAll(async () => {
           if (body.startsWith('fail')) throw new Error(`refused: ${body}`);
           return { portal_note_id__c: String(row.id), body__c: body };
         },
+      },
+      {
+        name: 'cards',
+        source: { table: 'portal.cards', key: 'number' },
+        target: { table: 'salesforce.card__c', key: 'number__c' },
+        transform: (row) => ({ number__c: row.number, holder__c: row.holder }),
       },
     ],
   });
@@ -149,5 +164,34 @@ describe('no row data in Temporal', () => {
       return t.includes('the message is in its log row') ? t : undefined;
     });
     expect(text).not.toContain(marker);
+  });
+});
+
+describe('no row data in Temporal: keys and errors', () => {
+  // A card number is a key that looks like an id: it must not name the workflow in the Web UI either.
+  const cardNumber = () => `4${String(Math.floor(Math.random() * 1e15)).padStart(15, '0')}`;
+
+  it('a key that looks like an id (a card number)', async () => {
+    const marker = cardNumber();
+    await db.pool.query(`INSERT INTO portal.cards VALUES ($1, 'Ada')`, [marker]);
+    await expectNowhereInTemporal(marker, 'cards', marker, ['synced']);
+  });
+
+  it("a target trigger's error that quotes the row (P0001) stays in the log row", async () => {
+    const number = cardNumber();
+    const marker = `taken MARKER-${randomUUID()}`;
+    await db.pool.query(`INSERT INTO portal.cards VALUES ($1, $2)`, [number, marker]);
+    const [log] = await waitFor('failed', async () => {
+      const r = await workflowIdsOf('cards', number);
+      return r[0]?.status === 'failed' ? r : undefined;
+    });
+    expect(log!.error).toContain(`${marker} taken`);
+    expect(log!.error).toContain('SQLSTATE P0001');
+    const text = await waitFor('failure recorded', async () => {
+      const t = await temporalText(log!.workflow_id);
+      return t.includes('the message is in its log row') ? t : undefined;
+    });
+    expect(text).not.toContain(marker);
+    expect(text).not.toContain(number);
   });
 });

@@ -1,26 +1,31 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/capture/migrate.js';
 import { parseConfig } from '../src/config.js';
+import { packageInfo } from '../src/package-info.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { runCli } from './support/cli.js';
+import { runCli, writeCliConfig } from './support/cli.js';
 import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';
-import { HEROKU_CONNECT_SQL } from './support/heroku-connect.js';
+import { HEROKU_CONNECT_SQL, installFerryPackage, PORTAL_HEROKU_CONNECT_SQL, uncommentBlocks } from './support/heroku-connect.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.filename;
 let db: TestDatabase;
+let hc: TestDatabase;
 let ferry: FerryProcess | undefined;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-init-'));
+// The written configs import defineConfig from the package, as in an app that installed it.
+installFerryPackage(dir, packageInfo().name, fileURLToPath(new URL('..', import.meta.url)));
 
 beforeAll(async () => {
-  db = await createTestDatabase(FILE, HEROKU_CONNECT_SQL);
+  [db, hc] = await Promise.all([createTestDatabase(FILE, HEROKU_CONNECT_SQL), createTestDatabase(FILE, PORTAL_HEROKU_CONNECT_SQL, { suffix: 'hc' })]);
 });
 afterAll(async () => {
   await ferry?.stop();
-  await db?.drop();
+  await Promise.all([db?.drop(), hc?.drop()]);
 });
 
 const init = (args: string[]) => runCli(['init', ...args], { DATABASE_URL: db.url });
@@ -72,7 +77,8 @@ describe('ferry init', () => {
     expect(stderr).toMatch(/no target for: app\.audit_trail/);
     // product2 has no unique External ID column: said, with the fix.
     expect(stderr).toMatch(/CREATE UNIQUE INDEX ON sf\.product2 \(app_product_id__c\)/);
-    const text = readFileSync(out, 'utf8');
+    // Declared in the row types, never written by a transform.
+    const text = readFileSync(out, 'utf8').replace(/^interface [^]*?^}$/gm, '');
     expect(text).not.toMatch(/_hc_lastop|_hc_err|systemmodstamp:|sfid:/);
     expect(text).not.toMatch(/_trigger_log'/);
 
@@ -99,5 +105,55 @@ describe('ferry init', () => {
 
     const printed = await runCli(['migrate', '--print', '--config', out], { DATABASE_URL: db.url });
     expect(printed.code).toBe(0);
+  });
+
+  it('pairs portal.users with contact through its External ID, names the account through the relationship column, and carries both', async () => {
+    const out = path.join(dir, 'portal.config.ts');
+    // --config names the database here (DATABASE_URL unset); --out the file written.
+    const settings = writeCliConfig('init-db.config.ts', { database: { url: hc.url } });
+    const first = await runCli(['init', '--from', 'portal', '--to', 'salesforce', '--config', settings, '--out', out], { DATABASE_URL: '' });
+    expect(first.stderr).not.toMatch(/no target for/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/users_to_contact: portal\.users -> salesforce\.contact \(key portal_user_id__c\)/);
+    expect(first.stdout).toMatch(/orgs_to_account: portal\.orgs -> salesforce\.account \(key portal_org_id__c\)/);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain(`import { defineConfig } from '${packageInfo().name}';`);
+    expect(text).toContain('database: { url: process.env.DATABASE_URL! },');
+    expect(text).not.toContain(hc.url);
+
+    const written = (await import(pathToFileURL(out).href)).default;
+    const config = parseConfig(written, { DATABASE_URL: hc.url });
+    const contact = config.mappings.find((m) => m.name === 'users_to_contact')!;
+    expect(contact.parents).toEqual([expect.objectContaining({ mapping: 'orgs_to_account', column: 'org_id' })]);
+
+    // Every commented block, uncommented: the two-way config loads and migrates.
+    const twoWay = path.join(dir, 'portal-two-way.config.ts');
+    writeFileSync(twoWay, uncommentBlocks(text));
+    const both = parseConfig((await import(pathToFileURL(twoWay).href)).default, { DATABASE_URL: hc.url });
+    expect(both.mappings.map((m) => m.name).sort()).toEqual(['account_to_orgs', 'contact_to_users', 'orgs_to_account', 'users_to_contact']);
+    await migrate(hc.pool, both);
+    const triggers = await hc.pool.query<{ t: string }>(
+      `SELECT DISTINCT c.relnamespace::regnamespace || '.' || c.relname AS t FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+        WHERE g.tgname = 'ferry_log_insert' ORDER BY 1`,
+    );
+    expect(triggers.rows.map((r) => r.t)).toEqual(['portal.orgs', 'portal.users', 'salesforce.account', 'salesforce.contact']);
+
+    // One way, as written: the contact names its account by the org's External ID.
+    await ferry?.stop();
+    ferry = await startFerry(testConfig(FILE, hc, { mappings: written.mappings }));
+    const { rows } = await hc.pool.query<{ org: number; usr: number }>(
+      `WITH o AS (INSERT INTO portal.orgs (name) VALUES ('Acme') RETURNING id)
+       INSERT INTO portal.users (org_id, email, first_name, last_name) SELECT id, 'ada@acme.test', 'Ada', 'L' FROM o RETURNING org_id AS org, id AS usr`,
+    );
+    const { org, usr } = rows[0]!;
+    const row = await waitFor('the contact', async () => {
+      const r = await hc.pool.query(`SELECT account__portal_org_id__c, email, accountid FROM salesforce.contact WHERE portal_user_id__c = $1`, [
+        String(usr),
+      ]);
+      return r.rows[0];
+    });
+    expect(row).toEqual({ account__portal_org_id__c: String(org), email: 'ada@acme.test', accountid: null });
+    const account = await hc.pool.query(`SELECT name FROM salesforce.account WHERE portal_org_id__c = $1`, [String(org)]);
+    expect(account.rows).toEqual([{ name: 'Acme' }]);
   });
 });

@@ -1,3 +1,4 @@
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import type { TableInfo } from '../src/init/introspect.js';
 import { normalizeName, proposeConfig, singular } from '../src/init/propose.js';
@@ -82,9 +83,69 @@ describe('ferry init: proposing mappings', () => {
     const p = proposeConfig({ from: 'portal', to: 'crm', source, target });
     expect(p.herokuConnect).toBe(false);
     expect(p.mappings[0]).toMatchObject({ target: { key: 'id' }, keyIsText: false, columns: [{ target: 'full_name', source: 'Full Name' }] });
-    const text = renderConfig(p, { databaseUrl: "postgres://x/it's", command: 'ferry init', date: '2026-11-25' });
-    expect(text).toContain('full_name: row["Full Name"],');
-    expect(text).toContain("process.env.DATABASE_URL ?? 'postgres://x/it\\'s'");
+    const text = renderConfig(p, { packageName: 'ferry', command: 'ferry init', date: '2026-11-25' });
+    expect(text).toContain("full_name: row['Full Name'],");
+    expect(text).toContain("  'it\\'s': string | null;");
+    expect(text).toContain("import { defineConfig } from 'ferry';");
+    expect(text).toContain('database: { url: process.env.DATABASE_URL! },');
     expect(text).toContain("onDelete: 'delete',");
+  });
+
+  // The issue's schema: portal.users and portal.orgs; contact and account with External IDs.
+  const hcPortal = [
+    table('portal', 'orgs', ['id', 'name']),
+    table('portal', 'users', ['id', 'org_id', 'email'], { foreignKeys: [{ column: 'org_id', refTable: 'portal.orgs', refColumn: 'id' }] }),
+  ];
+  const hcTarget = (contactColumns: string[]) => [
+    table('salesforce', 'account', ['id', 'sfid', 'name', 'portal_org_id__c', 'isdeleted', '_hc_lastop'], {
+      uniqueColumns: ['id', 'sfid', 'portal_org_id__c'],
+    }),
+    table('salesforce', 'contact', ['id', 'sfid', 'email', 'portal_user_id__c', 'isdeleted', ...contactColumns], {
+      uniqueColumns: ['id', 'sfid', 'portal_user_id__c'],
+    }),
+  ];
+
+  it('pairs tables through the External ID columns that name them, and links the parent through the relationship column', () => {
+    const p = proposeConfig({ from: 'portal', to: 'salesforce', source: hcPortal, target: hcTarget(['account__portal_org_id__c']) });
+    expect(p.unmatched).toEqual([]);
+    const byName = new Map(p.mappings.map((m) => [m.name, m]));
+    expect(byName.get('orgs_to_account')).toMatchObject({ target: { table: 'salesforce.account', key: 'portal_org_id__c' } });
+    const contact = byName.get('users_to_contact')!;
+    expect(contact).toMatchObject({
+      target: { table: 'salesforce.contact', key: 'portal_user_id__c' },
+      parents: [{ mapping: 'orgs_to_account', column: 'org_id', from: 'foreign key' }],
+      notes: [],
+    });
+    expect(contact.columns).toContainEqual({ target: 'account__portal_org_id__c', source: 'org_id', relationship: 'orgs_to_account' });
+    const text = renderConfig(p, { packageName: 'ferry', command: 'ferry init', date: '2026-12-04' });
+    expect(text).toContain('account__portal_org_id__c: row.org_id == null ? null : String(row.org_id)');
+    // --pair still wins over the External ID.
+    const paired = proposeConfig({ from: 'portal', to: 'salesforce', source: hcPortal, target: hcTarget([]), pairs: { users: 'account' } });
+    expect(paired.mappings.find((m) => m.source.table === 'portal.users')!.target.table).toBe('salesforce.account');
+  });
+
+  it('says in a comment when the target has no relationship External ID column', () => {
+    const p = proposeConfig({ from: 'portal', to: 'salesforce', source: hcPortal, target: hcTarget([]) });
+    const contact = p.mappings.find((m) => m.name === 'users_to_contact')!;
+    expect(contact.notes.join('\n')).toMatch(
+      /no relationship External ID column for the parent orgs_to_account \(e\.g\. account__r__portal_org_id__c or account__portal_org_id__c\)/,
+    );
+    const text = renderConfig(p, { packageName: 'ferry', command: 'ferry init', date: '2026-12-04' });
+    expect(text).toMatch(/^ {6}\/\/ salesforce\.contact has no relationship External ID column/m);
+  });
+
+  it('keeps names with line terminators inside comments and strings', () => {
+    const evil = 'x\nprocess.exit(7)\u2028y\u2029z\rw';
+    const source = [table('portal', evil, ['id', evil])];
+    const target = [table('crm', evil, ['id', evil], { uniqueColumns: ['id'] })];
+    const p = proposeConfig({ from: 'portal', to: 'crm', source, target: [...target, table('crm', 'other', ['id'])] });
+    p.warnings.push(`a warning about ${evil}`);
+    p.unmatched.push(`portal.${evil}`);
+    const text = renderConfig(p, { packageName: 'ferry', command: `ferry init --pair ${evil}`, date: '2026-12-04' });
+    for (const terminator of ['\r', '\u2028', '\u2029']) expect(text).not.toContain(terminator);
+    // Compiled without comments, the name is left only inside string literals, escaped.
+    const js = ts.transpileModule(text, { compilerOptions: { removeComments: true, target: ts.ScriptTarget.ES2022 } }).outputText;
+    expect(js).toContain('process.exit(7)');
+    expect(js.split('process.exit(7)').length).toBe(js.split('\\u000aprocess.exit(7)').length);
   });
 });

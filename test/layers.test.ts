@@ -44,6 +44,7 @@ const LAYERS: Layer[] = [
       'src/graph',
       'src/statements',
       'src/table-name',
+      'src/where',
       '@temporalio/activity',
       '@temporalio/common',
       'node:',

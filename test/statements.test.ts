@@ -80,7 +80,9 @@ describe('createTriggerStatements', () => {
     const [create, insert, update, del, truncate] = createTriggerStatements('portal.users', mappings, 'ferry_portal');
     expect(fn).toMatch(/^ferry\."capture_portal_users_[0-9a-f]{8}"$/);
     expect(create).toMatch(
-      new RegExp(`^CREATE OR REPLACE FUNCTION ${fn.replace(/[.$"]/g, '\\$&')}\\(\\) RETURNS trigger LANGUAGE plpgsql AS \\$ferry\\$`),
+      new RegExp(
+        `^CREATE OR REPLACE FUNCTION ${fn.replace(/[.$"]/g, '\\$&')}\\(\\) RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS \\$ferry\\$`,
+      ),
     );
     // Each mapping logs with its own name, key and echo check, quoted.
     expect(create).toContain(`SELECT 'users_to_accounts', ferry_src, 'INSERT', ferry_n."id"::text FROM ferry_new ferry_n`);

@@ -56,6 +56,6 @@ describe('supersession while waiting for a parent', () => {
     expect(carried.map((l) => l.status)).toEqual(['skipped', 'skipped', 'synced']);
     // The Web UI's list says what the workflow carried: ids and names only.
     const described = await ferry.client!.workflow.getHandle(syncLogWorkflowId(config.instance, carried[2]!.id)).describe();
-    expect(await described.staticSummary()).toBe(`orders_to_orders UPDATE key ${id}`);
+    expect(await described.staticSummary()).toBe(`orders_to_orders UPDATE log ${carried[2]!.id}`);
   });
 });

@@ -8,7 +8,10 @@ describe('terminal output of dev and start', () => {
 
   it('never shows the database password', () => {
     expect(displayUrl(config.database.url)).toBe('postgres://ferry:***@db:5432/app');
-    expect(displayUrl('not a url')).toBe('not a url');
+    // Whatever does not parse is not shown: it may hold a password all the same.
+    expect(displayUrl('postgres://ferry:secret@db:port/app')).not.toContain('secret');
+    expect(displayUrl('host=db password=secret')).not.toContain('secret');
+    expect(displayUrl('postgres://ferry@db/app?password=secret&sslmode=require')).toBe('postgres://ferry@db/app?password=***&sslmode=require');
   });
 
   it('names the database, Temporal, the waiting-syncs link and the metrics URL', () => {

@@ -116,7 +116,7 @@ async function syncParent(instance: string, parent: MissingParent, woken: () => 
       workflowId: syncLogWorkflowId(instance, input.logId),
       args: [input],
       typedSearchAttributes: startSearchAttributes(input),
-      staticSummary: syncLogSummary({ mapping: parent.mapping, rowKey: parent.key, logId: input.logId }),
+      staticSummary: syncLogSummary({ mapping: parent.mapping, logId: input.logId }),
       // The parent row's sync stands on its own: it must finish even if this
       // child's workflow is terminated.
       parentClosePolicy: ParentClosePolicy.ABANDON,

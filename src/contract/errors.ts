@@ -3,8 +3,10 @@
 
 /** The mapping's transform threw or returned something unusable. */
 export const TRANSFORM_ERROR = 'TransformError';
-/** The target rejected the row (SQLSTATE classes 22, 23, 42). */
+/** The row cannot be read or written as it is (SQLSTATE classes 21, 22, 23, 42, 54, P0, 0A; a statement that cannot be built). */
 export const TARGET_WRITE_ERROR = 'TargetWriteError';
+/** A backfill's --where is not one allowed expression over the source table's columns (src/bulk/where.ts). */
+export const BAD_WHERE = 'BadWhere';
 /** A sync that failed for good: the workflow's own failure. */
 export const SYNC_FAILED = 'SyncFailed';
 /** The log id does not exist in this database. */

@@ -42,16 +42,12 @@ export function channelFor(schema: string): string {
   return `ferry_${schema}`;
 }
 
-// A key that is an id (digits, a UUID, a Salesforce id) may name a workflow in
-// the Web UI's list; any other key (an email, a name) may be personal data and stays out.
-const ID_LIKE = /^(-?\d{1,20}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9]{15}|[A-Za-z0-9]{18})$/i;
-
 /**
  * The static summary a syncLog workflow starts with, so the Web UI's list says
- * what each workflow carries without a click: `users_to_accounts UPDATE key 42`.
- * Ids and names only, never row values.
+ * what each workflow carries without a click: `users_to_accounts UPDATE log 42`.
+ * Names and the log id only: a key that looks like an id may be a card or
+ * phone number, and summaries are stored unencrypted.
  */
-export function syncLogSummary(log: { mapping: string; op?: string; rowKey?: string; logId: number }): string {
-  const key = log.rowKey !== undefined && ID_LIKE.test(log.rowKey) ? `key ${log.rowKey}` : `log ${log.logId}`;
-  return [log.mapping, log.op, key].filter(Boolean).join(' ');
+export function syncLogSummary(log: { mapping: string; op?: string; logId: number }): string {
+  return [log.mapping, log.op, `log ${log.logId}`].filter(Boolean).join(' ');
 }

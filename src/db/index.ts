@@ -5,3 +5,4 @@ export * as optionalWaits from './optional-waits.js';
 export type { LogRow, LogOp, LogStatus } from './log-table.js';
 export * from './pool.js';
 export * as backfillRuns from './backfill-runs.js';
+export * as pausedMappings from './paused-mappings.js';

@@ -4,6 +4,7 @@
 // parameters, never spelled in SQL.
 import type { FinalStatus, WaitLink } from '../contract/index.js';
 import type { Queryable } from './pool.js';
+import { notPaused } from './paused-mappings.js';
 
 const LOG = 'ferry.database_trigger_log';
 
@@ -69,6 +70,17 @@ export interface ClaimOptions {
   backlogAbove: number;
 }
 
+// Mappings with undispatched logs: a skip scan of the undispatched index
+// (sql/011), one probe per mapping however many logs wait.
+const QUEUED_MAPPINGS = `
+  WITH RECURSIVE queued (mapping) AS (
+    SELECT min(mapping) FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
+    UNION ALL
+    SELECT (SELECT min(mapping) FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping > q.mapping)
+      FROM queued q WHERE q.mapping IS NOT NULL
+  )
+  SELECT mapping FROM queued q WHERE mapping IS NOT NULL AND ${notPaused('q')}`;
+
 /**
  * Claims up to `limit` new (undispatched) pending logs of mappings without a
  * backlog, one workflow each, stamping dispatched_at and the owner; and says
@@ -77,22 +89,35 @@ export interface ClaimOptions {
  * parent is not queued), some of them claimable. One statement, so the
  * backlog test and the claim see one snapshot: a burst that commits during a
  * round is never taken one log at a time. SKIP LOCKED lets several
- * dispatchers share the work.
+ * dispatchers share the work. Every part stops early (the count at the
+ * threshold, each mapping's walk at `limit`), so a round costs the same at a
+ * backlog of a hundred logs or of millions.
  */
 export async function claim(db: Queryable, opts: ClaimOptions): Promise<{ logs: ClaimedLog[]; backlog: string[] }> {
   const { rows } = await db.query<{ logs: ClaimedLog[]; backlog: string[] }>(
-    `WITH backlog AS (
-       SELECT mapping FROM ${LOG} WHERE status = 'pending' AND waiting_key IS NULL
-        GROUP BY mapping HAVING count(*) > $3 AND bool_or(dispatched_at IS NULL)
+    `WITH queued AS (${QUEUED_MAPPINGS}
+     ), sized AS (
+       -- ORDER BY row_key is the pending index's own order: it keeps the planner on that
+       -- index (a table scan, expected to meet $3 + 1 rows soon, reads all of the log
+       -- for a mapping with few).
+       SELECT q.mapping, (SELECT count(*) FROM (SELECT FROM ${LOG} WHERE mapping = q.mapping AND status = 'pending'
+                                                   AND waiting_key IS NULL ORDER BY row_key LIMIT $3 + 1) n) > $3 AS backlog
+         FROM queued q
+     ), picked AS (
+       -- A mapping without a backlog has at most backlogAbove logs queued: locking a
+       -- walk of each and keeping the oldest $1 of all leaves few rows locked in vain.
+       SELECT p.id FROM sized s CROSS JOIN LATERAL (
+                SELECT id FROM ${LOG} WHERE mapping = s.mapping AND status = 'pending' AND dispatched_at IS NULL
+                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) p
+        WHERE NOT s.backlog ORDER BY p.id LIMIT $1
      ), claimed AS (
+       -- By primary key, as an array: a join with the pick may be planned as a scan of the log.
        UPDATE ${LOG} l SET dispatched_at = now(), claimed_by = $2
-        WHERE l.id IN (SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL
-                          AND mapping NOT IN (SELECT mapping FROM backlog)
-                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        WHERE l.id = ANY ((SELECT array_agg(id) FROM picked)::bigint[])
         RETURNING l.id, l.mapping, l.table_name, l.op, l.row_key
      )
      SELECT (SELECT coalesce(json_agg(c ORDER BY c.id), '[]') FROM claimed c) AS logs,
-            (SELECT coalesce(array_agg(mapping ORDER BY mapping), '{}') FROM backlog) AS backlog`,
+            (SELECT coalesce(array_agg(mapping ORDER BY mapping), '{}') FROM sized WHERE backlog) AS backlog`,
     [opts.limit, opts.owner, opts.backlogAbove],
   );
   return rows[0]!;
@@ -131,13 +156,20 @@ export async function claimBatch(
   mappings: readonly string[],
   name: (first: number, last: number) => string,
 ): Promise<{ logIds: number[]; workflowId: string } | undefined> {
-  const { rows } = await db.query<{ id: number }>(
-    `SELECT id FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping = ANY ($2::text[])
-      ORDER BY array_position($2::text[], mapping), id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [opts.limit, mappings],
-  );
-  if (!rows.length) return undefined;
-  const logIds = rows.map((r) => r.id).sort((a, b) => a - b);
+  // One mapping at a time, each a walk of its undispatched logs in key order
+  // (sql/011): never a sort of the whole backlog.
+  const logIds: number[] = [];
+  for (const mapping of mappings) {
+    if (logIds.length >= opts.limit) break;
+    const { rows } = await db.query<{ id: number }>(
+      `SELECT id FROM ${LOG} WHERE mapping = $2 AND status = 'pending' AND dispatched_at IS NULL AND ${notPaused(LOG)}
+        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [opts.limit - logIds.length, mapping],
+    );
+    logIds.push(...rows.map((r) => r.id));
+  }
+  if (!logIds.length) return undefined;
+  logIds.sort((a, b) => a - b);
   const workflowId = name(logIds[0]!, logIds[logIds.length - 1]!);
   await db.query(`UPDATE ${LOG} SET dispatched_at = now(), claimed_by = $3, workflow_id = $2 WHERE id = ANY($1::bigint[])`, [
     logIds,
@@ -326,10 +358,10 @@ export async function carriedAndPulled(db: Queryable, ids: readonly number[], wo
   return rows;
 }
 
-/** The pending logs of these rows of a mapping, in id order (unlocked: what a chunk may pull in). */
+/** The pending logs of these rows of a mapping, in id order (unlocked: what a chunk may pull in); none of a paused mapping. */
 export async function pendingOfRows(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<LogRow[]> {
   const { rows } = await db.query<LogRow>(
-    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' ORDER BY id`,
+    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${notPaused(LOG)} ORDER BY id`,
     [mapping, rowKeys],
   );
   return rows;
@@ -355,12 +387,14 @@ export async function setWorkflowIds(db: Queryable, logs: readonly { id: number;
  * waits instead of writing, a newer change that covers it later must still
  * compare against what the target really reflects. After an INSERT there is
  * none, so, like a second pass (isSecondPass), it is carried whatever changed.
+ * One statement for any number of logs (a chunk's, or a single sync's one).
  */
-export async function inheritBefore(db: Queryable, id: number, earliest: Pick<LogRow, 'op' | 'old_row'>): Promise<void> {
-  await db.query(`UPDATE ${LOG} SET old_row = $2 WHERE id = $1 AND op <> 'DELETE'`, [
-    id,
-    earliest.op === 'INSERT' ? null : JSON.stringify(earliest.old_row),
-  ]);
+export async function inheritBefore(db: Queryable, logs: readonly { id: number; earliest: Pick<LogRow, 'op' | 'old_row'> }[]): Promise<void> {
+  if (!logs.length) return;
+  await db.query(
+    `UPDATE ${LOG} l SET old_row = i.old_row FROM unnest($1::bigint[], $2::jsonb[]) AS i(id, old_row) WHERE l.id = i.id AND l.op <> 'DELETE'`,
+    [logs.map((l) => l.id), logs.map((l) => (l.earliest.op === 'INSERT' ? null : JSON.stringify(l.earliest.old_row)))],
+  );
 }
 
 /** Records that a log waits for a parent row; returns its attempt count. */
@@ -614,6 +648,14 @@ const PRUNE_BATCH = `
   SELECT (SELECT count(*) FROM gone)::int AS deleted,
          (SELECT max(id) FROM batch)       AS last_id,
          (SELECT bool_or(created_at < $3) FROM batch) AS any_old`;
+
+/** What pruneBatch would delete, all batches together: `prune --dry-run`. */
+export async function countPrunable(db: Queryable, cutoff: Date): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${LOG} WHERE status IN ('synced', 'skipped') AND created_at < $1`, [
+    cutoff,
+  ]);
+  return rows[0]!.n;
+}
 
 /** Deletes synced and skipped logs captured before `cutoff` among the `limit` ids after `after`. */
 export async function pruneBatch(

@@ -16,7 +16,15 @@ export type PgClient = pg.PoolClient;
 export type Queryable = pg.Pool | pg.PoolClient;
 
 export function createPool(url: string, max = 10, applicationName = 'ferry'): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: applicationName,
+    // Ferry names every table with its schema: nothing another role creates in
+    // a schema on the default path (public, "$user") can stand in for a
+    // function or operator Ferry calls. Awaited before the client is handed out.
+    onConnect: async (client) => void (await client.query(`SET search_path TO pg_catalog, pg_temp`)),
+  });
   // An idle client that loses its server must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});

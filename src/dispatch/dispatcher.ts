@@ -204,7 +204,7 @@ export class Dispatcher {
     await forEachLimited(rows, START_CONCURRENCY, async (row) => {
       try {
         const input = { instance: this.deps.config.instance, logId: row.id, mapping: row.mapping, table: row.table_name };
-        await this.start(input, syncLogSummary({ mapping: row.mapping, op: row.op, rowKey: row.row_key, logId: row.id }));
+        await this.start(input, syncLogSummary({ mapping: row.mapping, op: row.op, logId: row.id }));
       } catch (err) {
         failed.push(row.id);
         firstError ??= err as Error;

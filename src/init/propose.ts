@@ -20,10 +20,17 @@ export interface ProposedMapping {
   /**
    * Target column <- source column, names matched case- and `__c`-insensitively.
    * A source column that references a parent carries the parent's counterpart
-   * instead (`parentColumn`: its sfid in Heroku Connect, else its target key).
+   * instead (`parentColumn`: its sfid in Heroku Connect, else its target key),
+   * or, through a Heroku Connect relationship External ID column
+   * (`account__portal_org_id__c`), the parent's source key itself (`relationship`).
    */
-  columns: { target: string; source: string; parentColumn?: string }[];
+  columns: { target: string; source: string; parentColumn?: string; relationship?: string }[];
   parents: ProposedParent[];
+  /** Said as comments in the mapping: what init could not settle. */
+  notes: string[];
+  /** The introspected columns, for the row types the file declares. */
+  sourceColumns: ColumnInfo[];
+  targetColumns: ColumnInfo[];
   /** Heroku Connect keeps deleted records flagged: onDelete softDelete on this column. */
   softDelete?: string;
 }
@@ -85,7 +92,9 @@ export function proposeConfig(opts: ProposeOptions): Proposal {
   const unmatched: string[] = [];
   for (const source of opts.source) {
     const target =
-      pairs[source.name] !== undefined ? targets.find((t) => t.name === pairs[source.name]) : targets.find((t) => stem(t.name) === stem(source.name));
+      pairs[source.name] !== undefined
+        ? targets.find((t) => t.name === pairs[source.name])
+        : (externalIdTarget(opts.from, source, targets, warnings) ?? targets.find((t) => stem(t.name) === stem(source.name)));
     if (target) matched.push({ source, target });
     else unmatched.push(`${opts.from}.${source.name}`);
   }
@@ -120,12 +129,25 @@ export function proposeConfig(opts: ProposeOptions): Proposal {
     const softDelete = herokuConnect && target.columns.some((c) => c.name === 'isdeleted') ? 'isdeleted' : undefined;
     const parents = findParents(source, opts.source, mappingBySource);
     // What a parent column carries into the target: the parent's counterpart there.
-    const parentColumns = new Map(
-      parents.map((p) => {
-        const parentSource = [...mappingBySource].find(([, m]) => m === p.mapping)![0];
-        return [p.column, herokuConnect ? 'sfid' : keys.get(parentSource)!.column];
-      }),
-    );
+    const parentSourceOf = (p: ProposedParent) => [...mappingBySource].find(([, m]) => m === p.mapping)![0];
+    const parentColumns = new Map(parents.map((p) => [p.column, herokuConnect ? 'sfid' : keys.get(parentSourceOf(p))!.column]));
+    // Heroku Connect names a parent by its External ID through a relationship
+    // column (`account__portal_org_id__c`): the value is the parent's own key, so
+    // the child needs no sfid of the parent, and Salesforce sets the lookup.
+    const relationships = new Map<string, string>();
+    const notes: string[] = [];
+    for (const p of herokuConnect ? parents : []) {
+      const parentKey = keys.get(parentSourceOf(p))!.column;
+      const parentTarget = matched.find((m) => m.source.name === parentSourceOf(p))!.target.name;
+      const rel = target.columns.find((c) => c.name.toLowerCase().endsWith(`__${parentKey.toLowerCase()}`) && c.name.length > parentKey.length + 2);
+      if (rel) relationships.set(p.column, rel.name);
+      else
+        notes.push(
+          `${opts.to}.${target.name} has no relationship External ID column for the parent ${p.mapping} ` +
+            `(e.g. ${stem(parentTarget)}__r__${parentKey} or ${stem(parentTarget)}__${parentKey}): in Heroku Connect, map the lookup's External ID field to get one; ` +
+            "until then only a lookup column can be set, from the parent's sfid (ctx.parents).",
+        );
+    }
     return [
       {
         name,
@@ -133,13 +155,55 @@ export function proposeConfig(opts: ProposeOptions): Proposal {
         target: { table: `${opts.to}.${target.name}`, key: key.column },
         keyMissing: key.missing,
         keyIsText: keyColumn ? TEXT_TYPE.test(keyColumn.type) : true,
-        columns: matchColumns(source, target, source.primaryKey!, key.column, herokuConnect, parentColumns),
+        columns: [
+          ...matchColumns(source, target, source.primaryKey!, key.column, herokuConnect, parentColumns).filter(
+            (c) => !(c.parentColumn && relationships.has(c.source)) && ![...relationships.values()].includes(c.target),
+          ),
+          ...[...relationships].map(([column, rel]) => ({
+            target: rel,
+            source: column,
+            relationship: parents.find((p) => p.column === column)!.mapping,
+          })),
+        ],
         parents,
+        notes,
+        sourceColumns: source.columns,
+        targetColumns: target.columns,
         ...(softDelete ? { softDelete } : {}),
       },
     ];
   });
   return { from: opts.from, to: opts.to, herokuConnect, mappings, unmatched, warnings };
+}
+
+/**
+ * The target table with an External ID column that names this source table:
+ * `portal_user_id__c` (or `portal_users_id__c`) for portal.users, else a
+ * unique `user_id__c`. A relationship column (`account__portal_org_id__c`)
+ * names a parent, never the table itself. Two equally good targets pair none.
+ */
+function externalIdTarget(from: string, source: TableInfo, targets: TableInfo[], warnings: string[]): TableInfo | undefined {
+  const full = [`${normalizeName(from)}${stem(source.name)}id`, `${normalizeName(from)}${normalizeName(source.name)}id`];
+  const short = `${stem(source.name)}id`;
+  const score = (t: TableInfo) =>
+    Math.max(
+      0,
+      ...t.columns
+        .filter((c) => /__c$/i.test(c.name) && !c.name.slice(0, -3).includes('__'))
+        .map((c) => {
+          const unique = t.uniqueColumns.includes(c.name) ? 1 : 0;
+          if (full.includes(normalizeName(c.name))) return 2 + unique;
+          return normalizeName(c.name) === short && unique ? 1 : 0;
+        }),
+    );
+  const scored = targets.map((t) => ({ t, s: score(t) })).filter((x) => x.s > 0);
+  const best = Math.max(0, ...scored.map((x) => x.s));
+  const top = scored.filter((x) => x.s === best);
+  if (top.length > 1) {
+    warnings.push(`${from}.${source.name}: External ID columns in ${top.map((x) => x.t.name).join(' and ')} both name it; pair one with --pair`);
+    return undefined;
+  }
+  return top[0]?.t;
 }
 
 /**

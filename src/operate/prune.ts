@@ -7,6 +7,11 @@ export interface PruneOptions {
   batchSize: number;
 }
 
+/** `ferry prune --dry-run`: how many logs pruneLogs would delete now. */
+export function countPrunable(pool: Pool, olderThanMs: number): Promise<number> {
+  return logTable.countPrunable(pool, new Date(Date.now() - olderThanMs));
+}
+
 /** `ferry prune`: deletes synced and skipped logs older than the given age, in batches; returns how many. */
 export async function pruneLogs(pool: Pool, opts: PruneOptions, onBatch?: (deleted: number) => void): Promise<number> {
   const cutoff = new Date(Date.now() - opts.olderThanMs);

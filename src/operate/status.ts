@@ -3,6 +3,7 @@ import { syncLogWorkflowId } from '../contract/names.js';
 import type { FerryConfig } from '../config.js';
 import { backfillRuns, logTable, type Pool } from '../db/index.js';
 import { downstreamStatus, formatDownstream, type DownstreamStatus } from './downstream.js';
+import { listPaused } from '../db/paused-mappings.js';
 import { webUiLink } from './web-ui.js';
 
 export interface MappingStatus {
@@ -16,6 +17,8 @@ export interface MappingStatus {
   /** Age in seconds of the oldest pending log; null when none is pending. */
   oldestPendingAgeSeconds: number | null;
   syncedLastMinute: number;
+  /** `ferry pause`d: changes are captured, none carried; its pending age is no problem. */
+  paused: boolean;
 }
 
 export interface StuckLog {
@@ -62,6 +65,7 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
   const byName = new Map(counts.map((r) => [r.mapping, r]));
   // Every configured mapping shows, with zeros when it has no logs; a mapping
   // that left the config but still has logs shows too.
+  const paused = new Set((await listPaused(pool)).map((p) => p.mapping));
   const names = [...new Set([...config.mappings.map((m) => m.name), ...byName.keys()])];
   const mappings: MappingStatus[] = names.map((mapping) => {
     const r = byName.get(mapping);
@@ -74,6 +78,7 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
       failed: r?.failed ?? 0,
       oldestPendingAgeSeconds: r?.oldest_pending == null ? null : Math.round(r.oldest_pending),
       syncedLastMinute: r?.synced_last_minute ?? 0,
+      paused: paused.has(mapping),
     };
   });
 
@@ -107,7 +112,7 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
   if (failedTotal > 0) problems.push(`${failedTotal} failed log(s)`);
   const maxPendingAgeSeconds = opts.maxPendingAgeMs / 1000;
   for (const m of mappings) {
-    if (m.oldestPendingAgeSeconds !== null && m.oldestPendingAgeSeconds > maxPendingAgeSeconds)
+    if (!m.paused && m.oldestPendingAgeSeconds !== null && m.oldestPendingAgeSeconds > maxPendingAgeSeconds)
       problems.push(`${m.mapping}: oldest pending log is ${formatAge(m.oldestPendingAgeSeconds)} old (limit ${formatAge(maxPendingAgeSeconds)})`);
   }
   const downstream = await downstreamStatus(pool, config, opts.limit);
@@ -137,7 +142,7 @@ export function formatAge(seconds: number): string {
 export function formatStatus(report: StatusReport): string {
   const header = ['MAPPING', 'PENDING', 'WAITING', 'SYNCED', 'SKIPPED', 'FAILED', 'OLDEST PENDING', 'SYNCED/1M'];
   const rows = report.mappings.map((m) => [
-    m.mapping,
+    m.paused ? `${m.mapping} (paused)` : m.mapping,
     ...[m.pending, m.waiting, m.synced, m.skipped, m.failed].map(String),
     m.oldestPendingAgeSeconds === null ? '-' : formatAge(m.oldestPendingAgeSeconds),
     String(m.syncedLastMinute),

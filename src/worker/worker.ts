@@ -10,6 +10,7 @@ import type { Pool } from '../db/index.js';
 import { freePort } from '../net.js';
 import type { FerryEvents } from '../events.js';
 import type { Logger } from '../logger.js';
+import { keepPostgresMessagesHome } from './postgres-errors.js';
 import { observeActivities } from './sync-outcome-interceptor.js';
 import { batchTaskQueue } from '../contract/index.js';
 import { accessProblem, connectionOptions } from '../temporal/connection.js';
@@ -82,7 +83,8 @@ export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Prom
     namespace: config.temporal.namespace,
     activities,
     // Local activities go through activity interceptors too: one place sees every sync's outcome.
-    interceptors: { activity: [observeActivities({ events: deps.events })] },
+    // The first is outermost: observeActivities logs a Postgres message before it is replaced.
+    interceptors: { activity: [keepPostgresMessagesHome(), observeActivities({ events: deps.events })] },
     shutdownGraceTime: deps.shutdownGraceTime ?? '10s',
   } satisfies Partial<WorkerOptions>;
   try {

@@ -1,6 +1,10 @@
 // A Heroku Connect-shaped `sf` schema of 10 objects (with its bookkeeping
 // tables and an account hierarchy through parentid), and the app schema `app`
 // it mirrors, with foreign keys, for `ferry init` tests.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 const hcTable = (name: string, extra: string) => `
 CREATE TABLE sf.${name} (
   id serial PRIMARY KEY,
@@ -40,3 +44,59 @@ ${hcTable('user', 'email varchar(128), username varchar(80), app_user_id__c varc
 CREATE TABLE sf._trigger_log (id serial PRIMARY KEY, txid bigint, table_name varchar(128), record_id integer, sfid varchar(18), action varchar(7), state varchar(8), processed_at timestamptz);
 CREATE TABLE sf._trigger_log_archive (LIKE sf._trigger_log);
 `;
+
+// The schemas of the issue that asked for External ID pairing: an app schema
+// `portal` (users belong to orgs) and Heroku Connect's `salesforce`, where
+// contact names its account by the account's External ID through the
+// relationship column account__portal_org_id__c. Replaces the example schemas.
+export const PORTAL_HEROKU_CONNECT_SQL = `
+DROP SCHEMA portal, salesforce CASCADE;
+CREATE SCHEMA portal;
+CREATE TABLE portal.orgs (id serial PRIMARY KEY, name text NOT NULL, industry text);
+CREATE TABLE portal.users (id serial PRIMARY KEY, org_id integer REFERENCES portal.orgs (id), email text, first_name text, last_name text);
+CREATE SCHEMA salesforce;
+CREATE TABLE salesforce.account (
+  id serial PRIMARY KEY, sfid varchar(18) UNIQUE, name varchar(255), industry varchar(255),
+  portal_org_id__c varchar(255) UNIQUE,
+  isdeleted boolean NOT NULL DEFAULT false, systemmodstamp timestamptz NOT NULL DEFAULT now(), _hc_lastop varchar(32), _hc_err text
+);
+CREATE TABLE salesforce.contact (
+  id serial PRIMARY KEY, sfid varchar(18) UNIQUE, accountid varchar(18), account__portal_org_id__c varchar(255),
+  email varchar(80), firstname varchar(40), lastname varchar(80), portal_user_id__c varchar(255) UNIQUE,
+  isdeleted boolean NOT NULL DEFAULT false, systemmodstamp timestamptz NOT NULL DEFAULT now(), _hc_lastop varchar(32), _hc_err text
+);
+`;
+
+/**
+ * Makes `import { defineConfig } from '<package>'` resolve for config files
+ * written into `dir`, as it does in an app that installed Ferry: a package of
+ * that name in dir/node_modules whose entry is this checkout's built config module.
+ */
+export function installFerryPackage(dir: string, name: string, root: string): void {
+  const pkg = path.join(dir, 'node_modules', name);
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name, type: 'module', exports: './index.js' }));
+  writeFileSync(
+    path.join(pkg, 'index.js'),
+    `export { defineConfig } from ${JSON.stringify(pathToFileURL(path.join(root, 'dist/src/config.js')).href)};\n`,
+  );
+}
+
+/** A generated config with its commented two-way blocks switched on: `// ` removed from each block's lines. */
+export function uncommentBlocks(text: string): string {
+  let inBlock = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      if (/^\s*\/\/ The other way, /.test(line)) {
+        inBlock = true;
+        return line;
+      }
+      if (!inBlock) return line;
+      const m = /^(\s*)\/\/ (.*)$/.exec(line);
+      if (!m) throw new Error(`a commented block has a line that is not commented: ${line}`);
+      if (m[2] === '},') inBlock = false;
+      return m[1]! + m[2]!;
+    })
+    .join('\n');
+}
