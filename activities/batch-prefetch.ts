@@ -1,0 +1,105 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { TARGET_WRITE_ERROR } from '../src/contract/index.js';
+import type { FerryConfig, Mapping, Row } from '../src/config.js';
+import { mappingByName, reverseOf } from '../src/config.js';
+import { logTable, tableRowName, type LogRow, type PgClient } from '../src/db/index.js';
+import { selectRowsStatement } from '../src/statements.js';
+import type { HeldLocks } from './batch-locks.js';
+import { parentRefsOf } from './parent-refs.js';
+import { callTransform } from './transform.js';
+
+/** A batch's row as read with it: the source row, its newest pending change, its oldest pending log. */
+export interface Prefetched {
+  row: Row | null;
+  newest: number | null;
+  oldest: logTable.FinishedLog | undefined;
+}
+
+/** What a batch reads up front: its source rows by key, and parent and target rows by tableRowName (null: none). */
+export interface BatchReads {
+  source: Map<string, Prefetched>;
+  cache: Map<string, Row | null>;
+}
+
+/**
+ * Locks every row of these logs of one mapping (in one order, so batches never
+ * deadlock each other), then reads them, their pending logs, their parents and
+ * the target rows they will likely write, in a few statements.
+ */
+export async function prefetchBatch(client: PgClient, config: FerryConfig, mapping: Mapping, locks: HeldLocks, logs: LogRow[]): Promise<BatchReads> {
+  const reads: BatchReads = { source: new Map(), cache: new Map() };
+  const keys = [...new Set(logs.map((l) => l.row_key))];
+  await locks.take(
+    keys.map((k) => tableRowName(mapping.source.table, mapping.source.key, k)),
+    false,
+  );
+  const rows = await client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.source.table, mapping.source.key, keys));
+  const byKey = new Map(rows.rows.map((r) => [r.key, r.row]));
+  // A key two rows share: one row at a time, each such log fails as in a single sync (SQLSTATE 21000).
+  if (byKey.size < rows.rows.length)
+    throw ApplicationFailure.nonRetryable(`${mapping.source.table} has more than one row with one ${mapping.source.key}`, TARGET_WRITE_ERROR);
+  const pending = await logTable.pendingEnds(client, mapping.name, keys);
+  for (const key of keys) {
+    const ends = pending.get(key);
+    reads.source.set(key, { row: byKey.get(key) ?? null, newest: ends?.newest ?? null, oldest: ends?.oldest });
+  }
+  // The parents these rows name, column by column in the mapping's order (the order their locks are taken).
+  const named = new Map(mapping.parents.map((p) => [p.column, { parent: mappingByName(config, p.mapping)!, keys: new Set<string>() }]));
+  for (const row of byKey.values()) for (const ref of parentRefsOf(config, mapping, row)) named.get(ref.column)!.keys.add(ref.key);
+  for (const { parent, keys: wanted } of named.values()) {
+    const parentKeys = [...wanted];
+    if (!parentKeys.length) continue;
+    await locks.take(
+      parentKeys.map((k) => tableRowName(parent.target.table, parent.target.key, k)),
+      true,
+    );
+    const found = await client.query<{ key: string; row: Row }>(selectRowsStatement(parent.target.table, parent.target.key, parentKeys));
+    const byParent = new Map(found.rows.map((r) => [r.key, r.row]));
+    for (const k of parentKeys) reads.cache.set(tableRowName(parent.target.table, parent.target.key, k), byParent.get(k) ?? null);
+  }
+  await prefetchTargets(client, config, mapping, locks, logs, reads);
+  return reads;
+}
+
+/**
+ * The target rows these changes will likely write, read at once (a pair's
+ * conflict check looks at them). Their keys come from calling the transform
+ * ahead of carry(), which a transform allows (it must be pure); a guess
+ * that misses only costs carry() a read of its own.
+ */
+async function prefetchTargets(
+  client: PgClient,
+  config: FerryConfig,
+  mapping: Mapping,
+  locks: HeldLocks,
+  logs: LogRow[],
+  reads: BatchReads,
+): Promise<void> {
+  const keys = new Set<string>();
+  for (const log of logs) {
+    const row = reads.source.get(log.row_key)?.row ?? log.old_row;
+    if (!row) continue;
+    const parents: Record<string, Row> = {};
+    for (const { parent, column, key } of parentRefsOf(config, mapping, row)) {
+      const found = reads.cache.get(tableRowName(parent.target.table, parent.target.key, key));
+      if (found) parents[column] = found;
+    }
+    try {
+      const out = await callTransform(mapping, row, { op: log.op, logId: log.id, mapping: mapping.name, parents });
+      const key = (out as Row | null)?.[mapping.target.key];
+      if (key !== null && key !== undefined) keys.add(String(key));
+    } catch {
+      // carry() calls it again and fails the row with the message
+    }
+  }
+  if (!keys.size) return;
+  // A pair's target rows are read under their locks, taken before conflicts are judged (conflict.ts, otherSide).
+  if (reverseOf(config.mappings, mapping))
+    await locks.take(
+      [...keys].map((k) => tableRowName(mapping.target.table, mapping.target.key, k)),
+      false,
+    );
+  const { rows } = await client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.target.table, mapping.target.key, [...keys]));
+  const byKey = new Map(rows.map((r) => [r.key, r.row]));
+  for (const k of keys) reads.cache.set(tableRowName(mapping.target.table, mapping.target.key, k), byKey.get(k) ?? null);
+}
