@@ -1,4 +1,4 @@
-import { type ApplyResult, type FinalResult, type FinalStatus, type MissingParent } from '../src/contract/index.js';
+import type { ApplyResult, FinalResult, FinalStatus, MissingParent } from '../src/contract/index.js';
 import type { FerryConfig, Mapping } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { logTable, tableRowName, type LogRow } from '../src/db/index.js';
