@@ -79,7 +79,7 @@ const QUEUED_MAPPINGS = `
     SELECT (SELECT min(mapping) FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping > q.mapping)
       FROM queued q WHERE q.mapping IS NOT NULL
   )
-  SELECT mapping FROM queued q WHERE mapping IS NOT NULL AND ${notPaused('q')}`;
+  SELECT mapping FROM queued q WHERE mapping IS NOT NULL AND ${notPaused('q.mapping')}`;
 
 /**
  * Claims up to `limit` new (undispatched) pending logs of mappings without a
@@ -162,7 +162,7 @@ export async function claimBatch(
   for (const mapping of mappings) {
     if (logIds.length >= opts.limit) break;
     const { rows } = await db.query<{ id: number }>(
-      `SELECT id FROM ${LOG} WHERE mapping = $2 AND status = 'pending' AND dispatched_at IS NULL AND ${notPaused(LOG)}
+      `SELECT id FROM ${LOG} WHERE mapping = $2 AND status = 'pending' AND dispatched_at IS NULL AND ${notPaused('$2::text')}
         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [opts.limit - logIds.length, mapping],
     );
@@ -352,7 +352,7 @@ export async function carriedAndPulled(db: Queryable, ids: readonly number[], wo
 /** The pending logs of these rows of a mapping, in id order (unlocked: what a chunk may pull in); none of a paused mapping. */
 export async function pendingOfRows(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<LogRow[]> {
   const { rows } = await db.query<LogRow>(
-    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${notPaused(LOG)} ORDER BY id`,
+    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${notPaused('$1::text')} ORDER BY id`,
     [mapping, rowKeys],
   );
   return rows;
