@@ -61,7 +61,7 @@ export async function carriedAndPulled(db: Queryable, ids: readonly number[], wo
 /** The pending logs of these rows of a mapping, in id order (unlocked: what a chunk may pull in); none of a paused mapping. */
 export async function pendingOfRows(db: Queryable, mapping: string, rowKeys: readonly string[]): Promise<LogRow[]> {
   const { rows } = await db.query<LogRow>(
-    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${notPaused(LOG)} ORDER BY id`,
+    `SELECT * FROM ${LOG} WHERE mapping = $1 AND row_key = ANY($2::text[]) AND status = 'pending' AND ${notPaused('$1::text')} ORDER BY id`,
     [mapping, rowKeys],
   );
   return rows;

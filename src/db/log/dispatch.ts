@@ -33,7 +33,7 @@ const QUEUED_MAPPINGS = `
     SELECT (SELECT min(mapping) FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NULL AND mapping > q.mapping)
       FROM queued q WHERE q.mapping IS NOT NULL
   )
-  SELECT mapping FROM queued q WHERE mapping IS NOT NULL AND ${notPaused('q')}`;
+  SELECT mapping FROM queued q WHERE mapping IS NOT NULL AND ${notPaused('q.mapping')}`;
 
 /**
  * Claims up to `limit` new (undispatched) pending logs of mappings without a
@@ -116,7 +116,7 @@ export async function claimBatch(
   for (const mapping of mappings) {
     if (logIds.length >= opts.limit) break;
     const { rows } = await db.query<{ id: number }>(
-      `SELECT id FROM ${LOG} WHERE mapping = $2 AND status = 'pending' AND dispatched_at IS NULL AND ${notPaused(LOG)}
+      `SELECT id FROM ${LOG} WHERE mapping = $2 AND status = 'pending' AND dispatched_at IS NULL AND ${notPaused('$2::text')}
         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [opts.limit - logIds.length, mapping],
     );
