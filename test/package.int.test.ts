@@ -4,7 +4,7 @@
 // and the installed bin migrates and checks (`migrate`, `doctor`). Nothing reaches the checkout
 // by path: the app resolves only its own node_modules.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,22 @@ const PACKAGE = (await import('../package.json', { with: { type: 'json' } })).de
 
 let db: TestDatabase;
 let app: string;
+let stage: string;
+
+/**
+ * `npm pack` from a copy of the checkout's tracked files: prepack rebuilds
+ * dist/ from scratch, and the checkout's own dist/ is what other test files
+ * read meanwhile (init's configs import the built config module).
+ */
+function packFromCopy(into: string): string {
+  stage = mkdtempSync(path.join(os.tmpdir(), 'ferry-pack-'));
+  for (const file of execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean)) {
+    mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
+    cpSync(path.join(ROOT, file), path.join(stage, file));
+  }
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(stage, 'node_modules'));
+  return execFileSync('npm', ['pack', '--pack-destination', into, '--silent'], { cwd: stage, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+}
 
 /** The app's environment: only what a deployment sets (no workflow bundle, no test hooks). */
 function appEnv(): NodeJS.ProcessEnv {
@@ -74,7 +90,7 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number |
 beforeAll(async () => {
   db = await createTestDatabase(FILE);
   app = mkdtempSync(path.join(os.tmpdir(), 'ferry-app-'));
-  const packed = execFileSync('npm', ['pack', '--pack-destination', app, '--silent'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+  const packed = packFromCopy(app);
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
   execFileSync('npm', ['install', `./${packed}`, '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
     cwd: app,
@@ -87,6 +103,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.drop();
   if (app) rmSync(app, { recursive: true, force: true });
+  if (stage) rmSync(stage, { recursive: true, force: true });
 });
 
 describe(`the ${PACKAGE.name} package, installed into an app`, () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // A Heroku Connect-shaped `sf` schema of 10 objects (with its bookkeeping
 // tables and an account hierarchy through parentid), and the app schema `app`
 // it mirrors, with foreign keys, for `ferry init` tests.
@@ -73,6 +74,8 @@ CREATE TABLE salesforce.contact (
  * that name in dir/node_modules whose entry is this checkout's built config module.
  */
 export function installFerryPackage(dir: string, name: string, root: string): void {
+  // dist/ as the sources are now (a no-op when it is up to date): a checkout edited since `npm ci` would load the old config module.
+  execFileSync(process.execPath, [path.join(root, 'bin', 'build.mjs')], { stdio: 'ignore' });
   const pkg = path.join(dir, 'node_modules', name);
   mkdirSync(pkg, { recursive: true });
   writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name, type: 'module', exports: './index.js' }));
