@@ -25,13 +25,15 @@ function ferry(args: string[]): Promise<number | null> {
 /** Peak RSS of a `ferry start` idle, through a `burst`-row burst and a `backfill`-row backfill. */
 export async function measureFerryRss(burst: number, backfill: number): Promise<FerryRss> {
   const { db, config, close } = await startCliStack('rss', { metrics: false });
+  // Migrated first: `start` refuses to run on triggers that do not match the config.
+  if ((await ferry(['migrate', '--config', config])) !== 0) throw new Error('ferry migrate failed');
   const start = spawn(process.execPath, [FERRY, 'start', '--config', config], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => start.once('exit', resolve));
   const samples: { phase: string; rss: number }[] = [];
   let phase = 'start-up';
   const timer = setInterval(() => samples.push({ phase, rss: rssOf(start.pid!) }), 100);
   const peak = (p: string) => Math.max(0, ...samples.filter((s) => s.phase === p).map((s) => s.rss));
   try {
-    if ((await ferry(['migrate', '--config', config])) !== 0) throw new Error('ferry migrate failed');
     // Started, polling, idle: one change carried.
     const warm = await lastLogId(db.pool);
     await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('warm@example.com', 'Warm')`);
@@ -65,7 +67,7 @@ export async function measureFerryRss(burst: number, backfill: number): Promise<
   } finally {
     clearInterval(timer);
     start.kill('SIGTERM');
-    await new Promise((r) => start.once('exit', r));
+    await exited;
     await close();
   }
 }
