@@ -86,10 +86,10 @@ export async function seedFinishedLogs(pool: Pool, count: number, ageDays: numbe
   await pool.query(`VACUUM ANALYZE ${LOG}`);
 }
 
-/** Logs not final yet. */
-export async function pendingCount(pool: Pool): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${LOG} WHERE status = 'pending'`);
-  return rows[0]!.n;
+/** Whether any log is not final yet: one probe of the pending index. */
+export async function anyPending(pool: Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ any: boolean }>(`SELECT EXISTS (SELECT FROM ${LOG} WHERE status = 'pending') AS any`);
+  return rows[0]!.any;
 }
 
 /** The newest log id (ids are dense within a run: nothing rolls back). */
@@ -119,4 +119,15 @@ export async function lastFinishedAt(pool: Pool, afterId: number): Promise<numbe
     afterId,
   ]);
   return rows[0]!.t;
+}
+
+/** Logs per second between the 60th and the 90th percentile of carried logs above `afterId`: the rate late in the run. */
+export async function lateRate(pool: Pool, afterId: number): Promise<number> {
+  const { rows } = await pool.query<{ n: number; s: number }>(
+    `SELECT n, extract(epoch FROM p[2] - p[1])::float8 AS s
+       FROM (SELECT count(*)::int AS n, percentile_disc(ARRAY[0.6, 0.9]) WITHIN GROUP (ORDER BY synced_at) AS p FROM ${LOG} WHERE id > $1) x`,
+    [afterId],
+  );
+  const { n, s } = rows[0]!;
+  return s > 0 ? (0.3 * n) / s : NaN;
 }

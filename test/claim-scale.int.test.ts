@@ -57,6 +57,37 @@ it('claim and claimBatch walk the undispatched index and stop early: no sort, no
   expect(batch).toMatch(/Index Scan using database_trigger_log_undispatched/);
 });
 
+it("the dispatcher's bookkeeping (busy parents, logs in batches, the sweep) reads the claimed logs only, never the whole log", async () => {
+  // A few batches in flight, as the dispatcher keeps them: 2,000 of the backlog claimed.
+  await db.pool.query(
+    `UPDATE ferry.database_trigger_log SET dispatched_at = now(), claimed_by = 1, workflow_id = 'ferry-x-batch-' || (id / 1000)
+      WHERE id IN (SELECT id FROM ferry.database_trigger_log WHERE status = 'pending' AND mapping = 'users_to_accounts' ORDER BY id LIMIT 2000)`,
+  );
+  await db.pool.query('ANALYZE ferry.database_trigger_log');
+  const pattern = 'ferry-x-batch-%';
+  const mappings = ['users_to_accounts', 'orders_to_orders', 'contacts_to_contacts'];
+  try {
+    const plans = await plansOf(
+      db.pool,
+      async (q) => {
+        await logTable.busyMappings(q, mappings, pattern);
+        await logTable.inBatches(q, ['users_to_accounts'], pattern, 1000);
+        await logTable.releaseOrphans(q, 300_000);
+      },
+      'ANALYZE, COSTS OFF',
+    );
+    expect(plans).not.toMatch(/Seq Scan on database_trigger_log/);
+    const biggest = Math.max(...[...plans.matchAll(/actual time=\S+ rows=(\d+) loops=(\d+)/g)].map((m) => Number(m[1]) * Number(m[2])));
+    expect(biggest).toBeLessThanOrEqual(2000);
+    expect(plans).toMatch(/database_trigger_log_claimed/);
+    expect(await logTable.inBatches(db.pool, ['users_to_accounts'], pattern, 1500)).toBe(1500);
+    expect(await logTable.inBatches(db.pool, ['users_to_accounts'], pattern, 5000)).toBe(2000);
+    expect([...(await logTable.busyMappings(db.pool, mappings, pattern))].sort()).toEqual(['orders_to_orders', 'users_to_accounts']);
+  } finally {
+    await db.pool.query(`UPDATE ferry.database_trigger_log SET dispatched_at = NULL, claimed_by = NULL, workflow_id = NULL WHERE status = 'pending'`);
+  }
+});
+
 it('a claim takes the singles of mappings without a backlog and names the backlogs; a batch takes the oldest logs of its mappings, in their order', async () => {
   const { logs, backlog } = await withTransaction(db.pool, (tx) => logTable.claim(tx, { limit: 1000, owner: 7, backlogAbove: 100 }));
   expect(backlog).toEqual(['users_to_accounts']);

@@ -24,6 +24,15 @@ const HELD_RECHECK_MS = 250;
 /** Batches claimed and started per dispatch round, before single logs get their turn again. */
 const BATCHES_PER_ROUND = 4;
 
+/**
+ * Batches of a backlog claimed ahead of the workers, at most. A backlog is
+ * claimed as the workers take it, not all at once: a million logs claimed in
+ * the first minute would wait in Temporal's queue for longer than
+ * listener.redispatchAfter, and every claimed log is read by the sweep.
+ * Enough to keep 16 worker processes' 2 batch slots busy between rounds.
+ */
+const BATCHES_AHEAD = 32;
+
 /** Workflow starts in flight per dispatcher round (the bench reuses it for its ceiling). */
 export const START_CONCURRENCY = 32;
 
@@ -73,13 +82,17 @@ export class Dispatcher {
     this.running = this.loop().finally(() => (this.running = undefined));
   }
 
-  /** Dispatches everything pending now (new and stale); resolves when done. For `replay` and tests. */
+  /**
+   * Dispatches everything pending now (new and stale); resolves when done. For
+   * `replay` and tests: the whole backlog at once, not a few batches ahead of
+   * the workers, so it returns even when no worker runs yet.
+   */
   async drain(): Promise<number> {
     await this.running;
     await this.releaseOrphans();
     let total = 0;
     for (;;) {
-      const { started, held } = await this.round();
+      const { started, held } = await this.round(Infinity);
       const n = started;
       total += n;
       if (n === 0 && !held) return total;
@@ -104,7 +117,7 @@ export class Dispatcher {
         if (stale) await this.releaseOrphans();
         let held = false;
         for (;;) {
-          const round = await this.round();
+          const round = await this.round(BATCHES_AHEAD * this.deps.config.listener.batchSize);
           held = round.held;
           claimed += round.started;
           if (round.started === 0 || this.stop.signal.aborted) break;
@@ -146,21 +159,28 @@ export class Dispatcher {
    * stream the workers cannot keep up with one workflow per log counts too)
    * go in syncBatch workflows; the others get one syncLog per log, first, so
    * a live change never queues behind a burst. `held`: some backlog waits
-   * for its parents' batches.
+   * for its parents' batches, or for the workers to take the batches ahead.
+   * `ahead`: the most logs a backlog may have in batches not carried yet.
    */
-  private async round(): Promise<{ started: number; held: boolean }> {
+  private async round(ahead: number): Promise<{ started: number; held: boolean }> {
     const { pool, config } = this.deps;
     const claimed = await this.claimAndStart();
     let { started } = claimed;
     const { backlog } = claimed;
     if (!backlog.length) return { started, held: false };
     const parents = [...new Set(backlog.flatMap((m) => this.ancestors.get(m) ?? []))];
-    const busy = await logTable.busyMappings(pool, parents, syncBatchIdPattern(config.instance));
+    const batches = syncBatchIdPattern(config.instance);
+    const busy = await logTable.busyMappings(pool, parents, batches);
     const ready = this.order.filter((m) => backlog.includes(m) && !(this.ancestors.get(m) ?? []).some((a) => busy.has(a)));
+    // Only a few batches ahead of the workers: the next round tops them up.
+    let room = !ready.length ? 0 : ahead === Infinity ? ahead : ahead - (await logTable.inBatches(pool, ready, batches, ahead));
     // A few batches per round: the next round claims new single logs first, so a
     // live change waits for a handful of batch starts, never for a whole burst's.
-    for (let n, k = 0; k < BATCHES_PER_ROUND && (n = await this.claimBatch(ready)) > 0; k++) started += n;
-    return { started, held: ready.length < backlog.length };
+    for (let n, k = 0; k < BATCHES_PER_ROUND && room > 0 && (n = await this.claimBatch(ready)) > 0; k++) {
+      started += n;
+      room -= n;
+    }
+    return { started, held: ready.length < backlog.length || (ready.length > 0 && room <= 0) };
   }
 
   /** Claims up to batchSize logs of these mappings under one syncBatch and starts it; returns how many. */

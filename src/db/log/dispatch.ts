@@ -1,5 +1,6 @@
 // The dispatcher's statements: claims (single logs, a backlog's batches),
-// orphaned claims given back, and which mappings are busy.
+// orphaned claims given back, which mappings are busy and how many of their
+// logs wait in batches.
 import type { Queryable } from '../pool.js';
 import { notPaused } from '../paused-mappings.js';
 import type { LogRow } from './row.js';
@@ -87,6 +88,8 @@ export async function claim(db: Queryable, opts: ClaimOptions): Promise<{ logs: 
  * which Temporal keeps alive, so only the safety net applies to them.
  * Re-dispatching a log whose workflow runs is a no-op or a second carrier
  * that finds it no longer pending, so taking a claim over is always safe.
+ * It reads the claimed index (sql/014): the logs claimed and not carried yet,
+ * a few batches' worth, however long the backlog.
  */
 export async function releaseOrphans(db: Queryable, staleAfterMs: number): Promise<number> {
   const { rowCount } = await db.query(
@@ -133,15 +136,36 @@ export async function claimBatch(
   return { logIds, workflowId };
 }
 
-/** Of these mappings, those with logs still unclaimed or in a batch (`batchPattern`, a LIKE pattern of batch ids). */
+/**
+ * Of these mappings, those with logs still unclaimed or in a batch
+ * (`batchPattern`, a LIKE pattern of batch ids). Two probes per mapping, one
+ * on the undispatched index and one on the claimed index (sql/014): a test
+ * of either condition at once would be planned as a scan of the whole log,
+ * and so is an EXISTS that expects many rows (min(id) walks the index).
+ */
 export async function busyMappings(db: Queryable, mappings: readonly string[], batchPattern: string): Promise<Set<string>> {
   if (!mappings.length) return new Set();
   const { rows } = await db.query<{ mapping: string }>(
     `SELECT m AS mapping FROM unnest($1::text[]) AS m
-      WHERE EXISTS (SELECT 1 FROM ${LOG} WHERE mapping = m AND status = 'pending' AND (dispatched_at IS NULL OR workflow_id LIKE $2))`,
+      WHERE (SELECT min(id) FROM ${LOG} WHERE mapping = m AND status = 'pending' AND dispatched_at IS NULL) IS NOT NULL
+         OR EXISTS (SELECT FROM ${LOG} WHERE mapping = m AND status = 'pending' AND dispatched_at IS NOT NULL AND workflow_id LIKE $2)`,
     [mappings, batchPattern],
   );
   return new Set(rows.map((r) => r.mapping));
+}
+
+/**
+ * Logs of these mappings in batches (`batchPattern`) not carried yet, counted
+ * up to `upTo`: a walk of the claimed index (sql/014) that stops there.
+ */
+export async function inBatches(db: Queryable, mappings: readonly string[], batchPattern: string, upTo: number): Promise<number> {
+  if (!mappings.length) return 0;
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT FROM ${LOG} WHERE mapping = ANY ($1::text[]) AND status = 'pending'
+                                        AND dispatched_at IS NOT NULL AND workflow_id LIKE $2 LIMIT $3) x`,
+    [mappings, batchPattern, upTo],
+  );
+  return rows[0]!.n;
 }
 
 /** Returns claimed logs whose workflows could not be started to the queue. */
