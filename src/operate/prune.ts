@@ -12,7 +12,10 @@ export function countPrunable(pool: Pool, olderThanMs: number): Promise<number> 
   return logTable.countPrunable(pool, new Date(Date.now() - olderThanMs));
 }
 
-/** `ferry prune`: deletes synced and skipped logs older than the given age, in batches; returns how many. */
+/**
+ * `ferry prune`: deletes synced and skipped logs older than the given age, in
+ * batches, then vacuums the log when it deleted any; returns how many.
+ */
 export async function pruneLogs(pool: Pool, opts: PruneOptions, onBatch?: (deleted: number) => void): Promise<number> {
   const cutoff = new Date(Date.now() - opts.olderThanMs);
   let after = 0;
@@ -23,7 +26,9 @@ export async function pruneLogs(pool: Pool, opts: PruneOptions, onBatch?: (delet
     if (deleted) onBatch?.(deleted);
     // Ids grow with capture time: once a whole batch is younger than the
     // cutoff, nothing further on is old enough.
-    if (last_id === null || !any_old) return total;
+    if (last_id === null || !any_old) break;
     after = last_id;
   }
+  if (total > 0) await logTable.vacuumLog(pool);
+  return total;
 }
