@@ -2,7 +2,9 @@
 // the log itself after the run (logs written, claimed and carried per phase,
 // the backlog at its end: nothing polled while Ferry runs) and from a sampler
 // of CPU and the log's dead tuples taken every 2 s (a few catalog reads and
-// /proc files, cheap at any backlog).
+// /proc files, cheap at any backlog). Postgres' CPU is split by application
+// name: the writer's connections, the rest of 'ferry*' (Ferry's and the
+// bench's few polls), and the others (autovacuum, backends that exited).
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Pool } from '../src/db/index.js';
 
@@ -19,6 +21,8 @@ interface Sample {
   pgOther: number;
   dead: number;
   autovacuums: number;
+  /** Logs claimed and not carried yet (the claimed index, sql/014): how far the dispatcher is ahead of the workers. */
+  inFlight: number;
 }
 
 /** CPU seconds (user + system) of a process, and of its waited-for children when `children`; 0 once it is gone. */
@@ -76,6 +80,9 @@ export function startSampler(pool: Pool, ferryPid: number, writerApp: string): {
       }
       const sum = (writer: boolean) => [...backends.values()].filter((b) => b.writer === writer).reduce((s, b) => s + b.cpu, 0);
       const [pgWriter, pgFerry] = [sum(true), sum(false)];
+      const { rows: claimed } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${LOG} WHERE status = 'pending' AND dispatched_at IS NOT NULL`,
+      );
       samples.push({
         t: (performance.now() - t0) / 1000,
         ferry: cpuOf(ferryPid),
@@ -84,6 +91,7 @@ export function startSampler(pool: Pool, ferryPid: number, writerApp: string): {
         pgOther: all - pgFerry - pgWriter,
         dead: Number(rows[0]?.dead ?? 0),
         autovacuums: Number(rows[0]?.autovacuums ?? 0),
+        inFlight: claimed[0]!.n,
       });
     } catch {
       // A sample missed (a process gone between two reads) is a gap, not a failure.
@@ -111,14 +119,14 @@ interface Phase {
 /** Logs written, claimed and carried in each 10 s phase since `startedAt` (epoch ms), for logs above `afterId`. */
 export async function phasesOf(pool: Pool, afterId: number, startedAt: number): Promise<Phase[]> {
   const { rows } = await pool.query<{ k: number; logged: number; claimed: number; carried: number }>(
-    `WITH t AS (SELECT to_timestamp($2::float8 / 1000) AS t0),
-          ev AS (SELECT floor(extract(epoch FROM created_at - t0) / $3)::int AS kc,
-                        floor(extract(epoch FROM dispatched_at - t0) / $3)::int AS kd,
-                        floor(extract(epoch FROM synced_at - t0) / $3)::int AS ks
-                   FROM ${LOG}, t WHERE id > $1)
-     SELECT k, (SELECT count(*) FROM ev WHERE kc = k)::int AS logged, (SELECT count(*) FROM ev WHERE kd = k)::int AS claimed,
-            (SELECT count(*) FROM ev WHERE ks = k)::int AS carried
-       FROM generate_series(0, (SELECT greatest(max(kc), max(ks)) FROM ev)) k ORDER BY k`,
+    `WITH ev AS (SELECT created_at, dispatched_at, synced_at FROM ${LOG} WHERE id > $1),
+          phase (k, what) AS (
+            SELECT floor(extract(epoch FROM created_at - to_timestamp($2::float8 / 1000)) / $3)::int, 'logged' FROM ev
+            UNION ALL SELECT floor(extract(epoch FROM dispatched_at - to_timestamp($2::float8 / 1000)) / $3)::int, 'claimed' FROM ev
+            UNION ALL SELECT floor(extract(epoch FROM synced_at - to_timestamp($2::float8 / 1000)) / $3)::int, 'carried' FROM ev)
+     SELECT k, count(*) FILTER (WHERE what = 'logged')::int AS logged, count(*) FILTER (WHERE what = 'claimed')::int AS claimed,
+            count(*) FILTER (WHERE what = 'carried')::int AS carried
+       FROM phase WHERE k IS NOT NULL GROUP BY k ORDER BY k`,
     [afterId, startedAt, PHASE_S],
   );
   let backlog = 0;
@@ -130,14 +138,15 @@ export async function phasesOf(pool: Pool, afterId: number, startedAt: number): 
 
 /**
  * The timeline as a table: per phase, logs written and carried per second,
- * the backlog, a 1,000-log chunk's share of the time (2 batch slots busy:
- * 2 × 10 s / chunks carried), CPU of each party in % of one core, the log's
+ * the backlog, the logs claimed and not carried yet (mean of the samples),
+ * a 1,000-log chunk's share of the time (2 batch slots busy: 2 × 10 s /
+ * chunks carried), CPU of each party in % of one core, the log's
  * dead tuples and the autovacuums of the log that ended in the phase.
  */
 export function formatTimeline(phases: Phase[], samples: Sample[], batchSlots: number): string {
   const lines = [
-    '| s | written/s | claimed/s | carried/s | backlog | ms per chunk | Ferry CPU | PG for Ferry | PG writer | PG other (autovacuum, exited) | dead tuples | autovacuums |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| s | written/s | claimed/s | carried/s | backlog | claimed, not carried | ms per chunk | Ferry CPU | PG for Ferry | PG writer | PG other (autovacuum, exited) | dead tuples | autovacuums |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const p of phases) {
     const a = nearest(samples, p.from);
@@ -146,10 +155,16 @@ export function formatTimeline(phases: Phase[], samples: Sample[], batchSlots: n
     const pct = (k: keyof Sample) => (a && b ? `${Math.round((100 * (b[k] - a[k])) / dt)}%` : '—');
     const perChunk = p.carried ? ((batchSlots * PHASE_S * 1000) / (p.carried / 1000)).toFixed(0) : '—';
     lines.push(
-      `| ${p.from} | ${p.logged / PHASE_S} | ${p.claimed / PHASE_S} | ${p.carried / PHASE_S} | ${p.backlog} | ${perChunk} | ${pct('ferry')} | ${pct('pgFerry')} | ${pct('pgWriter')} | ${pct('pgOther')} | ${b?.dead ?? '—'} | ${a && b ? b.autovacuums - a.autovacuums : '—'} |`,
+      `| ${p.from} | ${p.logged / PHASE_S} | ${p.claimed / PHASE_S} | ${p.carried / PHASE_S} | ${p.backlog} | ${inFlight(samples, p.from)} | ${perChunk} | ${pct('ferry')} | ${pct('pgFerry')} | ${pct('pgWriter')} | ${pct('pgOther')} | ${b?.dead ?? '—'} | ${a && b ? b.autovacuums - a.autovacuums : '—'} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** The mean of the in-flight samples within a phase. */
+function inFlight(samples: Sample[], from: number): string {
+  const within = samples.filter((s) => s.t >= from && s.t < from + PHASE_S);
+  return within.length ? String(Math.round(within.reduce((sum, s) => sum + s.inFlight, 0) / within.length)) : '—';
 }
 
 function nearest(samples: Sample[], t: number): Sample | undefined {
