@@ -172,3 +172,16 @@ function nearest(samples: Sample[], t: number): Sample | undefined {
   for (const s of samples) if (!best || Math.abs(s.t - t) < Math.abs(best.t - t)) best = s;
   return best;
 }
+
+/**
+ * CPU seconds per 1,000 logs over the run: Ferry's process, Postgres for it
+ * and autovacuum (the writer's and the Temporal server's left out). Unlike a
+ * rate, it hardly moves with other work on the machine: compare it across
+ * sizes when the machine is loaded.
+ */
+export function cpuPerThousand(samples: Sample[], logs: number): number {
+  const [a, b] = [samples[0], samples[samples.length - 1]];
+  if (!a || !b || a === b || !logs) return NaN;
+  const total = (s: Sample) => s.ferry + s.pgFerry + s.pgOther;
+  return (total(b) - total(a)) / (logs / 1000);
+}

@@ -1,7 +1,9 @@
 // `npm run bench:scale`: does the rate hold as the backlog grows, and does
 // the log stay fit after months of changes? A `ferry start` process of its
 // own (the compiled CLI) carries, for each size, a burst of new users written
-// in 500-row statements, and a mixed backlog; its RSS is sampled throughout.
+// in 500-row statements, and a mixed backlog; its RSS is sampled throughout,
+// and each run prints its timeline in 10 s phases (scale-timeline.ts) and the
+// CPU it cost per 1,000 logs, the figure to compare on a loaded machine.
 // Inside Postgres, at each size, before Ferry runs: the hot claim statements'
 // plans (EXPLAIN ANALYZE, BUFFERS), one 1,000-log chunk claimed and carried in
 // this process, index sizes and dead tuples. Then the same chunk on a fresh
@@ -26,7 +28,7 @@ import {
   singlesCount,
   writeMixed,
 } from './scale-load.js';
-import { formatTimeline, phasesOf, startSampler } from './scale-timeline.js';
+import { cpuPerThousand, formatTimeline, phasesOf, startSampler } from './scale-timeline.js';
 import { explainClaims, formatHealth, logHealth, timeChunks, type ChunkTimes } from './scale-probe.js';
 import { benchConfig } from './setup.js';
 import { rssOf } from './rss-of.js';
@@ -51,6 +53,8 @@ interface Carried {
   /** Logs carried one workflow each, not in a batch. */
   singles: number;
   rss: number;
+  /** CPU seconds per 1,000 logs: Ferry, its Postgres backends and autovacuum. */
+  cpu: number;
 }
 
 const stack = await startCliStack('scale', { metrics: false });
@@ -106,7 +110,7 @@ async function carry(name: string, write: () => Promise<unknown>): Promise<Carri
     const logs = (await lastId(db.pool)) - after;
     const [p99, singles, late] = [await p99Seconds(db.pool, after), await singlesCount(db.pool, after), await lateRate(db.pool, after)];
     console.log(`\n${name}, per 10 s phase:\n${formatTimeline(await phasesOf(db.pool, after, startedAt), samples, config.worker.batchSlots)}\n`);
-    return { name, logs, seconds, late, p99, singles, rss };
+    return { name, logs, seconds, late, p99, singles, rss, cpu: cpuPerThousand(samples, logs) };
   } finally {
     clearInterval(sampler);
     start.kill('SIGTERM');
@@ -180,15 +184,15 @@ function report(): void {
   const refRate = ref.logs / ref.seconds;
   const mark = (ok: boolean) => (ok ? 'met' : 'MISS');
   console.log(`\nbench:scale (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs at the end)`);
-  console.log('| load | logs/s, end to end | × reference | late rate | p99 | one workflow each | Ferry RSS |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| load | logs/s, end to end | × reference | late rate | CPU s per 1,000 logs | p99 | one workflow each | Ferry RSS |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const rate = r.logs / r.seconds;
     const need = r.name.startsWith('mixed') ? 0.7 : r === ref ? 0 : 0.8;
     const ratio = `${(rate / refRate).toFixed(2)}${need ? ` (mark ≥ ${need}: ${mark(rate / refRate >= need)})` : ''}`;
     const late = Number.isNaN(r.late) ? '—' : r.late.toFixed(0);
     const rss = `${(r.rss / MIB).toFixed(0)} MiB${r.rss > 300 * MIB ? ' MISS' : ''}`;
-    console.log(`| ${r.name} | ${rate.toFixed(0)} | ${ratio} | ${late} | ${r.p99.toFixed(1)} s | ${r.singles} | ${rss} |`);
+    console.log(`| ${r.name} | ${rate.toFixed(0)} | ${ratio} | ${late} | ${r.cpu.toFixed(3)} | ${r.p99.toFixed(1)} s | ${r.singles} | ${rss} |`);
   }
   if (!probes.length) return;
   console.log('\n| log table | claim per 1,000-log chunk | carry | × fresh |');
