@@ -241,6 +241,17 @@ describe('no row data in Temporal: backfill, repair and parent keys', () => {
     expect(text).not.toContain(marker);
   });
 
+  it('markers as the source keys a backfill walks: its cursor stays in ferry.backfill_inputs', async () => {
+    const markers = [`MARKER-${randomUUID()}`, `MARKER-${randomUUID()}`];
+    await db.pool.query(`INSERT INTO portal.cards SELECT k, 'Cy' FROM unnest($1::text[]) k`, [markers]);
+    const handle = await startBackfill(ferry!.client!, config, mappingByName(config, 'cards')!, { batch: 1 });
+    const outcome = await waitForBackfill(handle, quiet);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.progress!.rowsDone).toBeGreaterThanOrEqual(2); // a chunk a key: each cursor was a marker
+    const text = await everyTemporalText([handle.workflowId]);
+    for (const marker of markers) expect(text).not.toContain(marker);
+  });
+
   it('verify --repair: a missing row and an orphan whose keys are markers', async () => {
     const missing = `MARKER-${randomUUID()}`;
     const orphan = `MARKER-${randomUUID()}`;
