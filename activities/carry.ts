@@ -71,8 +71,9 @@ export function createCarry(config: FerryConfig) {
       if (key === null || key === undefined) {
         if (unchanged) return this.end('skipped', 'no mapped column changed', { wake: true });
         // Only with `link` (runTransform checks): a record made on the other side.
-        const created = await io.linkTarget(mapping, out, log.row_key);
-        return this.end('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`);
+        // The new row's key is written back to the source row; the detail, which history keeps, names no key.
+        await io.linkTarget(mapping, out, log.row_key);
+        return this.end('synced', `linked to a new ${mapping.target.table} row`);
       }
       const reverse = reverseOf(config.mappings, mapping);
       const side = reverse && (await otherSide(io, mapping, reverse, key));
