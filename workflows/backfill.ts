@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   ContinueAsNew,
@@ -89,6 +90,12 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
         after: runId !== undefined ? null : progress.cursor,
         workflowId: workflowInfo().workflowId,
       });
+      // A worker older than ferry.backfill_inputs ignores the run id: stop rather than walk the table from its start again and again.
+      if (runId !== undefined && result.done === undefined)
+        throw ApplicationFailure.nonRetryable(
+          'a backfill run id reached a worker older than ferry.backfill_inputs: deploy the workers first',
+          'OldWorker',
+        );
       record(progress, result, now());
       if (keys) progress.cursor = String(Number(progress.cursor ?? 0) + keys.length);
       if (runId !== undefined) progress.chunks = chunk + 1;
