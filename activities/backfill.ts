@@ -69,6 +69,17 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
     if (problem) throw ApplicationFailure.nonRetryable(`--where on ${mapping.source.table} refused: ${problem}`, BAD_WHERE);
   };
 
+  /**
+   * Postgres refusing a run's --where or keys as it reads them (a value that
+   * does not cast to the key's type, a type mismatch): no retry fixes that.
+   */
+  const refusedInput = <T>(mapping: Mapping, read: Promise<T>): Promise<T> =>
+    read.catch((err) => {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string' || !/^(22|42)/.test(code)) throw err;
+      throw ApplicationFailure.nonRetryable(`--where or keys on ${mapping.source.table} refused by Postgres (SQLSTATE ${code})`, BAD_WHERE);
+    });
+
   /** Chunk `chunk` of a run: the slice of its repair keys, or its --where and cursor. */
   const runChunk = async (client: PgClient, mapping: Mapping, runId: number, chunk: number, batch: number): Promise<ChunkScope> => {
     const row = runRow(mapping, runId, await backfillInputs.chunk(client, runId, chunk, batch));
@@ -89,7 +100,7 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
             : runRow(mapping, input.runId, await backfillInputs.scope(client, input.runId));
         if (scope.keys !== null) return scope.keys;
         await checkWhere(client, mapping, scope.where);
-        return countSourceRows(client, mapping, scope.where);
+        return refusedInput(mapping, countSourceRows(client, mapping, scope.where));
       });
     },
 
@@ -107,7 +118,10 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
         const { scope, rowKeys } = await readOnly(async (client) => {
           const scope: ChunkScope = runId === undefined ? input : await runChunk(client, mapping, runId, chunk, input.batch);
           if (!scope.keys) await checkWhere(client, mapping, scope.where);
-          const { rows } = await client.query<{ row_key: string }>(chunkKeysStatement(mapping, { ...scope, limit: input.batch }));
+          const { rows } = await refusedInput(
+            mapping,
+            client.query<{ row_key: string }>(chunkKeysStatement(mapping, { ...scope, limit: input.batch })),
+          );
           return { scope, rowKeys: rows.map((r) => r.row_key) };
         });
         const { rows } = await pool.query<{ ids: (string | number)[] }>(backfillLogsStatement(mapping, rowKeys, input.workflowId));

@@ -164,6 +164,14 @@ describe.each(['poll', 'notify'] as const)('trust boundary (%s mode)', (mode) =>
     const orphans = await startDirectly(await saveRun(`id = ${live}`, [live]));
     expect(((await orphans.result()) as BackfillProgress).orphansRemoved).toBe(0);
     expect(await accountName(Number(live))).toBe('Live');
+    // A where Postgres refuses as it runs it (a value that does not cast): refused once, not retried forever.
+    const refused = await startDirectly(await saveRun(`email = 'x' AND id = 'not a number'`, []));
+    await expect(refused.result()).rejects.toThrow();
+    const refusedHistory = (await refused.fetchHistory()).events ?? [];
+    expect(refusedHistory.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+    expect(refusedHistory.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!.message).toMatch(
+      /refused by Postgres \(SQLSTATE 22P02\)/,
+    );
     // A run saved for another mapping is refused, once.
     const other = await startDirectly(await saveRun(null, [live], 'accounts_to_users'));
     await expect(other.result()).rejects.toThrow();
