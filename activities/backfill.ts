@@ -1,9 +1,26 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { backfillChunkStatement } from './backfill-sql.js';
+import { backfillLogsStatement, chunkKeysStatement, type ChunkSpec } from './backfill-sql.js';
 import { countSourceRows } from './count-rows.js';
 import { mappingByName, type FerryConfig, type Mapping, type Row } from '../src/config.js';
-import { BAD_WHERE, type BackfillActivities, type BatchResult, type ChunkInput, type ChunkResult } from '../src/contract/index.js';
-import { backfillRuns, lockIdentity, tableRowName, withTransaction, type PgClient, type Pool } from '../src/db/index.js';
+import {
+  BAD_BACKFILL_RUN,
+  BAD_WHERE,
+  type BackfillActivities,
+  type BackfillProgress,
+  type BatchResult,
+  type ChunkInput,
+  type ChunkResult,
+} from '../src/contract/index.js';
+import {
+  backfillInputs,
+  backfillRuns,
+  lockIdentity,
+  tableRowName,
+  withTransaction,
+  type PgClient,
+  type Pool,
+  type Queryable,
+} from '../src/db/index.js';
 import { quoteIdent, quoteTable } from '../src/statements.js';
 import { runTransform } from './transform.js';
 import { whileHeartbeating } from './heartbeat.js';
@@ -17,51 +34,108 @@ export interface BackfillDeps {
   carryAsBatch: (logIds: number[], carrier: string) => Promise<BatchResult>;
 }
 
-/** The activities of the backfill workflow: count, carry a chunk, remove orphans. */
+const ENDED: (BackfillProgress['state'] | 'failed')[] = ['done', 'cancelled', 'failed'];
+
+/** What a chunk reads: its spec, and (a run with a runId) whether keys remain after its slice. */
+type ChunkScope = Omit<ChunkSpec, 'limit'> & { moreKeys?: boolean };
+
+/**
+ * The activities of the backfill workflow: count, carry a chunk, remove
+ * orphans. A run's --where and keys come from ferry.backfill_inputs by its
+ * run id (a run started before that table: from its input), read in a READ
+ * ONLY transaction apart from the statements that write.
+ */
 export function createBackfillActivities({ pool, config, carryAsBatch }: BackfillDeps): BackfillActivities {
   const mappingNamed = (name: string): Mapping => {
     const mapping = mappingByName(config, name);
     if (!mapping) throw ApplicationFailure.nonRetryable(`mapping "${name}" is not in the worker's config`, 'UnknownMapping');
     return mapping;
   };
+  const readOnly = <T>(fn: (client: PgClient) => Promise<T>) => withTransaction(pool, fn, { readOnly: true });
+  /** A run's row, which must be of the workflow's mapping: whoever started the workflow, it names only runs saved for it. */
+  const runRow = <T extends { mapping: string }>(mapping: Mapping, runId: number, row: T | undefined): T => {
+    if (!row || row.mapping !== mapping.name)
+      throw ApplicationFailure.nonRetryable(`backfill run ${runId} is not a run of mapping ${mapping.name}`, BAD_BACKFILL_RUN);
+    return row;
+  };
 
   /**
-   * The CLI checked --where, but a workflow can be started without it: the
-   * text goes into Ferry's statements only once it is checked here too.
+   * The CLI checked --where, but a workflow can be started without it, and
+   * the table can be written by others than the CLI: the text goes into
+   * Ferry's statements only once it is checked here too.
    */
-  const checkWhere = async (mapping: Mapping, where: string | undefined): Promise<void> => {
-    const problem = where ? await whereProblemOn(pool, mapping.source.table, where) : undefined;
+  const checkWhere = async (db: Queryable, mapping: Mapping, where: string | undefined): Promise<void> => {
+    const problem = where ? await whereProblemOn(db, mapping.source.table, where) : undefined;
     if (problem) throw ApplicationFailure.nonRetryable(`--where on ${mapping.source.table} refused: ${problem}`, BAD_WHERE);
+  };
+
+  /**
+   * Postgres refusing a run's --where or keys as it reads them (a value that
+   * does not cast to the key's type, a type mismatch): no retry fixes that.
+   */
+  const refusedInput = <T>(mapping: Mapping, read: Promise<T>): Promise<T> =>
+    read.catch((err) => {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string' || !/^(22|42)/.test(code)) throw err;
+      throw ApplicationFailure.nonRetryable(`--where or keys on ${mapping.source.table} refused by Postgres (SQLSTATE ${code})`, BAD_WHERE);
+    });
+
+  /** Chunk `chunk` of a run: the slice of its repair keys, or its --where and cursor. */
+  const runChunk = async (client: PgClient, mapping: Mapping, runId: number, chunk: number, batch: number): Promise<ChunkScope> => {
+    const row = runRow(mapping, runId, await backfillInputs.chunk(client, runId, chunk, batch));
+    // The row is at this chunk, or at the next when this chunk ran before (its activity is retried).
+    if (row.chunk !== chunk && row.chunk !== chunk + 1)
+      throw ApplicationFailure.nonRetryable(`backfill run ${runId} is at chunk ${row.chunk}, not ${chunk}`, BAD_BACKFILL_RUN);
+    return { where: row.where, keys: row.keys, after: row.after, moreKeys: row.moreKeys };
   };
 
   return {
     /** Source rows a backfill will read (estimated for big tables without --where). */
-    async countBackfillRows({ mapping: name, where, keys }: { mapping: string; where?: string; keys?: string[] }): Promise<number> {
-      if (keys) return keys.length;
-      const mapping = mappingNamed(name);
-      await checkWhere(mapping, where);
-      return countSourceRows(pool, mapping, where);
+    async countBackfillRows(input: { mapping: string; runId?: number; where?: string; keys?: string[] }): Promise<number> {
+      const mapping = mappingNamed(input.mapping);
+      return readOnly(async (client) => {
+        const scope =
+          input.runId === undefined
+            ? { ...input, keys: input.keys?.length ?? null }
+            : runRow(mapping, input.runId, await backfillInputs.scope(client, input.runId));
+        if (scope.keys !== null) return scope.keys;
+        await checkWhere(client, mapping, scope.where);
+        return refusedInput(mapping, countSourceRows(client, mapping, scope.where));
+      });
     },
 
     /**
-     * One chunk: the next `batch` source keys after the cursor get a backfill
-     * log each (rows with a pending live change are left to it), and those
-     * logs are carried as one batch, under the same rules as any change; a
-     * row that must wait or fails leaves for its own syncLog.
+     * One chunk: the next `batch` source keys after the cursor (or the next
+     * repair keys) are read in a READ ONLY transaction; each gets a backfill
+     * log (rows with a pending live change are left to it), and those logs
+     * are carried as one batch, under the same rules as any change; a row
+     * that must wait or fails leaves for its own syncLog.
      */
     backfillChunk(input: ChunkInput): Promise<ChunkResult> {
       return whileHeartbeating(async () => {
         const mapping = mappingNamed(input.mapping);
-        if (!input.keys) await checkWhere(mapping, input.where);
-        const statement = backfillChunkStatement(mapping, { ...input, limit: input.batch });
-        const { rows } = await pool.query<{ read: number; last_key: string | null; ids: (string | number)[] }>(statement);
-        const { read, last_key: lastKey } = rows[0]!;
+        const { runId, chunk = 0 } = input;
+        const { scope, rowKeys } = await readOnly(async (client) => {
+          const scope: ChunkScope = runId === undefined ? input : await runChunk(client, mapping, runId, chunk, input.batch);
+          if (!scope.keys) await checkWhere(client, mapping, scope.where);
+          const { rows } = await refusedInput(
+            mapping,
+            client.query<{ row_key: string }>(chunkKeysStatement(mapping, { ...scope, limit: input.batch })),
+          );
+          return { scope, rowKeys: rows.map((r) => r.row_key) };
+        });
+        const { rows } = await pool.query<{ ids: (string | number)[] }>(backfillLogsStatement(mapping, rowKeys, input.workflowId));
         const ids = rows[0]!.ids.map(Number);
         // The backfill logs are stamped with this workflow's id: the chunk carrier takes them as a batch's.
         const carried = await carryAsBatch(ids, input.workflowId);
+        const read = rowKeys.length;
+        const lastKey = rowKeys[read - 1] ?? null;
+        // A run's cursor stays in its row: a key is not for history.
+        if (runId !== undefined) await backfillInputs.advance(pool, runId, chunk, lastKey);
         return {
           read,
-          lastKey,
+          lastKey: runId === undefined ? lastKey : null,
+          ...(runId !== undefined ? { done: scope.keys ? !scope.moreKeys : read < input.batch } : {}),
           carried: carried.synced,
           skipped: carried.skipped + (read - ids.length),
           byMapping: carried.byMapping,
@@ -71,21 +145,27 @@ export function createBackfillActivities({ pool, config, carryAsBatch }: Backfil
       });
     },
 
-    async recordBackfill(workflowId, progress, state): Promise<void> {
-      await backfillRuns.record(pool, workflowId, progress, state);
+    /** The progress for `ferry status`, with the run's cursor from its row; a run that ended leaves no inputs behind. */
+    async recordBackfill(workflowId, progress, state, runId): Promise<void> {
+      const cursor = runId === undefined ? progress.cursor : await backfillInputs.cursorOf(pool, runId);
+      await backfillRuns.record(pool, workflowId, { ...progress, cursor }, state);
+      if (runId !== undefined && ENDED.includes(state ?? progress.state)) await backfillInputs.remove(pool, runId);
     },
 
     /**
      * Repair: applies onDelete to target rows whose source is gone, each in
      * its own transaction under the target row's lock, as Ferry's own write.
      */
-    async removeOrphans({ mapping: name, keys }: { mapping: string; keys: string[] }): Promise<number> {
-      const mapping = mappingNamed(name);
+    async removeOrphans(input: { mapping: string; runId?: number; keys?: string[] }): Promise<number> {
+      const mapping = mappingNamed(input.mapping);
+      const { runId } = input;
+      const keys =
+        runId === undefined ? (input.keys ?? []) : runRow(mapping, runId, await readOnly((client) => backfillInputs.orphans(client, runId))).keys;
       let removed = 0;
       for (const key of keys) {
         removed += await withTransaction(pool, async (client) => {
           await lockIdentity(client, tableRowName(mapping.target.table, mapping.target.key, key));
-          // The keys come from the workflow's input: whoever started it, a live row's target stays.
+          // Whoever wrote the keys, a live row's target stays.
           if (await stillProduced(client, mapping, key)) return 0;
           await markOwnWrite(client, [mapping.source.table]);
           return deleteTarget(client, mapping, key);

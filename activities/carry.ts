@@ -1,4 +1,4 @@
-import type { ApplyResult, FinalResult, FinalStatus, MissingParent } from '../src/contract/index.js';
+import { waitedParent, type ApplyResult, type FinalResult, type FinalStatus, type MissingParent } from '../src/contract/index.js';
 import type { FerryConfig, Mapping } from '../src/config.js';
 import { mappingByName, reverseOf } from '../src/config.js';
 import { logTable, tableRowName, type LogRow } from '../src/db/index.js';
@@ -71,8 +71,9 @@ export function createCarry(config: FerryConfig) {
       if (key === null || key === undefined) {
         if (unchanged) return this.end('skipped', 'no mapped column changed', { wake: true });
         // Only with `link` (runTransform checks): a record made on the other side.
-        const created = await io.linkTarget(mapping, out, log.row_key);
-        return this.end('synced', `linked to new ${mapping.target.table} ${mapping.target.key}=${String(created)}`);
+        // The new row's key is written back to the source row; the detail, which history keeps, names no key.
+        await io.linkTarget(mapping, out, log.row_key);
+        return this.end('synced', `linked to a new ${mapping.target.table} row`);
       }
       const reverse = reverseOf(config.mappings, mapping);
       const side = reverse && (await otherSide(io, mapping, reverse, key));
@@ -120,21 +121,23 @@ export function createCarry(config: FerryConfig) {
       const { io, log } = this;
       const { waits } = io;
       // A lane that cannot wait (a batch) leaves the log for its own syncLog, which waits.
-      if (!waits) return { status: 'waiting_parent', parent, attempts: 0, policy: config.missingParent };
+      if (!waits) return { status: 'waiting_parent', parent: waitedParent(parent), attempts: 0, policy: config.missingParent };
       const chain = await waits.waitChain(parent);
       const loop = loopThrough({ mapping: mapping.name, key: log.row_key }, chain);
       if (loop) {
         const error = loopMessage(config, loop);
         const others = loop.slice(1, -1).flatMap((l) => (l.logId === null || l.logId === log.id ? [] : [l.logId]));
         const failed = await io.finishOthers(others, { status: 'failed', error });
-        // Their workflows get a wake-up: each finds its log failed and ends.
-        return { ...(await this.end('failed', error)), waiters: failed };
+        // Their workflows get a wake-up: each finds its log failed and ends. This one's
+        // history names the loop's rows by their logs; the log rows name their keys.
+        const self = { mapping: mapping.name, key: log.row_key, logId: log.id };
+        const detail = loopMessage(config, [self, ...loop.slice(1, -1), self], false);
+        return { ...(await this.end('failed', detail, { error })), waiters: failed };
       }
       const attempts = await waits.markWaiting(log.id, parent, this.workflowId);
-      const further = chain.slice(1);
       return {
         status: 'waiting_parent',
-        parent: further.length ? { ...parent, chain: further } : parent,
+        parent: waitedParent(parent, chain.slice(1)),
         attempts,
         policy: config.missingParent,
       };

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { BatchResult, SyncActivities, SyncBatchInput, SyncLogInput } from '../src/contract/index.js';
+import { parentNeverCame, type BatchResult, type SyncActivities, type SyncBatchInput, type SyncLogInput } from '../src/contract/index.js';
 import { logTable } from '../src/db/index.js';
 import { createApplyChange, type ApplyDeps } from './apply-change.js';
 import { createCarryBatch } from './carry-batch.js';
@@ -23,8 +23,16 @@ export function createActivities(deps: ApplyDeps) {
       return whileHeartbeating(() => carryAsBatch(input.logIds, carrier));
     },
 
-    async markFailed(input: SyncLogInput, error: string, attempted: boolean): Promise<void> {
+    async markFailed(
+      input: SyncLogInput,
+      error: string,
+      attempted: boolean,
+      parent?: { mapping: string; column: string; attempts: number },
+    ): Promise<void> {
       checkInstance(deps.config, input);
+      // The key of the parent that never came is in the log row (waiting_key), not in the workflow.
+      const key = parent && (await logTable.findLog(deps.pool, input.logId))?.waiting_key;
+      if (parent && key) error = parentNeverCame(input.mapping, parent, parent.attempts, key);
       await logTable.finish(
         deps.pool,
         { ids: [input.logId] },

@@ -109,19 +109,22 @@ export function orderLogsParentsFirst<T extends { mapping: string; row_key: stri
 export interface LoopRow {
   mapping: string;
   key: string;
+  logId?: number | null;
 }
 
 /**
  * What a user reads when rows reference each other through required parents:
  * the loop from this row back to it, and the references to make optional.
- * e.g. `accounts key 7 -> accounts key 9 -> accounts key 7: rows reference each other; make one reference optional (accounts.parent_id)`
+ * e.g. `accounts key 7 -> accounts key 9 -> accounts key 7: rows reference each other; make one reference optional (accounts.parent_id)`.
+ * Without `keys` (for a workflow's history): the rows by their logs, `accounts log 12 -> accounts -> accounts log 12: ...`.
  */
-export function loopMessage(config: FerryConfig, loop: LoopRow[]): string {
+export function loopMessage(config: FerryConfig, loop: LoopRow[], keys = true): string {
   const refs = new Set<string>();
   for (let i = 0; i + 1 < loop.length; i++) {
     const m = mappingByName(config, loop[i]!.mapping);
     for (const p of m?.parents ?? []) if (!p.optional && p.mapping === loop[i + 1]!.mapping) refs.add(`${m!.name}.${p.column}`);
   }
-  const path = loop.map((r) => `${r.mapping} key ${r.key}`).join(' -> ');
+  const name = (r: LoopRow) => (keys ? ` key ${r.key}` : r.logId ? ` log ${r.logId}` : '');
+  const path = loop.map((r) => `${r.mapping}${name(r)}`).join(' -> ');
   return `${path}: rows reference each other; make one reference optional (${[...refs].join(' or ')})`;
 }

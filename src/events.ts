@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { MissingParent } from './contract/index.js';
+import type { WaitedParent } from './contract/index.js';
 
 /** Names every line and metric about one sync carries. */
 export interface SyncRef {
@@ -32,7 +32,7 @@ export interface FerryEventMap {
   chunkDone: [{ workflowId?: string; activity: string; byMapping: Record<string, { synced: number; skipped: number }>; leftover: number }];
   syncDone: [SyncRef & { status: 'synced' | 'skipped' | 'failed'; detail: string; already: boolean; latencyMs?: number }];
   /** The log's parent is not in its target yet; the workflow waits on a durable timer. */
-  syncWaiting: [SyncRef & { parent: MissingParent; attempts: number }];
+  syncWaiting: [SyncRef & { parent: WaitedParent; attempts: number }];
   /** An activity threw. Retryable errors are retried by Temporal; the others fail the log next. */
   syncError: [SyncRef & { activity: string; attempt: number; retryable: boolean; error: string }];
 }

@@ -197,14 +197,21 @@ describe('backfill of a tree', () => {
   }, 180_000);
 });
 
-describe('a backfill started directly in Temporal', () => {
+/** A backfill started in Temporal by hand, in the input shape of runs started before ferry.backfill_inputs (where and keys in the input). */
+function startOldShape(name: string, fields: { where?: string; keys?: string[]; orphans?: string[] }) {
+  const input = { instance: config.instance, mapping: name, table: mapping(name).source.table, batch: 100, ...fields };
+  return client.workflow.start('backfill', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: backfillWorkflowId(config.instance, name),
+    args: [input],
+  });
+}
+
+describe('a backfill started directly in Temporal, in the input shape of runs from before ferry.backfill_inputs', () => {
   it('with a --where that breaks out of its parentheses: nothing written, the workflow fails without retrying', async () => {
     const before = (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE mapping = 'contacts_to_contacts'`)).rows[0]
       .n;
-    const handle = await startBackfill(client, config, mapping('contacts_to_contacts'), {
-      batch: 100,
-      where: `true) OR (EXISTS (SELECT 1 FROM salesforce.account)`,
-    });
+    const handle = await startOldShape('contacts_to_contacts', { where: `true) OR (EXISTS (SELECT 1 FROM salesforce.account)` });
     await expect(handle.result()).rejects.toThrow();
     const history = await handle.fetchHistory();
     const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
@@ -214,17 +221,24 @@ describe('a backfill started directly in Temporal', () => {
     const after = (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log WHERE mapping = 'contacts_to_contacts'`)).rows[0].n;
     expect(after).toBe(before);
   });
-});
 
-describe('a repair started directly in Temporal', () => {
-  it('with live target keys as orphans: nothing deleted', async () => {
+  it('with live target keys as orphans: nothing deleted; the keys it names are carried', async () => {
     const { rows } = await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ('live@example.com', 'Live') RETURNING id`);
     const key = String(rows[0].id);
     const account = async () => (await db.pool.query(`SELECT 1 FROM salesforce.account WHERE portal_user_id__c = $1`, [key])).rowCount;
     await waitFor('the live row carried', async () => (await account()) === 1);
-    const handle = await startBackfill(client, config, mapping('users_to_accounts'), { batch: 100, keys: [key], orphans: [key] });
+    const handle = await startOldShape('users_to_accounts', { keys: [key], orphans: [key] });
     const progress = (await handle.result()) as BackfillProgress;
-    expect(progress.orphansRemoved).toBe(0);
+    expect(progress).toMatchObject({ orphansRemoved: 0, rowsDone: 1, state: 'done' });
     expect(await account()).toBe(1);
+  });
+});
+
+describe('ferry.backfill_inputs', () => {
+  it('holds a run while it goes and nothing once it ended', async () => {
+    const handle = await startBackfill(client, config, mapping('users_to_accounts'), { batch: 100, where: `email LIKE 'u1%'` });
+    const outcome = await waitForBackfill(handle, quiet);
+    expect(outcome).toMatchObject({ ok: true, progress: { cursor: null } });
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ferry.backfill_inputs`)).rows[0].n).toBe(0);
   });
 });

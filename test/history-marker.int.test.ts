@@ -5,7 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
-import type { FerryConfig } from '../src/config.js';
+import { startBackfill, waitForBackfill } from '../src/bulk/backfill-run.js';
+import { verifyCommand } from '../src/commands/verify.js';
+import { mappingByName, type FerryConfig } from '../src/config.js';
+import { backfillWorkflowId } from '../src/contract/index.js';
+import { silentLogger } from '../src/logger.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -22,7 +26,10 @@ const SQL = `
     IF NEW.holder__c LIKE 'taken%' THEN RAISE '% taken', NEW.holder__c; END IF;
     RETURN NEW;
   END $$;
-  CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON salesforce.card__c FOR EACH ROW EXECUTE FUNCTION salesforce.refuse();`;
+  CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON salesforce.card__c FOR EACH ROW EXECUTE FUNCTION salesforce.refuse();
+  -- A child whose parent key is a card number.
+  CREATE TABLE portal.charges (id serial PRIMARY KEY, card_number text, amount int);
+  CREATE TABLE salesforce.charge__c (portal_charge_id__c text PRIMARY KEY, card__c text, amount__c int);`;
 
 let db: TestDatabase;
 let config: FerryConfig;
@@ -50,6 +57,13 @@ beforeAll(async () => {
         target: { table: 'salesforce.card__c', key: 'number__c' },
         transform: (row) => ({ number__c: row.number, holder__c: row.holder }),
       },
+      {
+        name: 'charges',
+        source: { table: 'portal.charges', key: 'id' },
+        target: { table: 'salesforce.charge__c', key: 'portal_charge_id__c' },
+        parents: [{ mapping: 'cards', column: 'card_number' }],
+        transform: (row) => ({ portal_charge_id__c: String(row.id), card__c: row.card_number, amount__c: row.amount }),
+      },
     ],
   });
   ferry = await startFerry(config);
@@ -60,9 +74,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Every text Temporal holds about a workflow: its history (payloads decoded as UTF-8), search attributes and memo. */
-async function temporalText(workflowId: string): Promise<string> {
-  const handle = ferry!.client!.workflow.getHandle(workflowId);
+/** Every text Temporal holds about a workflow (its latest run, or `runId`): its history (payloads decoded as UTF-8), search attributes and memo. */
+async function temporalText(workflowId: string, runId?: string): Promise<string> {
+  const handle = ferry!.client!.workflow.getHandle(workflowId, runId);
   const parts: string[] = [];
   const walk = (v: unknown): void => {
     if (v === null || v === undefined) return;
@@ -193,5 +207,91 @@ describe('no row data in Temporal: keys and errors', () => {
     });
     expect(text).not.toContain(marker);
     expect(text).not.toContain(number);
+  });
+});
+
+/** Every run of every workflow of this file's namespace, as text: what anyone with namespace access reads. */
+async function everyTemporalText(mustInclude: string[]): Promise<string> {
+  const runs = await waitFor('every workflow listed', async () => {
+    const found: { workflowId: string; runId: string }[] = [];
+    for await (const wf of ferry!.client!.workflow.list()) found.push({ workflowId: wf.workflowId, runId: wf.runId });
+    return mustInclude.every((id) => found.some((f) => f.workflowId === id)) ? found : undefined;
+  });
+  const texts: string[] = [];
+  for (const { workflowId, runId } of runs) texts.push(await temporalText(workflowId, runId));
+  return texts.join('\n');
+}
+
+describe('no row data in Temporal: backfill, repair and parent keys', () => {
+  const cardNumber = () => `4${String(Math.floor(Math.random() * 1e15)).padStart(15, '0')}`;
+  const quiet = { update() {}, end() {} };
+
+  it('a marker inside a --where stays in ferry.backfill_inputs', async () => {
+    const marker = `MARKER-${randomUUID()}`;
+    await db.pool.query(`INSERT INTO portal.users (email, full_name) SELECT 'bf' || i || '@example.com', 'bf ' || i FROM generate_series(1, 5) i`);
+    const handle = await startBackfill(ferry!.client!, config, mappingByName(config, 'users_to_accounts')!, {
+      batch: 2,
+      where: `email <> '${marker}' AND full_name <> '${marker}'`,
+    });
+    const outcome = await waitForBackfill(handle, quiet);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.progress!.rowsDone).toBeGreaterThan(2); // more than one chunk: cursors were kept
+    const text = await everyTemporalText([handle.workflowId]);
+    expect(text).toContain('"runId"'); // the input names the run
+    expect(text).not.toContain(marker);
+  });
+
+  it('markers as the source keys a backfill walks: its cursor stays in ferry.backfill_inputs', async () => {
+    const markers = [`MARKER-${randomUUID()}`, `MARKER-${randomUUID()}`];
+    await db.pool.query(`INSERT INTO portal.cards SELECT k, 'Cy' FROM unnest($1::text[]) k`, [markers]);
+    const handle = await startBackfill(ferry!.client!, config, mappingByName(config, 'cards')!, { batch: 1 });
+    const outcome = await waitForBackfill(handle, quiet);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.progress!.rowsDone).toBeGreaterThanOrEqual(2); // a chunk a key: each cursor was a marker
+    const text = await everyTemporalText([handle.workflowId]);
+    for (const marker of markers) expect(text).not.toContain(marker);
+  });
+
+  it('verify --repair: a missing row and an orphan whose keys are markers', async () => {
+    const missing = `MARKER-${randomUUID()}`;
+    const orphan = `MARKER-${randomUUID()}`;
+    await db.pool.query(`INSERT INTO portal.cards VALUES ($1, 'Ada')`, [missing]);
+    const target = async (key: string) => (await db.pool.query(`SELECT holder__c FROM salesforce.card__c WHERE number__c = $1`, [key])).rows[0];
+    await waitFor('the card carried', async () => (await target(missing)) !== undefined);
+    // A target row lost (the missing one), and one no source row produces (the orphan).
+    await db.pool.query(`DELETE FROM salesforce.card__c WHERE number__c = $1`, [missing]);
+    await db.pool.query(`INSERT INTO salesforce.card__c VALUES ($1, 'Nobody')`, [orphan]);
+    await verifyCommand(config, silentLogger, { mappings: ['cards'], repair: true, json: true, batch: 100 });
+    expect(await target(missing)).toEqual({ holder__c: 'Ada' });
+    expect(await target(orphan)).toBeUndefined();
+    const text = await everyTemporalText([backfillWorkflowId(config.instance, 'cards')]);
+    expect(text).not.toContain(missing);
+    expect(text).not.toContain(orphan);
+  });
+
+  it("a parent key while a child waits, and while the child runs its parent's log", async () => {
+    const absent = cardNumber();
+    const { rows } = await db.pool.query(`INSERT INTO portal.charges (card_number, amount) VALUES ($1, 1) RETURNING id`, [absent]);
+    const waiting = String(rows[0].id);
+    await waitFor('charge waiting', async () => (await logs(db.pool, 'charges')).find((l) => l.row_key === waiting && l.attempts >= 1));
+    // Child first, then its parent, in one transaction: the child's workflow may run the parent's log as its child.
+    const present = cardNumber();
+    const client = await db.pool.connect();
+    let child: string;
+    try {
+      await client.query('BEGIN');
+      child = String((await client.query(`INSERT INTO portal.charges (card_number, amount) VALUES ($1, 2) RETURNING id`, [present])).rows[0].id);
+      await client.query(`INSERT INTO portal.cards VALUES ($1, 'Bo')`, [present]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await expectNowhereInTemporal(absent, 'charges', waiting, ['pending']);
+    await expectNowhereInTemporal(present, 'charges', child, ['synced']);
+    const text = await everyTemporalText([]);
+    expect(text).toContain('waiting_parent');
+    expect(text).not.toContain(absent);
+    expect(text).not.toContain(present);
+    await db.pool.query(`DELETE FROM portal.charges WHERE id = $1`, [Number(waiting)]);
   });
 });

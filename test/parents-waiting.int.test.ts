@@ -56,7 +56,7 @@ describe('a child waiting for its parent', () => {
       const s = await handle.query(stateQuery);
       return s.state === 'waiting_parent' ? s : undefined;
     });
-    expect(state.waitingFor).toEqual({ mapping: 'users_to_accounts', table: 'portal.users', column: 'user_id', key: '8001', logId: null });
+    expect(state.waitingFor).toEqual({ mapping: 'users_to_accounts', table: 'portal.users', column: 'user_id', logId: null }); // no key: it is row data
     expect(state.attempts).toBeGreaterThanOrEqual(1);
     const next = Date.parse(state.nextAttemptAt!) - Date.now();
     expect(next).toBeGreaterThan(50 * 60_000);

@@ -1,7 +1,9 @@
 // Parent before child, with short missing-parent backoff: ordering in one
 // transaction, chains, and an orphan that fails clearly and is retried.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowFailedError } from '@temporalio/client';
 import type { FerryConfig } from '../src/config.js';
+import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { chainMappings, insertOrderThenUser, ORDER_LINES_SQL } from './support/chain.js';
 import { runCli, writeCliConfig } from './support/cli.js';
@@ -80,6 +82,12 @@ describe.each(LANES)('%s lane', (lane) => {
       expect(failed.attempts).toBe(4);
       expect(failed.error).toBe('orders_to_orders: parent users_to_accounts with key 5999 (column user_id) is not in its target after 4 attempts');
       expect(await orderTarget(orderId)).toBeUndefined();
+      // The workflow's failure, which history keeps, names no key: the workflow never held it.
+      const failure = await ferry
+        .client!.workflow.getHandle(syncLogWorkflowId(config.instance, failed.id))
+        .result()
+        .catch((err: WorkflowFailedError) => err.cause?.message);
+      expect(failure).toBe('orders_to_orders: parent users_to_accounts (column user_id) is not in its target after 4 attempts');
 
       await q(`INSERT INTO portal.users (id, full_name) VALUES (5999, 'Finally')`);
       const run = await ferryCli(['retry', String(failed.id), '987654321']);

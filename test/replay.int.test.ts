@@ -20,9 +20,15 @@ const noop = () => {};
 const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
 describe('saved workflow histories', () => {
-  it('include a waiting syncLog, a parent wait, a batch with leftovers and a continued backfill', () => {
+  it('include a waiting syncLog, a parent wait, a batch with leftovers and a continued backfill (with and without a run id)', () => {
     expect(SAVED).toEqual(
-      expect.arrayContaining(['sync-log-waiting.json', 'sync-log-parent-wait.json', 'sync-batch-leftovers.json', 'backfill-continued.json']),
+      expect.arrayContaining([
+        'sync-log-waiting.json',
+        'sync-log-parent-wait.json',
+        'sync-batch-leftovers.json',
+        'backfill-continued.json',
+        'backfill-run-continued.json',
+      ]),
     );
   });
 

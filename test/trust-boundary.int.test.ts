@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
-import type { FerryConfigInput } from '../src/config.js';
+import type { FerryConfig, FerryConfigInput } from '../src/config.js';
+import { backfillWorkflowId, type BackfillInput, type BackfillProgress } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, logs, testConfig, type TestDatabase } from './support/harness.js';
 import { dropRoles, migrateAs, ownerGrants, runnerGrants, startAs, urlAs } from './support/roles.js';
@@ -29,6 +30,7 @@ describe.each(['poll', 'notify'] as const)('trust boundary (%s mode)', (mode) =>
   let db: TestDatabase;
   let ferry: FerryProcess | undefined;
   let app: pg.Client;
+  let config: FerryConfig;
 
   const accountName = async (id: number) =>
     (await db.pool.query(`SELECT name FROM salesforce.account WHERE portal_user_id__c = $1`, [String(id)])).rows[0]?.name as string | undefined;
@@ -43,7 +45,7 @@ describe.each(['poll', 'notify'] as const)('trust boundary (%s mode)', (mode) =>
       GRANT USAGE ON SCHEMA portal TO ${APP};
       GRANT SELECT, INSERT, UPDATE, DELETE ON portal.users TO ${APP};
       GRANT USAGE ON SEQUENCE portal.users_id_seq TO ${APP};`);
-    const config = testConfig(FILE, db, { mappings, capture: { notify: mode === 'notify' } });
+    config = testConfig(FILE, db, { mappings, capture: { notify: mode === 'notify' } });
     await migrateAs(config, OWNER);
     await db.pool.query(runnerGrants(RUNNER));
     ferry = await startAs(config, RUNNER);
@@ -119,5 +121,64 @@ describe.each(['poll', 'notify'] as const)('trust boundary (%s mode)', (mode) =>
     const log = await waitFor('forged log failed', async () => (await logs(db.pool)).find((l) => l.id === logId && l.status === 'failed'));
     expect(log.error).toMatch(/table portal\.orders is not the source of mapping users_to_accounts/);
     expect(await accountName(id)).toBe('Keep');
+  });
+
+  /** A backfill workflow started in Temporal by hand, with a run id of ferry.backfill_inputs, as anyone with namespace access can. */
+  const startDirectly = (runId: number) => {
+    const input: BackfillInput = { instance: config.instance, mapping: 'users_to_accounts', table: 'portal.users', batch: 100, runId };
+    return ferry!.client!.workflow.start('backfill', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: backfillWorkflowId(config.instance, 'users_to_accounts'),
+      args: [input],
+    });
+  };
+  const saveRun = async (where: string | null, orphans: string[], mapping = 'users_to_accounts') =>
+    Number(
+      (
+        await db.pool.query(`INSERT INTO ferry.backfill_inputs (workflow_id, mapping, where_sql, orphan_keys) VALUES ($1, $2, $3, $4) RETURNING id`, [
+          backfillWorkflowId(config.instance, mapping),
+          mapping,
+          where,
+          orphans,
+        ])
+      ).rows[0].id,
+    );
+  const logCount = async () => (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log`)).rows[0].n as number;
+
+  it('a backfill started directly with a breakout --where and live keys as orphans: nothing written or deleted, no retry', async () => {
+    await expect(app.query(`INSERT INTO ferry.backfill_inputs (workflow_id, mapping) VALUES ('x', 'y')`)).rejects.toThrow(/permission denied/);
+    const { rows } = await app.query(`INSERT INTO portal.users (email, full_name) VALUES ('live@example.com', 'Live') RETURNING id`);
+    const live = String(rows[0].id);
+    await waitFor('the live row carried', async () => (await accountName(Number(live))) === 'Live');
+    const before = await logCount();
+    // As whoever may write ferry.backfill_inputs could (the app role cannot): a where that closes its parentheses.
+    const breakout = await startDirectly(await saveRun(`true) OR (EXISTS (SELECT 1 FROM salesforce.account)`, [live]));
+    await expect(breakout.result()).rejects.toThrow();
+    const history = (await breakout.fetchHistory()).events ?? [];
+    expect(history.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+    const failure = history.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!;
+    expect(failure.message).toMatch(/--where on portal\.users refused/);
+    expect(await logCount()).toBe(before);
+    expect(await accountName(Number(live))).toBe('Live');
+    // Live keys as orphans alone: the workflow runs, and the delete re-checked under lock leaves them.
+    const orphans = await startDirectly(await saveRun(`id = ${live}`, [live]));
+    expect(((await orphans.result()) as BackfillProgress).orphansRemoved).toBe(0);
+    expect(await accountName(Number(live))).toBe('Live');
+    // A where Postgres refuses as it runs it (a value that does not cast): refused once, not retried forever.
+    const refused = await startDirectly(await saveRun(`email = 'x' AND id = 'not a number'`, []));
+    await expect(refused.result()).rejects.toThrow();
+    const refusedHistory = (await refused.fetchHistory()).events ?? [];
+    expect(refusedHistory.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+    expect(refusedHistory.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!.message).toMatch(
+      /refused by Postgres \(SQLSTATE 22P02\)/,
+    );
+    // A run saved for another mapping is refused, once.
+    const other = await startDirectly(await saveRun(null, [live], 'accounts_to_users'));
+    await expect(other.result()).rejects.toThrow();
+    const otherHistory = (await other.fetchHistory()).events ?? [];
+    expect(otherHistory.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!.message).toMatch(
+      /is not a run of mapping users_to_accounts/,
+    );
+    expect(await accountName(Number(live))).toBe('Live');
   });
 });

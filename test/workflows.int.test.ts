@@ -8,6 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { backfillWorkflowId, forceRetrySignal, stateQuery, syncLogWorkflowId } from '../src/contract/index.js';
 import { namespaceForFile } from './support/names.js';
 import {
+  backfillRunScript,
   backfillScript,
   BACKFILL_ROWS,
   backoffScript,
@@ -100,5 +101,28 @@ describe('workflows on scripted activities', () => {
     });
     expect(progress).toMatchObject({ state: 'done', rowsDone: BACKFILL_ROWS, carried: BACKFILL_ROWS, cursor: String(BACKFILL_ROWS) });
     expect(runs).toBe(2);
+  });
+
+  it('a backfill started with a run id continues as new by chunk number, with no cursor in its input or progress', async () => {
+    const e = env('backfill-run');
+    const script = backfillRunScript();
+    const { progress, inputs } = await withWorkers(e, script, async (client) => {
+      const progress = await (await startBackfill(client, e, 7)).result();
+      const inputs: unknown[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowId = '${backfillWorkflowId(e.instance, 'users')}'` })) {
+        const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+        const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+        inputs.push(JSON.parse(Buffer.from(started!.input!.payloads![0]!.data!).toString()));
+      }
+      return { progress, inputs };
+    });
+    expect(progress).toMatchObject({ state: 'done', rowsDone: BACKFILL_ROWS, carried: BACKFILL_ROWS, cursor: null, chunks: BACKFILL_ROWS });
+    expect(inputs).toHaveLength(2);
+    for (const input of inputs) {
+      expect(input).toMatchObject({ runId: 7, mapping: 'users' });
+      expect(input).not.toHaveProperty('where');
+      expect(input).not.toHaveProperty('keys');
+      expect((input as { progress?: { cursor: unknown } }).progress?.cursor ?? null).toBeNull();
+    }
   });
 });

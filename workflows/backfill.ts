@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   ContinueAsNew,
@@ -61,50 +62,64 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   };
   setHandler(progressQuery, () => progress);
   const { workflowId } = workflowInfo();
+  // A run with runId reads its --where, keys and cursor from ferry.backfill_inputs;
+  // one started before that table carried them in its input (the same commands, in order).
+  const { runId } = input;
+  const save = (state?: BackfillProgress['state'] | 'failed') => recordBackfill(workflowId, progress, state, runId);
   try {
     if (progress.state === 'counting') {
-      await recordBackfill(workflowId, progress);
-      progress.rowsTotal = await countBackfillRows({ mapping: input.mapping, where: input.where, keys: input.keys });
+      await save();
+      progress.rowsTotal = await countBackfillRows(
+        runId !== undefined ? { mapping: input.mapping, runId } : { mapping: input.mapping, where: input.where, keys: input.keys },
+      );
       progress.state = 'running';
-      await recordBackfill(workflowId, progress);
+      await save();
     }
     for (let chunks = 0; ; chunks++) {
       if (chunks >= CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof backfill>({ ...input, progress });
       }
-      const keys = input.keys && sliceFrom(input.keys, progress.cursor, input.batch);
+      const keys = runId === undefined ? input.keys && sliceFrom(input.keys, progress.cursor, input.batch) : undefined;
       if (keys && keys.length === 0) break;
+      const chunk = progress.chunks ?? 0;
       const result = await backfillChunk({
         instance: input.instance,
         mapping: input.mapping,
         batch: input.batch,
-        where: input.where,
-        after: progress.cursor,
-        keys,
+        ...(runId !== undefined ? { runId, chunk } : { where: input.where, keys }),
+        after: runId !== undefined ? null : progress.cursor,
         workflowId: workflowInfo().workflowId,
       });
+      // A worker older than ferry.backfill_inputs ignores the run id: stop rather than walk the table from its start again and again.
+      if (runId !== undefined && result.done === undefined)
+        throw ApplicationFailure.nonRetryable(
+          'a backfill run id reached a worker older than ferry.backfill_inputs: deploy the workers first',
+          'OldWorker',
+        );
       record(progress, result, now());
       if (keys) progress.cursor = String(Number(progress.cursor ?? 0) + keys.length);
-      await recordBackfill(workflowId, progress);
+      if (runId !== undefined) progress.chunks = chunk + 1;
+      await save();
       await handOffToSyncLogs(result.handOff);
       await wakeWaiters(input.instance, result.waiters);
-      if (!keys && result.read < input.batch) break;
+      if (runId !== undefined ? result.done : !keys && result.read < input.batch) break;
     }
-    if (input.orphans?.length) progress.orphansRemoved = await removeOrphans({ mapping: input.mapping, keys: input.orphans });
+    if (runId !== undefined) progress.orphansRemoved = await removeOrphans({ mapping: input.mapping, runId });
+    else if (input.orphans?.length) progress.orphansRemoved = await removeOrphans({ mapping: input.mapping, keys: input.orphans });
     progress.state = 'done';
     upsertSearchAttributes([{ key: FerryState, value: 'done' }]);
-    await recordBackfill(workflowId, progress);
+    await save();
     return progress;
   } catch (err) {
     if (isCancellation(err)) {
       progress.state = 'cancelled';
       upsertSearchAttributes([{ key: FerryState, value: 'cancelled' }]);
       // A cancelled workflow's scope cancels new activities: this one must still run.
-      await CancellationScope.nonCancellable(() => recordBackfill(workflowId, progress));
+      await CancellationScope.nonCancellable(() => save());
       throw err instanceof CancelledFailure ? err : new CancelledFailure('backfill cancelled');
     }
     // continueAsNew ends this run by throwing; the next run goes on.
-    if (!(err instanceof ContinueAsNew)) await recordBackfill(workflowId, progress, 'failed');
+    if (!(err instanceof ContinueAsNew)) await save('failed');
     throw err;
   }
 }

@@ -15,6 +15,7 @@ import {
   DATA_FAILURES,
   FerryState,
   forceRetrySignal,
+  parentNeverCame,
   parentSyncedSignal,
   startSearchAttributes,
   stateQuery,
@@ -22,7 +23,7 @@ import {
   syncLogSummary,
   syncLogWorkflowId,
   type FinalStatus,
-  type MissingParent,
+  type WaitedParent,
   type SyncActivities,
   type SyncLogInput,
   type SyncState,
@@ -84,13 +85,8 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
       if (await syncParent(input.instance, parent, () => wakeUps > seen)) continue;
     }
     if (attempts >= policy.maximumAttempts) {
-      return fail(
-        input,
-        view,
-        `${input.mapping}: parent ${parent.mapping} with key ${parent.key} (column ${parent.column}) ` +
-          `is not in its target after ${attempts} attempts`,
-        false,
-      );
+      // History gets the message without the parent's key; the log row gets it with (markFailed).
+      return fail(input, view, parentNeverCame(input.mapping, parent, attempts), false, { ...parent, attempts });
     }
     const delay = backoffDelay(policy, attempts);
     view.nextAttemptAt = new Date(new Date().getTime() + delay).toISOString();
@@ -108,7 +104,7 @@ export async function syncLog(input: SyncLogInput): Promise<SyncLogResult> {
  * own (it wakes us when it is done, since our log is recorded as its waiter),
  * or it failed.
  */
-async function syncParent(instance: string, parent: MissingParent, woken: () => boolean): Promise<boolean> {
+async function syncParent(instance: string, parent: WaitedParent, woken: () => boolean): Promise<boolean> {
   const input: SyncLogInput = { instance, logId: parent.logId!, mapping: parent.mapping, table: parent.table };
   let child;
   try {
@@ -168,8 +164,14 @@ export async function wakeWaiters(instance: string, logIds: number[]): Promise<v
   );
 }
 
-async function fail(input: SyncLogInput, view: SyncState, message: string, attempted: boolean): Promise<never> {
-  await markFailed(input, message, attempted);
+async function fail(
+  input: SyncLogInput,
+  view: SyncState,
+  message: string,
+  attempted: boolean,
+  parent?: { mapping: string; column: string; attempts: number },
+): Promise<never> {
+  await markFailed(input, message, attempted, parent && { mapping: parent.mapping, column: parent.column, attempts: parent.attempts });
   view.error = message;
   setState(view, 'failed');
   throw ApplicationFailure.nonRetryable(message, SYNC_FAILED);

@@ -11,19 +11,36 @@ import {
   type BackfillProgress,
 } from '../contract/index.js';
 import type { FerryConfig, Mapping } from '../config.js';
+import { backfillInputs, withPool } from '../db/index.js';
 import { progressWriter } from './progress-bar.js';
 
-export type BackfillRequest = Omit<BackfillInput, 'instance' | 'mapping' | 'table' | 'progress'>;
+export interface BackfillRequest {
+  /** Rows per chunk. */
+  batch: number;
+  /** `--where`: an SQL condition on the source table. */
+  where?: string;
+  /** Repair: only these source keys. */
+  keys?: string[];
+  /** Repair: target keys whose source is gone. */
+  orphans?: string[];
+}
 
 /**
  * Starts the backfill of one mapping, or attaches to the one that runs
- * (one per mapping at a time: its workflow id names the mapping).
+ * (one per mapping at a time: its workflow id names the mapping). The
+ * request's --where and keys go to ferry.backfill_inputs; the workflow is
+ * started with that row's id.
  */
 export async function startBackfill(client: Client, config: FerryConfig, mapping: Mapping, request: BackfillRequest): Promise<WorkflowHandle> {
-  const input: BackfillInput = { instance: config.instance, mapping: mapping.name, table: mapping.source.table, ...request };
+  const workflowId = backfillWorkflowId(config.instance, mapping.name);
+  const running = await runningHandle(client, workflowId);
+  if (running) return running;
+  const { batch, ...inputs } = request;
+  const runId = await withPool(config.database.url, 1, (pool) => backfillInputs.save(pool, { workflowId, mapping: mapping.name, ...inputs }));
+  const input: BackfillInput = { instance: config.instance, mapping: mapping.name, table: mapping.source.table, batch, runId };
   return client.workflow.start(BACKFILL_WORKFLOW, {
     taskQueue: config.temporal.taskQueue,
-    workflowId: backfillWorkflowId(config.instance, mapping.name),
+    workflowId,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [
@@ -37,14 +54,18 @@ export async function startBackfill(client: Client, config: FerryConfig, mapping
 
 /** Cancels a mapping's running backfill; false when none runs. */
 export async function cancelBackfill(client: Client, config: FerryConfig, mapping: string): Promise<boolean> {
+  const handle = await runningHandle(client, backfillWorkflowId(config.instance, mapping));
+  await handle?.cancel();
+  return handle !== undefined;
+}
+
+async function runningHandle(client: Client, workflowId: string): Promise<WorkflowHandle | undefined> {
   try {
-    const handle = client.workflow.getHandle(backfillWorkflowId(config.instance, mapping));
+    const handle = client.workflow.getHandle(workflowId);
     const { status } = await handle.describe();
-    if (status.name !== 'RUNNING') return false;
-    await handle.cancel();
-    return true;
+    return status.name === 'RUNNING' ? handle : undefined;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
+    if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
 }
@@ -64,7 +85,10 @@ export async function waitForBackfill(handle: WorkflowHandle, out = progressWrit
     (err) => (ended = { ok: false, reason: failureReason(err) }),
   );
   const show = (p: BackfillProgress) =>
-    out.update({ label: p.mapping, done: p.rowsDone, total: p.rowsTotal, rate: p.rate }, { state: p.state, cursor: p.cursor });
+    out.update(
+      { label: p.mapping, done: p.rowsDone, total: p.rowsTotal, rate: p.rate },
+      { state: p.state, ...(p.cursor !== null ? { cursor: p.cursor } : {}) },
+    );
   // One query in flight at a time: a busy worker answers late, and piling
   // queries up fills the server's query buffer.
   let asking: Promise<unknown> | undefined;

@@ -96,7 +96,7 @@ async function runAll(client: Client, config: FerryConfig, mappings: Mapping[], 
     if (!outcome.ok) {
       const p = outcome.progress;
       console.error(
-        `${m.name}: backfill ${outcome.reason}${p ? ` after ${p.rowsDone} rows (cursor ${p.cursor})` : ''}  ${webUiLink(config, handle.workflowId)}`,
+        `${m.name}: backfill ${outcome.reason}${p ? ` after ${p.rowsDone} rows${p.cursor !== null ? ` (cursor ${p.cursor})` : ''}` : ''}  ${webUiLink(config, handle.workflowId)}`,
       );
       return 1;
     }

@@ -14,13 +14,18 @@ export interface BackfillInput {
   table: string;
   /** Rows per chunk; each chunk is one activity. */
   batch: number;
-  /** An SQL condition on the source table (`--where`), e.g. "created_at > now() - interval '1 day'". */
+  /**
+   * The run's row in ferry.backfill_inputs (sql/012), which holds what is not
+   * an id: the --where, the repair and orphan keys, and the keyset cursor.
+   */
+  runId?: number;
+  /** Runs started before ferry.backfill_inputs carried these here; they are read only from such runs. */
   where?: string;
-  /** Repair: only these source keys, instead of a walk of the whole table. */
+  /** As `where`: repair keys of a run started before ferry.backfill_inputs. */
   keys?: string[];
-  /** Repair: target keys whose source is gone; onDelete is applied to them. */
+  /** As `where`: orphan keys of a run started before ferry.backfill_inputs. */
   orphans?: string[];
-  /** Carried across continue-as-new. */
+  /** Carried across continue-as-new (counts, no key). */
   progress?: BackfillProgress;
 }
 
@@ -41,8 +46,13 @@ export interface BackfillProgress {
   orphansRemoved: number;
   /** Rows per second since the start. */
   rate: number;
-  /** The last source key read (keyset cursor), or the index into `keys` for a repair. */
+  /**
+   * A run started before ferry.backfill_inputs: the last source key read, or
+   * the index into `keys`. Null for a run with `runId`: its cursor is in its row.
+   */
   cursor: string | null;
+  /** Chunks done (a run with `runId`: the chunk number its activities read the row at). */
+  chunks?: number;
   startedAt: string;
   updatedAt: string;
 }
@@ -51,10 +61,15 @@ export interface ChunkInput {
   instance: string;
   mapping: string;
   batch: number;
+  /** The run's row in ferry.backfill_inputs: the chunk reads its --where, keys and cursor there. */
+  runId?: number;
+  /** With `runId`: which chunk of the run this is. */
+  chunk?: number;
+  /** Without `runId` (a run started before ferry.backfill_inputs): its --where. */
   where?: string;
-  /** Keyset cursor: read keys after this one (null: from the start). */
+  /** Without `runId`: read keys after this one (null: from the start). */
   after: string | null;
-  /** Repair: exactly these keys (after and where are ignored). */
+  /** Without `runId`, a repair: exactly these keys (after and where are ignored). */
   keys?: string[];
   /** The backfill's workflow id, written into each log it carries. */
   workflowId: string;
@@ -62,8 +77,10 @@ export interface ChunkInput {
 
 export interface ChunkResult {
   read: number;
-  /** The last key read, the next chunk's cursor (null when nothing was read). */
+  /** Without `runId`: the last key read, the next chunk's cursor (null when nothing was read). With `runId`: null. */
   lastKey: string | null;
+  /** With `runId`: whether this was the run's last chunk. */
+  done?: boolean;
   carried: number;
   skipped: number;
   /** Carried and skipped logs per mapping (the chunk's own; a tree's pulled-in parents may add others). */
@@ -79,11 +96,14 @@ export const progressQuery = defineQuery<BackfillProgress>('progress');
 
 export interface BackfillActivities {
   /** Source rows a backfill will read (estimated for big tables without --where). */
-  countBackfillRows(input: { mapping: string; where?: string; keys?: string[] }): Promise<number>;
+  countBackfillRows(input: { mapping: string; runId?: number; where?: string; keys?: string[] }): Promise<number>;
   /** Reads the next chunk, writes a backfill log per row, carries them under the sync rules. */
   backfillChunk(input: ChunkInput): Promise<ChunkResult>;
   /** Repair: applies onDelete to target rows whose source is gone; returns rows changed. */
-  removeOrphans(input: { mapping: string; keys: string[] }): Promise<number>;
-  /** Writes the progress where `ferry status` reads it (ferry.backfill_runs); `failed` when the workflow fails. */
-  recordBackfill(workflowId: string, progress: BackfillProgress, state?: BackfillProgress['state'] | 'failed'): Promise<void>;
+  removeOrphans(input: { mapping: string; runId?: number; keys?: string[] }): Promise<number>;
+  /**
+   * Writes the progress where `ferry status` reads it (ferry.backfill_runs); `failed` when the workflow fails.
+   * With `runId`, a run that ended leaves no row in ferry.backfill_inputs.
+   */
+  recordBackfill(workflowId: string, progress: BackfillProgress, state?: BackfillProgress['state'] | 'failed', runId?: number): Promise<void>;
 }

@@ -16,3 +16,6 @@ export const WRONG_INSTANCE = 'WrongInstance';
 
 /** Failures that mean "this row cannot be carried": the log is marked failed with the message. */
 export const DATA_FAILURES: readonly string[] = [TRANSFORM_ERROR, TARGET_WRITE_ERROR];
+
+/** A backfill's run id names no row of ferry.backfill_inputs for its mapping, or a chunk out of step with it. */
+export const BAD_BACKFILL_RUN = 'BadBackfillRun';

@@ -1,6 +1,6 @@
 // Signals and queries of the syncLog workflow.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { MissingParent } from './sync-types.js';
+import type { WaitedParent } from './sync-types.js';
 
 /** Wake a workflow that waits for a parent and look again, now. */
 export const forceRetrySignal = defineSignal('forceRetry');
@@ -16,7 +16,7 @@ export interface SyncState {
   table: string;
   /** Attempts recorded on the log row. */
   attempts: number;
-  waitingFor?: MissingParent;
+  waitingFor?: WaitedParent;
   /** ISO time of the next look while waiting for a parent. */
   nextAttemptAt?: string;
   error?: string;

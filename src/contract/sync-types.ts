@@ -10,7 +10,11 @@ export interface SyncLogInput {
   table: string;
 }
 
-/** The parent a child row is waiting for. */
+/**
+ * The parent a child row is waiting for, as the activities find it. Its key
+ * is row data: it stays in the worker and the log row (waiting_key), and what
+ * a workflow gets is a WaitedParent.
+ */
 export interface MissingParent {
   mapping: string;
   /** The parent mapping's source table. */
@@ -20,11 +24,6 @@ export interface MissingParent {
   key: string;
   /** A pending log of that parent row, when there is one. */
   logId: number | null;
-  /**
-   * The parent's own wait, when it waits too: the row its pending log waits
-   * for, then that row's wait, and so on up the chain.
-   */
-  chain?: WaitLink[];
 }
 
 /** A row up a chain of waits, with its newest pending log (null: none). */
@@ -32,6 +31,37 @@ export interface WaitLink {
   mapping: string;
   key: string;
   logId: number | null;
+}
+
+/** The parent a child waits for, as its workflow (and so its history) holds it: names and log ids, no key. */
+export interface WaitedParent {
+  mapping: string;
+  /** The parent mapping's source table. */
+  table: string;
+  /** The child's column that holds the parent's key. */
+  column: string;
+  /** A pending log of that parent row, when there is one. */
+  logId: number | null;
+  /**
+   * The parent's own wait, when it waits too: the row its pending log waits
+   * for, then that row's wait, and so on up the chain (`ferry logs` shows their keys).
+   */
+  chain?: { mapping: string; logId: number | null }[];
+}
+
+/** What of a missing parent, and the chain of waits above it, may reach a workflow. */
+export function waitedParent(parent: MissingParent, chain: WaitLink[] = []): WaitedParent {
+  const { mapping, table, column, logId } = parent;
+  return { mapping, table, column, logId, ...(chain.length ? { chain: chain.map((l) => ({ mapping: l.mapping, logId: l.logId })) } : {}) };
+}
+
+/**
+ * Why a child failed whose required parent never came. With `key` for the
+ * log row; without it for the workflow's failure, which history keeps.
+ */
+export function parentNeverCame(child: string, parent: { mapping: string; column: string }, attempts: number, key?: string): string {
+  const which = key === undefined ? '' : ` with key ${key}`;
+  return `${child}: parent ${parent.mapping}${which} (column ${parent.column}) is not in its target after ${attempts} attempts`;
 }
 
 export type FinalStatus = 'synced' | 'skipped' | 'failed';
@@ -52,7 +82,7 @@ export interface FinalResult {
 /** A log whose parent is not in its target yet. */
 export interface WaitingResult {
   status: 'waiting_parent';
-  parent: MissingParent;
+  parent: WaitedParent;
   /** Attempts so far, including this one. */
   attempts: number;
   /** `missingParent` from the config as it is now. */

@@ -6,3 +6,4 @@ export type { LogRow, LogOp, LogStatus } from './log-table.js';
 export * from './pool.js';
 export * as backfillRuns from './backfill-runs.js';
 export * as pausedMappings from './paused-mappings.js';
+export * as backfillInputs from './backfill-inputs.js';

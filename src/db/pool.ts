@@ -31,8 +31,11 @@ export function createPool(url: string, max = 10, applicationName = 'ferry'): pg
   return pool;
 }
 
-/** Runs fn in a transaction on one client; rolls back when fn throws. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs fn in a transaction on one client; rolls back when fn throws.
+ * `readOnly`: Postgres refuses any write in it (what runs the operator's SQL, `--where`).
+ */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
   const client = await pool.connect();
   // While checked out, a client has no pool listener for 'error', and a
   // server that goes away (restart, failover, pg_terminate_backend) makes
@@ -43,7 +46,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   const onError = (err: Error) => void (broken ??= err);
   client.on('error', onError);
   try {
-    await client.query('BEGIN');
+    await client.query(opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

@@ -14,8 +14,8 @@ export function logEvents(events: FerryEvents, logger: Logger): void {
   });
   events.on('syncWaiting', ({ logId, mapping, workflowId, parent, attempts }) => {
     logger.info(
-      { logId, mapping, workflowId, attempts, parentMapping: parent.mapping, parentKey: parent.key, parentLogId: parent.logId },
-      `log ${logId} waits for its parent ${parent.mapping} ${parent.key}`,
+      { logId, mapping, workflowId, attempts, parentMapping: parent.mapping, parentLogId: parent.logId },
+      `log ${logId} waits for its parent in ${parent.mapping} (column ${parent.column}; ferry logs ${logId} names it)`,
     );
   });
   events.on('syncError', ({ logId, mapping, workflowId, activity, attempt, retryable, error }) => {

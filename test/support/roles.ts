@@ -19,7 +19,7 @@ export const ownerGrants = (owner: string, database: string) => `
 export const runnerGrants = (runner: string) => `
   CREATE ROLE ${runner} LOGIN;
   GRANT USAGE ON SCHEMA ferry TO ${runner};
-  GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.database_trigger_log, ferry.optional_waits, ferry.backfill_runs, ferry.paused_mappings TO ${runner};
+  GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.database_trigger_log, ferry.optional_waits, ferry.backfill_runs, ferry.backfill_inputs, ferry.paused_mappings TO ${runner};
   GRANT USAGE ON ALL SEQUENCES IN SCHEMA ferry TO ${runner};
   GRANT USAGE ON SCHEMA portal, salesforce TO ${runner};
   GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA portal, salesforce TO ${runner};

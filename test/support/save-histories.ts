@@ -59,6 +59,11 @@ try {
     // The latest run: the one that began from a continue-as-new.
     await save('backfill-continued', client.workflow.getHandle(backfillWorkflowId(env.instance, 'users')));
   });
+  // A backfill started with a run id (ferry.backfill_inputs): the chunk number, not a key, crosses continue-as-new.
+  await s.withWorkers(env, s.backfillRunScript(), async (client) => {
+    await (await s.startBackfill(client, env, 1)).result();
+    await save('backfill-run-continued', client.workflow.getHandle(backfillWorkflowId(env.instance, 'users')));
+  });
 } finally {
   await server.stop();
 }

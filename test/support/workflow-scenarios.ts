@@ -15,6 +15,7 @@ import {
   type BackfillInput,
   type BackoffPolicy,
   type BatchResult,
+  type ChunkInput,
   type ChunkResult,
   type SyncActivities,
   type SyncBatchInput,
@@ -36,7 +37,7 @@ const SYNCED: ApplyResult = { status: 'synced', detail: 'upserted', already: fal
 export function waiting(policy: BackoffPolicy, parentLogId: number | null, attempts: number): ApplyResult {
   return {
     status: 'waiting_parent',
-    parent: { mapping: 'orgs', table: 'portal.orgs', column: 'org_id', key: '7', logId: parentLogId },
+    parent: { mapping: 'orgs', table: 'portal.orgs', column: 'org_id', logId: parentLogId },
     attempts,
     policy,
   };
@@ -54,7 +55,7 @@ export class ScriptedActivities {
   constructor(
     private readonly plan: Record<number, (attempt: number) => ApplyResult>,
     private readonly batch?: (input: SyncBatchInput) => BatchResult,
-    private readonly chunks?: (input: { after: string | null; batch: number }) => ChunkResult,
+    private readonly chunks?: (input: ChunkInput) => ChunkResult,
   ) {}
 
   activities(): SyncActivities & BackfillActivities {
@@ -171,7 +172,21 @@ export const backfillScript = () =>
     return { read, lastKey: read ? String(next) : null, carried: read, skipped: 0, byMapping: {}, handOff: [], waiters: [] };
   });
 
-export function startBackfill(client: Client, env: WorkflowEnv): Promise<WorkflowHandle> {
-  const input: BackfillInput = { instance: env.instance, mapping: 'users', table: 'portal.users', batch: 1 };
+/** The same rows for a backfill started with a run id: its cursor stays in ferry.backfill_inputs, each chunk says whether it was the last. */
+export const backfillRunScript = () =>
+  new ScriptedActivities({}, undefined, ({ chunk = 0 }) => {
+    const read = chunk < BACKFILL_ROWS ? 1 : 0;
+    return { read, lastKey: null, done: chunk + 1 >= BACKFILL_ROWS, carried: read, skipped: 0, byMapping: {}, handOff: [], waiters: [] };
+  });
+
+/** A backfill of mapping `users`: with `runId`, as `ferry backfill` starts one; without, as runs started before ferry.backfill_inputs. */
+export function startBackfill(client: Client, env: WorkflowEnv, runId?: number): Promise<WorkflowHandle> {
+  const input: BackfillInput = {
+    instance: env.instance,
+    mapping: 'users',
+    table: 'portal.users',
+    batch: 1,
+    ...(runId !== undefined ? { runId } : {}),
+  };
   return client.workflow.start('backfill', { taskQueue: TASK_QUEUE, workflowId: backfillWorkflowId(env.instance, 'users'), args: [input] });
 }
