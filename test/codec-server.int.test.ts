@@ -3,11 +3,11 @@
 // Then a real browser (Debian's chromium, through playwright-core) on a Temporal
 // dev server whose Web UI asks that codec server: a sync's result, sealed in the
 // history, shows opened on the workflow's page.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY } from '@temporalio/common';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
@@ -19,12 +19,10 @@ import { jsonLines, runCli, spawnCli, writeCliConfig, type CliRun } from './supp
 import { CODEC_KEY_ID, codecKeyFile, codecTemporal } from './support/codec.js';
 import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { namespaceForFile } from './support/names.js';
-import { runsWith } from './support/system-tools.js';
+import { failWithScreenshot, launchChromium, runsChromium, screenshot } from './support/browser.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test-artifacts');
 
 const keyFile = codecKeyFile();
 const codecBlock = (file: string) => ({ keys: { [CODEC_KEY_ID]: { file } }, currentKeyId: CODEC_KEY_ID });
@@ -134,7 +132,7 @@ describe('ferry codec-server', () => {
   });
 });
 
-describe.skipIf(!runsWith('chromium', existsSync(CHROMIUM)))('the Web UI through ferry codec-server', () => {
+describe.skipIf(!runsChromium())('the Web UI through ferry codec-server', () => {
   let temporal: DevServer | undefined;
   let db: TestDatabase | undefined;
   let ferry: FerryProcess | undefined;
@@ -152,18 +150,7 @@ describe.skipIf(!runsWith('chromium', existsSync(CHROMIUM)))('the Web UI through
     });
     instance = config.instance;
     ferry = await startFerry(config);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -205,13 +192,8 @@ describe.skipIf(!runsWith('chromium', existsSync(CHROMIUM)))('the Web UI through
           return true;
         },
         { timeoutMs: 120_000, intervalMs: 500 },
-      ).catch(async (err) => {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-codec-not-opened.png'), fullPage: true }).catch(() => {});
-        throw err;
-      });
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-codec-opened.png'), fullPage: true });
+      ).catch(failWithScreenshot(page, 'web-ui-codec-not-opened'));
+      await screenshot(page, 'web-ui-codec-opened');
       expect(await page.evaluate(() => document.body.innerText)).not.toContain(ENCRYPTED_ENCODING);
     } finally {
       await page.close();

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/config.js';
 import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../src/temporal/codec.js';
-import { valid } from './support/config-fixtures.js';
+import { configErrorOf, valid } from './support/config-fixtures.js';
 
 const key = () => randomBytes(32).toString('base64');
 const withCodec = (codec: unknown, env: Record<string, string>) => parseConfig(valid({ temporal: { codec } }), env);
@@ -76,15 +76,7 @@ describe('AesGcmCodec', () => {
 });
 
 describe('temporal.codec in the config', () => {
-  function errorOf(codec: unknown, env: Record<string, string> = {}): string {
-    try {
-      withCodec(codec, env);
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      return (err as Error).message;
-    }
-    throw new Error('expected a ConfigError');
-  }
+  const errorOf = (codec: unknown, env: Record<string, string> = {}) => configErrorOf(valid({ temporal: { codec } }), env);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ferry-codec-'));
   const file = (name: string, content: string) => {
     const p = path.join(dir, name);
