@@ -22,7 +22,7 @@ function sources(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const file = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sources(file));
-    else if (/\.(ts|mts|js|mjs|json)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(file);
+    else if (/\.(ts|mts|js|mjs|cjs|json)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(file);
   }
   return out;
 }
@@ -46,6 +46,8 @@ await esbuild.build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+// CommonJS modules the Temporal SDK require()s by path (the codec's failure converter), as they are.
+for (const f of files.filter((f) => f.endsWith('.cjs'))) cpSync(f, path.join(dist, path.relative(root, f)));
 // Files the compiled code reaches relative to itself, as the sources do.
 if (pack) cpSync(path.join(root, 'sql'), path.join(dist, 'sql'), { recursive: true });
 for (const name of pack ? [] : ['sql', '.tools']) {
@@ -69,10 +71,13 @@ writeFileSync(path.join(dist, 'package.json'), '{ "type": "module" }\n');
 // The worker loads this instead of bundling workflows/ at every start (seconds).
 const { bundleWorkflowCode } = await import('@temporalio/worker');
 const noop = () => {};
-const bundle = await bundleWorkflowCode({
+const bundleOptions = {
   workflowsPath: path.join(root, 'workflows', 'index.ts'),
   logger: { trace: noop, debug: noop, info: noop, log: noop, warn: console.warn, error: console.error },
-});
-writeFileSync(BUNDLE, bundle.code);
+};
+writeFileSync(BUNDLE, (await bundleWorkflowCode(bundleOptions)).code);
+// With temporal.codec on, workflow code's own failures keep their messages in an encoded payload too.
+const failureConverterPath = path.join(root, 'src', 'temporal', 'failure-converter.cjs');
+writeFileSync(path.join(dist, 'workflow-bundle-codec.js'), (await bundleWorkflowCode({ ...bundleOptions, failureConverterPath })).code);
 writeFileSync(STAMP, new Date().toISOString() + '\n');
-console.log(`ferry: built dist/ (${files.length} files and the workflow bundle) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`ferry: built dist/ (${files.length} files and the workflow bundles) in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -67,6 +67,11 @@ interface VerifyFlags extends OutputFlags, BatchSizeFlags {
   all?: boolean;
   repair?: boolean;
 }
+interface CodecServerFlags {
+  port: number;
+  host: string;
+  uiOrigin?: string[];
+}
 interface InitFlags extends OutputFlags {
   from?: string;
   to?: string;
@@ -75,10 +80,22 @@ interface InitFlags extends OutputFlags {
   force?: boolean;
 }
 
-const port = (value: string): number => {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`--metrics-port: not a port: "${value}"`);
-  return Number(value);
+const port =
+  (flag: string) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`${flag}: not a port: "${value}"`);
+    return Number(value);
+  };
+/** An origin as a browser sends it: scheme, host and port, nothing after. */
+const origin = (value: string, previous: string[] | undefined): string[] => {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {}
+  if (!parsed || parsed.origin !== value) throw new UsageError(`--ui-origin: not an origin (scheme://host:port, no path): "${value}"`);
+  return [...(previous ?? []), value];
 };
+const UI_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function mappingsArg(command: string, names: string[], all: boolean): string[] | 'all' {
@@ -112,7 +129,7 @@ function withServingOptions(command: Command): Command {
       new Option(
         '--metrics-port <n>',
         'serve /metrics, /livez and /readyz on port N (default: config metrics.port, 9464; 0 = any free port, logged at start)',
-      ).argParser(port),
+      ).argParser(port('--metrics-port')),
     )
     .addOption(new Option('--metrics-host <host>', 'bind /metrics, /livez and /readyz here (default: config metrics.host, 127.0.0.1)'))
     .addOption(
@@ -220,6 +237,31 @@ export function ferryProgram(done: (code: number) => void): Command {
       return devCommand(config, logger, servingOptions(config, flags));
     }),
   );
+
+  program
+    .command('codec-server')
+    .summary('serve the payload codec (temporal.codec) to the Temporal Web UI: POST /encode and /decode')
+    .description(
+      "Temporal's codec server protocol over the config's temporal.codec keys, so the Web UI (its codec endpoint, e.g. " +
+        '`temporal server start-dev --ui-codec-endpoint http://127.0.0.1:8888`) and `temporal workflow show --codec-endpoint` ' +
+        'show payloads and failure messages decrypted. Only the --ui-origin pages may call it from a browser. ' +
+        'Anyone who reaches it can decrypt: keep it on loopback or behind the same access control as the Web UI.',
+    )
+    .addOption(new Option('--port <n>', 'listen on port N (0 = any free port, logged at start)').default(8888).argParser(port('--port')))
+    .addOption(new Option('--host <host>', 'bind here').default('127.0.0.1'))
+    .addOption(
+      new Option(
+        '--ui-origin <origin>',
+        `the Web UI's origin, allowed to call it (CORS); repeat for several (default: ${UI_ORIGINS.join(' and ')})`,
+      ).argParser(origin),
+    )
+    .action(
+      run(async (flags: CodecServerFlags) => {
+        const { config, logger } = await load();
+        const { codecServerCommand } = await import('./commands/codec-server.js');
+        return codecServerCommand(config, logger, { ...flags, uiOrigin: flags.uiOrigin ?? UI_ORIGINS });
+      }),
+    );
 
   withOutput(
     program

@@ -1,4 +1,4 @@
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { requiredParentLoops, type FerryConfig } from './config.js';
 import { createPool, type Pool } from './db/index.js';
@@ -9,7 +9,7 @@ import type { HttpServer } from './operate/http.js';
 import { Listener } from './dispatch/listener.js';
 import type { Logger } from './logger.js';
 import { startOpsServer } from './operate/ops-server.js';
-import { connectClient, waitForSearchAttributes } from './temporal/client.js';
+import { connectClient, ferryClient, waitForSearchAttributes } from './temporal/client.js';
 import { connectNative, installRuntime } from './worker/worker.js';
 import { WorkerSupervisor } from './worker/supervisor.js';
 
@@ -87,9 +87,7 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     proc.workerReady = supervisor.ready;
   }
   if (opts.listen) {
-    proc.client = shared
-      ? new Client({ connection: shared, namespace: config.temporal.namespace })
-      : await connectClient(config, logger, abort.signal);
+    proc.client = shared ? ferryClient(shared, config) : await connectClient(config, logger, abort.signal);
     await waitForSearchAttributes(proc.client, config.temporal.namespace, logger, abort.signal);
     proc.dispatcher = new Dispatcher({ pool, client: proc.client, config, logger, events, eagerStart: shared !== undefined });
     proc.listener = new Listener({ config, dispatcher: proc.dispatcher, logger, events });

@@ -34,7 +34,7 @@ describe('the command line reference', () => {
     const longs = (c: Command) => c.options.filter((o) => !o.hidden).map((o) => o.long);
     for (const c of program.commands) {
       expect(longs(c), c.name()).not.toContain('--batch');
-      const prints = !['start', 'listen', 'worker', 'dev'].includes(c.name());
+      const prints = !['start', 'listen', 'worker', 'dev', 'codec-server'].includes(c.name());
       if (prints) expect(longs(c), c.name()).toEqual(expect.arrayContaining(['--output', '--json']));
     }
     for (const name of ['backfill', 'verify', 'prune']) expect(longs(program.commands.find((c) => c.name() === name)!)).toContain('--batch-size');

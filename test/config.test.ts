@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, requiredParentLoops } from '../src/config.js';
-import { mapping, valid } from './support/config-fixtures.js';
+import { parseConfig, requiredParentLoops } from '../src/config.js';
+import { configErrorOf, mapping, valid } from './support/config-fixtures.js';
 import { findCycle } from '../src/graph.js';
 
-const errorOf = (raw: unknown, env: NodeJS.ProcessEnv = {}) => {
-  try {
-    parseConfig(raw, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
+const errorOf = configErrorOf;
 
 describe('parseConfig', () => {
   it('fills in the documented defaults', () => {

@@ -2,7 +2,10 @@
 // never shows up in a workflow's history, search attributes or memo, whether
 // the sync was synced, skipped, superseded, failed or is waiting for its parent.
 // (`temporal workflow show` is readable by anyone with namespace access.)
+// Each case runs with the payload codec off and on: on, every payload of the
+// history is sealed (binary/encrypted) and opens with the key.
 import { randomUUID } from 'node:crypto';
+import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleMappings } from '../example/mappings.js';
 import { startBackfill, waitForBackfill } from '../src/bulk/backfill-run.js';
@@ -11,6 +14,8 @@ import { mappingByName, type FerryConfig } from '../src/config.js';
 import { backfillWorkflowId } from '../src/contract/index.js';
 import { silentLogger } from '../src/logger.js';
 import type { FerryProcess } from '../src/runtime.js';
+import { AesGcmCodec, ENCRYPTED_ENCODING } from '../src/temporal/codec.js';
+import { codecKeyFile, codecTemporal } from './support/codec.js';
 import { createTestDatabase, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
@@ -35,9 +40,36 @@ let db: TestDatabase;
 let config: FerryConfig;
 let ferry: FerryProcess | undefined;
 
+type Variant = { codec: 'off' | 'on' };
+const VARIANTS: Variant[] = [{ codec: 'off' }, { codec: 'on' }];
+
+interface Running {
+  db: TestDatabase;
+  config: FerryConfig;
+  ferry: FerryProcess;
+}
+const running = new Map<Variant['codec'], Running>();
+
+/** Both variants run side by side (their own database, instance and task queue); each case uses one. */
 beforeAll(async () => {
-  db = await createTestDatabase(FILE, SQL);
-  config = testConfig(FILE, db, {
+  for (const variant of VARIANTS) running.set(variant.codec, await start(variant));
+});
+
+afterAll(async () => {
+  for (const r of running.values()) {
+    await r.ferry.stop();
+    await r.db.drop();
+  }
+});
+
+function use({ codec: on }: Variant) {
+  ({ db, config, ferry } = running.get(on)!);
+}
+
+async function start({ codec: on }: Variant): Promise<Running> {
+  const db = await createTestDatabase(FILE, SQL, on === 'on' ? { suffix: 'codec' } : {});
+  const config = testConfig(FILE, db, {
+    ...(on === 'on' ? { temporal: codecTemporal(FILE, codecKeyFile()) } : {}),
     mappings: [
       ...exampleMappings,
       {
@@ -66,13 +98,36 @@ beforeAll(async () => {
       },
     ],
   });
-  ferry = await startFerry(config);
-});
+  return { db, config, ferry: await startFerry(config) };
+}
 
-afterAll(async () => {
-  await ferry?.stop();
-  await db?.drop();
-});
+/**
+ * Every payload in a history, but those Temporal writes in the clear by design:
+ * search attributes (ids and names only) and a local activity marker's own
+ * bookkeeping (`details.data`: its sequence number, attempt, activity type and
+ * time, written by the SDK's core, never through the codec; its `result` is sealed).
+ */
+function payloadsIn(v: unknown, at = '', out: { at: string; payload: Payload }[] = []): { at: string; payload: Payload }[] {
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return out;
+  if ('metadata' in v && 'data' in v && (v as Payload).metadata) out.push({ at, payload: v as Payload });
+  else
+    for (const [k, x] of Object.entries(v))
+      if (k !== 'searchAttributes' && !(k === 'data' && at.endsWith('markerRecordedEventAttributes.details'))) payloadsIn(x, `${at}.${k}`, out);
+  return out;
+}
+
+/** With the codec on: every payload is sealed, opens with the key, and Ferry's own sentences show only once opened. */
+async function opened(history: unknown, raw: string): Promise<Payload[]> {
+  if (!config.temporal.codec) return [];
+  const codec = AesGcmCodec.of(config.temporal.codec);
+  const payloads = payloadsIn(history);
+  expect(payloads.length).toBeGreaterThan(0);
+  const encoding = (p: Payload) => Buffer.from(p.metadata![METADATA_ENCODING_KEY] ?? []).toString();
+  const clear = payloads.filter(({ payload }) => encoding(payload) !== ENCRYPTED_ENCODING).map(({ at, payload }) => `${at}: ${encoding(payload)}`);
+  expect(clear, `payloads not sealed: ${clear.join('; ')}`).toEqual([]);
+  expect(raw).not.toMatch(/"detail"|the message is in its log row/);
+  return codec.decode(payloads.map(({ payload }) => payload));
+}
 
 /** Every text Temporal holds about a workflow (its latest run, or `runId`): its history (payloads decoded as UTF-8), search attributes and memo. */
 async function temporalText(workflowId: string, runId?: string): Promise<string> {
@@ -84,7 +139,9 @@ async function temporalText(workflowId: string, runId?: string): Promise<string>
     else if (typeof v === 'string') parts.push(v);
     else if (typeof v === 'object') for (const x of Object.values(v as object)) walk(x);
   };
-  walk(await handle.fetchHistory());
+  const history = await handle.fetchHistory();
+  walk(history);
+  walk(await opened(history, parts.join('\n')));
   const description = await handle.describe();
   walk(description.raw);
   parts.push(JSON.stringify(description.searchAttributes), JSON.stringify(await description.memo));
@@ -125,7 +182,9 @@ async function expectNowhereInTemporal(marker: string, mapping: string, rowKey: 
   return texts;
 }
 
-describe('no row data in Temporal', () => {
+describe.each(VARIANTS)('no row data in Temporal (codec $codec)', (variant) => {
+  beforeAll(() => use(variant));
+
   it('synced', async () => {
     const marker = `MARKER-${randomUUID()}`;
     const { rows } = await db.pool.query(`INSERT INTO portal.users (email, full_name) VALUES ($1, $1) RETURNING id`, [marker]);
@@ -181,7 +240,9 @@ describe('no row data in Temporal', () => {
   });
 });
 
-describe('no row data in Temporal: keys and errors', () => {
+describe.each(VARIANTS)('no row data in Temporal: keys and errors (codec $codec)', (variant) => {
+  beforeAll(() => use(variant));
+
   // A card number is a key that looks like an id: it must not name the workflow in the Web UI either.
   const cardNumber = () => `4${String(Math.floor(Math.random() * 1e15)).padStart(15, '0')}`;
 

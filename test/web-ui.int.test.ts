@@ -1,9 +1,7 @@
 // The Temporal Web UI finds a stuck sync by Ferry's search attributes: a real
 // browser (Debian's chromium, driven by playwright-core) against the run's
 // dev-server UI.
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
@@ -11,19 +9,17 @@ import type { FerryConfig } from '../src/config.js';
 import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, startFerry, testConfig, type TestDatabase } from './support/harness.js';
-import { runsWith } from './support/system-tools.js';
+import { failWithScreenshot, launchChromium, runsChromium, screenshot } from './support/browser.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test-artifacts');
 
 let db: TestDatabase;
 let config: FerryConfig;
 let ferry: FerryProcess | undefined;
 let browser: Browser | undefined;
 
-describe.skipIf(!runsWith('chromium', existsSync(CHROMIUM)))('Temporal Web UI', () => {
+describe.skipIf(!runsChromium())('Temporal Web UI', () => {
   beforeAll(async () => {
     db = await createTestDatabase(FILE);
     config = testConfig(FILE, db, {
@@ -31,18 +27,7 @@ describe.skipIf(!runsWith('chromium', existsSync(CHROMIUM)))('Temporal Web UI', 
       missingParent: { initialInterval: '1m', maximumAttempts: 100 },
     });
     ferry = await startFerry(config);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -98,13 +83,8 @@ describe.skipIf(!runsWith('chromium', existsSync(CHROMIUM)))('Temporal Web UI', 
         },
         // The UI and its visibility store lag most while the rest of the suite runs beside it.
         { timeoutMs: 120_000, intervalMs: 250 },
-      ).catch(async (err) => {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-not-listed.png'), fullPage: true }).catch(() => {});
-        throw err;
-      });
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-waiting-parent.png'), fullPage: true });
+      ).catch(failWithScreenshot(page, 'web-ui-not-listed'));
+      await screenshot(page, 'web-ui-waiting-parent');
       // The filter really applied: the synced user's workflow is not listed.
       expect(await page.getByText(syncLogWorkflowId(config.instance, synced.id), { exact: true }).count()).toBe(0);
       expect(await page.getByText(workflowId, { exact: true }).count()).toBeGreaterThanOrEqual(1);

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolveCodec } from './codec-keys.js';
 import { ConfigError } from './errors.js';
 import { checkMappings } from './resolve.js';
 import { configSchema, type FerryConfig } from './schema.js';
@@ -32,7 +33,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError(`config: ${where}: ${issue.message}`);
   }
   const mappings = checkMappings(result.data.mappings);
-  return { ...result.data, instance: result.data.instance ?? instanceOf(result.data.database.url), mappings };
+  const { codec, ...temporal } = result.data.temporal;
+  return {
+    ...result.data,
+    temporal: codec ? { ...temporal, codec: resolveCodec(codec, env) } : temporal,
+    instance: result.data.instance ?? instanceOf(result.data.database.url),
+    mappings,
+  };
 }
 
 /** The default instance: the database's name, lower-cased, other characters as "-". */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { formatTable, identifierProblem, parseTable } from '../table-name.js';
+import { codecSchema, type CodecConfig } from './codec-keys.js';
 import { temporalTls } from './temporal-tls.js';
 
 /** A row as Postgres hands it to Ferry (`to_jsonb(row)`): column name to value. */
@@ -150,6 +151,8 @@ export const configSchema = z
         /** Sent as `authorization: Bearer <key>` (Temporal Cloud); turns TLS on. Prefer TEMPORAL_API_KEY. */
         apiKey: z.string().min(1).optional(),
         tls: temporalTls.optional(),
+        /** Encrypt payloads (AES-256-GCM) and failures' messages: docs/security.md. */
+        codec: codecSchema.optional(),
       })
       .strict()
       .prefault({}),
@@ -245,7 +248,12 @@ export type ConflictPolicy = NonNullable<ParsedMapping['conflict']>;
 /** A mapping as loading resolves it: its conflict policy is settled (a pair's two sides mirror each other). */
 export type Mapping = Omit<ParsedMapping, 'conflict'> & { conflict: ConflictPolicy };
 /** The config as loading resolves it: every default applied, the instance named, every mapping resolved. */
-export type FerryConfig = Omit<z.output<typeof configSchema>, 'instance' | 'mappings'> & { instance: string; mappings: Mapping[] };
+export type FerryConfig = Omit<z.output<typeof configSchema>, 'instance' | 'mappings' | 'temporal'> & {
+  instance: string;
+  mappings: Mapping[];
+  /** `codec`, when set, holds the keys themselves (read once at load). */
+  temporal: Omit<z.output<typeof configSchema>['temporal'], 'codec'> & { codec?: CodecConfig };
+};
 
 /**
  * Identity helper that gives a config file its types.

@@ -39,12 +39,17 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServer> {
             : Promise.resolve(reply(404, 'text/plain', 'not found: try /metrics, /livez or /readyz\n'));
     route.catch(() => reply(500, 'text/plain', 'internal error\n'));
   });
+  return listen(server, deps);
+}
+
+/** Listens on host:port (0: any free port); `url` names an address a client on this machine can use. */
+export async function listen(server: http.Server, at: { host: string; port: number }): Promise<HttpServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(deps.port, deps.host, () => resolve());
+    server.listen(at.port, at.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = deps.host === '0.0.0.0' || deps.host === '::' ? '127.0.0.1' : deps.host;
+  const shownHost = at.host === '0.0.0.0' || at.host === '::' ? '127.0.0.1' : at.host;
   return {
     url: `http://${shownHost}:${port}`,
     port,

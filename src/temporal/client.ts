@@ -4,6 +4,7 @@ import { jitteredDelay, pause, retryUntilDone } from '../reconnect-backoff.js';
 import type { FerryConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { SEARCH_ATTRIBUTES } from '../contract/index.js';
+import { dataConverterOf } from './codec.js';
 import { accessProblem, connectionOptions } from './connection.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
@@ -16,14 +17,19 @@ export async function connectClient(config: FerryConfig, logger: Logger, signal?
     onError: (err, attempt, delayMs) =>
       logger.warn({ err: (err as Error).message, address: config.temporal.address, attempt, delayMs }, 'Temporal unreachable, retrying'),
   });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return ferryClient(connection, config);
+}
+
+/** A client on a connection: the config's namespace, and its payload codec when there is one. */
+export function ferryClient(connection: Client['connection'], config: FerryConfig): Client {
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterOf(config) });
 }
 
 /** One attempt, no waiting (migrate, doctor); a refused TLS handshake or credential as TemporalAccessError. */
 export async function connectOnce(config: FerryConfig): Promise<Client> {
   try {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
-    return new Client({ connection, namespace: config.temporal.namespace });
+    return ferryClient(connection, config);
   } catch (err) {
     throw accessProblem(err, config) ?? err;
   }

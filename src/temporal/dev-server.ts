@@ -13,6 +13,8 @@ export interface DevServerOptions {
   /** Persist to this SQLite file; in memory when unset. */
   dbFilename?: string;
   headless?: boolean;
+  /** The Web UI asks this codec server (`ferry codec-server`) to open payloads. */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -54,6 +56,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort ?? opts.port + 1000));
+  if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   if (opts.dbFilename) {
     // WAL with synchronous=NORMAL: one fsync per checkpoint instead of two per
     // commit. Still safe against a crash of the server process (only a power
@@ -117,6 +120,7 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string, uiU
       extraArgs: [
         ...(opts.namespaces ?? []).filter((ns) => ns !== 'default').flatMap((ns) => ['--namespace', ns]),
         ...(opts.dbFilename ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : []),
+        ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
       ],
     },
   }).catch((err: unknown) => {

@@ -13,12 +13,17 @@ import type { Logger } from '../logger.js';
 import { keepPostgresMessagesHome } from './postgres-errors.js';
 import { observeActivities } from './sync-outcome-interceptor.js';
 import { batchTaskQueue } from '../contract/index.js';
+import { dataConverterOf } from '../temporal/codec.js';
 import { accessProblem, connectionOptions } from '../temporal/connection.js';
 
 const SELF = fileURLToPath(import.meta.url);
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`../../workflows/index${path.extname(SELF)}`, import.meta.url));
-/** Built with compiled Ferry (bin/build.mjs → dist/): no bundling at start. From the sources there is none. */
+/**
+ * Built with compiled Ferry (bin/build.mjs → dist/): no bundling at start. From the sources there is none.
+ * The second carries the failure converter of the payload codec (workflow code converts its own failures).
+ */
 const PREBUILT_BUNDLE = fileURLToPath(new URL('../../workflow-bundle.js', import.meta.url));
+const PREBUILT_CODEC_BUNDLE = fileURLToPath(new URL('../../workflow-bundle-codec.js', import.meta.url));
 
 export interface WorkerDeps {
   config: FerryConfig;
@@ -26,7 +31,10 @@ export interface WorkerDeps {
   logger: Logger;
   /** Where the activity interceptor reports each sync's outcome (logs and metrics listen). */
   events: FerryEvents;
-  /** A prebuilt workflow bundle (tests build one for all files); else dist's, else workflows/ is bundled at start. */
+  /**
+   * A prebuilt workflow bundle (tests build one for all files); else dist's, else workflows/ is bundled at start.
+   * With `temporal.codec`, one bundled with the codec's failure converter (`FAILURE_CONVERTER_PATH`).
+   */
   workflowBundle?: { codePath: string };
   /** How long SIGTERM waits for in-flight activities before cancelling them. */
   shutdownGraceTime?: Duration;
@@ -82,6 +90,7 @@ export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Prom
     connection,
     namespace: config.temporal.namespace,
     activities,
+    dataConverter: dataConverterOf(config),
     // Local activities go through activity interceptors too: one place sees every sync's outcome.
     // The first is outermost: observeActivities logs a Postgres message before it is replaced.
     interceptors: { activity: [keepPostgresMessagesHome(), observeActivities({ events: deps.events })] },
@@ -91,7 +100,7 @@ export async function createWorker(deps: WorkerDeps, signal?: AbortSignal): Prom
     const main = await Worker.create({
       ...common,
       taskQueue: config.temporal.taskQueue,
-      ...workflowCode(deps.workflowBundle),
+      ...workflowCode(deps.workflowBundle, config.temporal.codec !== undefined),
       // Each sync is one local activity holding one pooled connection.
       maxConcurrentLocalActivityExecutions: config.database.poolSize,
       // The sticky cache holds each cached workflow's isolate state: the bulk of the worker's memory.
@@ -171,9 +180,11 @@ class SdkLogger {
  * prebuilt bundle: the tests' CLI children use the run's, so they start at
  * once), else dist's prebuilt one, else bundled from source at start.
  */
-function workflowCode(given: WorkerDeps['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowCode(given: WorkerDeps['workflowBundle'], codec: boolean): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (given) return { workflowBundle: given };
   if (process.env.FERRY_WORKFLOW_BUNDLE) return { workflowBundle: { codePath: process.env.FERRY_WORKFLOW_BUNDLE } };
-  if (SELF.endsWith('.js') && existsSync(PREBUILT_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_BUNDLE } };
+  const prebuilt = codec ? PREBUILT_CODEC_BUNDLE : PREBUILT_BUNDLE;
+  if (SELF.endsWith('.js') && existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
+  // Bundled here, the failure converter comes from dataConverter.failureConverterPath.
   return { workflowsPath: WORKFLOWS_PATH };
 }

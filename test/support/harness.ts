@@ -7,6 +7,7 @@ import { createPool, type Pool } from '../../src/db/index.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { migrate } from '../../src/capture/migrate.js';
 import { runFerry, type FerryProcess } from '../../src/runtime.js';
+import { codecWorkflowBundle } from './codec.js';
 import { fileSlug, namespaceForFile } from './names.js';
 import { waitFor } from './wait.js';
 
@@ -109,7 +110,7 @@ export async function startFerry(config: FerryConfig, parts: { listen?: boolean;
     logger: process.env.FERRY_TEST_LOG ? createLogger(process.env.FERRY_TEST_LOG) : silentLogger,
     listen: parts.listen ?? true,
     work: parts.work ?? true,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
+    workflowBundle: config.temporal.codec ? await codecWorkflowBundle() : { codePath: inject('workflowBundlePath') },
     shutdownGraceTime: '5s',
     ...(parts.serve ? { http: { port: 0, host: '127.0.0.1' } } : {}),
   });
