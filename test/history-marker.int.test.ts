@@ -271,11 +271,16 @@ describe.each(VARIANTS)('no row data in Temporal: keys and errors (codec $codec)
   });
 });
 
-/** Every run of every workflow of this file's namespace, as text: what anyone with namespace access reads. */
+/**
+ * Every run of every workflow of this variant (its task queue), as text: what anyone
+ * with namespace access reads. The other variant's runs share the namespace; with the
+ * codec on, its clear payloads would be counted against this one.
+ */
 async function everyTemporalText(mustInclude: string[]): Promise<string> {
+  const query = `TaskQueue = '${config.temporal.taskQueue}'`;
   const runs = await waitFor('every workflow listed', async () => {
     const found: { workflowId: string; runId: string }[] = [];
-    for await (const wf of ferry!.client!.workflow.list()) found.push({ workflowId: wf.workflowId, runId: wf.runId });
+    for await (const wf of ferry!.client!.workflow.list({ query })) found.push({ workflowId: wf.workflowId, runId: wf.runId });
     return mustInclude.every((id) => found.some((f) => f.workflowId === id)) ? found : undefined;
   });
   const texts: string[] = [];
@@ -283,7 +288,8 @@ async function everyTemporalText(mustInclude: string[]): Promise<string> {
   return texts.join('\n');
 }
 
-describe('no row data in Temporal: backfill, repair and parent keys', () => {
+describe.each(VARIANTS)('no row data in Temporal: backfill, repair and parent keys (codec $codec)', (variant) => {
+  beforeAll(() => use(variant));
   const cardNumber = () => `4${String(Math.floor(Math.random() * 1e15)).padStart(15, '0')}`;
   const quiet = { update() {}, end() {} };
 
