@@ -1,6 +1,8 @@
 import { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { requiredParentLoops, type FerryConfig } from './config.js';
+import { TransformPool } from '../activities/transform-pool.js';
+import { useTransformPool } from '../activities/transform.js';
+import { ConfigError, configModuleOf, requiredParentLoops, type FerryConfig } from './config.js';
 import { createPool, type Pool } from './db/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { logEvents } from './operate/event-log.js';
@@ -80,6 +82,7 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   // its first task skips the task queue, for more syncs per second and lower latency.
   // The SDK's runtime first, so even the first connection logs through this logger (not the console).
   if (opts.work) await installRuntime(logger);
+  const transforms = opts.work ? await startTransformPool(config, logger) : undefined;
   const shared = opts.listen && opts.work ? await connectNative(config, logger, abort.signal) : undefined;
   if (opts.work) {
     const { workflowBundle, shutdownGraceTime } = opts;
@@ -104,9 +107,30 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     await proc.listener?.close();
     await proc.dispatcher?.close();
     await supervisor?.stop();
+    if (transforms) useTransformPool(config.mappings, undefined);
+    await transforms?.close();
     await ops?.close();
     await proc.client?.connection.close();
     await pool.end();
   };
   return proc;
+}
+
+/**
+ * The transform threads of `transforms.isolation: 'thread'` (the default when
+ * the config's module is known), started before the worker takes a task.
+ */
+async function startTransformPool(config: FerryConfig, logger: Logger): Promise<TransformPool | undefined> {
+  const module = configModuleOf(config);
+  const isolation = config.transforms.isolation ?? (module ? 'thread' : 'inline');
+  if (isolation === 'inline') return undefined;
+  if (!module)
+    throw new ConfigError(
+      "config: transforms.module: isolation 'thread' needs the module whose default export is this config (e.g. module: import.meta.url)",
+    );
+  const pool = new TransformPool(module, config.transforms.threads);
+  await pool.start(config.mappings);
+  useTransformPool(config.mappings, pool);
+  logger.info({ threads: config.transforms.threads }, 'transforms run in worker threads');
+  return pool;
 }

@@ -65,16 +65,35 @@ export function resolveConfigPath(explicit: string | undefined, env = process.en
 /** Imports and validates a config module (its default export, or the module itself). */
 export async function loadConfig(explicit?: string, env = process.env): Promise<FerryConfig> {
   const file = resolveConfigPath(explicit, env);
-  let mod: any;
+  let exported: unknown;
   try {
-    await typeScriptLoaderFor(file);
-    mod = await import(pathToFileURL(file).href);
+    exported = await importConfigModule(pathToFileURL(file).href);
   } catch (err) {
     throw new ConfigError(`config: cannot load ${file}: ${(err as Error).message}`);
   }
+  const config = parseConfig(exported, env);
+  // A transform thread imports this file again to find the transforms (activities/transform-pool.ts).
+  config.transforms.module ??= pathToFileURL(file).href;
+  return config;
+}
+
+/**
+ * The module a transform thread imports to find this config's transforms, as
+ * a file URL: `transforms.module` (a path against the working directory), or
+ * the file `loadConfig` read; undefined for a config built in memory.
+ */
+export function configModuleOf(config: FerryConfig, cwd = process.cwd()): string | undefined {
+  const given = config.transforms.module;
+  if (!given) return undefined;
+  return given.startsWith('file:') ? given : pathToFileURL(path.resolve(cwd, given)).href;
+}
+
+/** A config module's default export (or the module itself), as the CLI and a transform thread both import it. */
+export async function importConfigModule(url: string): Promise<unknown> {
+  await typeScriptLoaderFor(url);
+  const mod = await import(url);
   // A .ts compiled to CommonJS (no "type": "module" near it) arrives wrapped once more.
-  const exported = mod.default?.__esModule ? mod.default.default : (mod.default ?? mod);
-  return parseConfig(exported, env);
+  return mod.default?.__esModule ? mod.default.default : (mod.default ?? mod);
 }
 
 /**
