@@ -5,7 +5,7 @@
 // that never returns (a busy loop included) is found and its thread ended.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Row, Transform } from '../src/config.js';
-import { importConfigModule } from '../src/config/load.js';
+import { importConfigModule } from '../src/config/import-module.js';
 import { asBuffers, valueProblem } from './row-values.js';
 import type { ThreadCall, ThreadJob, ThreadOutcome, ThreadReply } from './transform-pool.js';
 
