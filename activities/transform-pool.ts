@@ -52,7 +52,10 @@ export class TransformPool {
 
   /** Starts the threads; fails when the module does not load in a thread or lacks one of `mappings`. */
   async start(mappings: readonly Mapping[]): Promise<void> {
-    const names = await Promise.all(Array.from({ length: this.size }, () => this.spawn()));
+    const names = await Promise.all(Array.from({ length: this.size }, () => this.spawn())).catch(async (err: unknown) => {
+      await this.close();
+      throw err;
+    });
     const missing = mappings.find((m) => !names[0]!.includes(m.name));
     if (missing) {
       await this.close();
@@ -104,7 +107,7 @@ export class TransformPool {
     slot.task = undefined;
     this.slots.delete(slot);
     void this.end(slot);
-    if (!this.closed) void this.spawn().catch(() => {}); // a module that stopped loading: the next run finds fewer threads
+    this.replace();
     if (!task) return;
     const outcomes: ThreadOutcome[] = [];
     outcomes[index] = { ended: why };
@@ -119,6 +122,12 @@ export class TransformPool {
       },
     });
     this.pump();
+  }
+
+  /** A new thread for one that ended; while the module does not load (a deploy half done), tried again each second. */
+  private replace(): void {
+    if (this.closed) return;
+    this.spawn().catch(() => setTimeout(() => this.replace(), 1000).unref());
   }
 
   private async end(slot: Slot): Promise<void> {
