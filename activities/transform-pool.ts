@@ -19,8 +19,9 @@ export interface ThreadJob {
   mapping: string;
   calls: ThreadCall[];
 }
-/** A call's outcome: its output, what it threw, a column it cannot return, or why the pool ended it. */
-export type ThreadOutcome = { out: unknown } | { error: string } | { problem: { column: string; what: string; path: string } } | { ended: string };
+/** A call's outcome: its output, what it threw, a column it cannot return, why the pool ended it, or not run (the pool stopped). */
+export type ThreadOutcome =
+  { out: unknown } | { error: string } | { problem: { column: string; what: string; path: string } } | { ended: string } | { stopped: true };
 export type ThreadReply = { ready: string[] } | { loadError: string } | { id: number; outcomes: ThreadOutcome[] };
 
 interface Task {
@@ -65,7 +66,7 @@ export class TransformPool {
 
   /** Runs `mapping`'s transform on each call, in one message to one thread; outcomes in the calls' order. */
   run(mapping: Mapping, calls: ThreadCall[]): Promise<ThreadOutcome[]> {
-    if (this.closed) return Promise.reject(new Error('the transform threads are stopped'));
+    if (this.closed) return Promise.resolve(calls.map(() => ({ stopped: true })));
     return new Promise((resolve) => {
       this.queue.push({ mapping, calls, resolve });
       this.pump();
@@ -77,7 +78,8 @@ export class TransformPool {
     const slots = [...this.slots];
     this.slots.clear();
     await Promise.all(slots.map((s) => this.end(s)));
-    for (const task of this.queue.splice(0)) task.resolve(task.calls.map(() => ({ ended: 'was not run: the transform threads stopped' })));
+    const unfinished = [...slots.flatMap((s) => (s.task ? [s.task] : [])), ...this.queue.splice(0)];
+    for (const task of unfinished) task.resolve(task.calls.map(() => ({ stopped: true })));
   }
 
   private pump(): void {
@@ -96,7 +98,9 @@ export class TransformPool {
     slot.timer = setTimeout(() => {
       const index = Number(Atomics.load(slot.running, 0));
       const due = Number(Atomics.load(slot.running, 1)) + timeout - Date.now();
-      if (index < 0 || due > 0) return this.watch(slot, timeout, Math.max(due, 1));
+      // Not begun yet (the thread has yet to read its message): look again soon.
+      if (index < 0) return this.watch(slot, timeout, Math.min(timeout, 50));
+      if (due > 0) return this.watch(slot, timeout, due);
       this.fail(slot, index, `did not finish within ${timeout} ms (transformTimeout)`);
     }, wait);
   }

@@ -16,6 +16,7 @@ export async function runTransform(mapping: Mapping, row: Row, ctx: TransformCon
     out = await callTransform(mapping, row, ctx);
   } catch (err) {
     if (err instanceof TransformFailure) throw ApplicationFailure.nonRetryable(err.message, TRANSFORM_ERROR);
+    if (err instanceof TransformsStopped) throw err; // a shutdown, not the data's fault: retried
     const message = err instanceof Error ? err.message : String(err);
     throw ApplicationFailure.nonRetryable(`transform of ${mapping.name} threw: ${message}`, TRANSFORM_ERROR);
   }
@@ -122,8 +123,11 @@ function outputOf(mapping: Mapping, outcome: ThreadOutcome): unknown {
     return outcome.out && typeof outcome.out === 'object' && !Array.isArray(outcome.out) ? asBuffers(outcome.out as Row) : outcome.out;
   if ('error' in outcome) throw new Error(outcome.error);
   if ('problem' in outcome) throw new TransformFailure(badColumn(mapping, outcome.problem));
+  if ('stopped' in outcome) throw new TransformsStopped(`transform of ${mapping.name} was not run: the transform threads stopped`);
   throw new TransformFailure(`transform of ${mapping.name} ${outcome.ended}`);
 }
+
+class TransformsStopped extends Error {}
 
 /** A failure whose message is already the whole sentence. */
 class TransformFailure extends Error {}

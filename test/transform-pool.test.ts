@@ -33,6 +33,14 @@ describe('transform threads', () => {
     expect(outcomes).toEqual([{ out: { id: '6' } }, { ended: 'ended its thread: exit code 3' }]);
   }, 30_000);
 
+  it('a call in flight when the pool stops is not run (retried later, not failed)', async () => {
+    const other = new TransformPool(MODULE, 1);
+    await other.start([echo]);
+    const looping = other.run({ ...echo, transformTimeout: 20_000 }, [call({ id: 8, loop: true })]);
+    await other.close();
+    expect(await looping).toEqual([{ stopped: true }]);
+  }, 60_000);
+
   it('a module without one of the mappings refuses to start, naming it', async () => {
     const other = new TransformPool(MODULE, 1);
     await expect(other.start([echo, { ...echo, name: 'missing' }])).rejects.toThrow(/has no mapping "missing"/);
