@@ -67,7 +67,11 @@ export function useTransformPool(mappings: readonly Mapping[], pool: TransformPo
  */
 export async function callTransform(mapping: Mapping, row: Row, ctx: TransformContext): Promise<unknown> {
   const pool = pools.get(mapping);
-  if (pool) return outputOf(mapping, takeAhead(row, ctx) ?? (await pool.run(mapping, [{ row, ctx }]))[0]!);
+  if (pool)
+    return outputOf(
+      mapping,
+      takeAhead(row, ctx) ?? endedBefore(mapping, row, ctx) ?? keepEnded(mapping, [{ row, ctx }], await pool.run(mapping, [{ row, ctx }]))[0]!,
+    );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -96,7 +100,7 @@ export async function callTransforms(mapping: Mapping, calls: ThreadCall[]): Pro
     }
   };
   if (pool) {
-    const outcomes = await pool.run(mapping, calls);
+    const outcomes = keepEnded(mapping, calls, await pool.run(mapping, calls));
     outcomes.forEach((o, i) => ahead.set(calls[i]!.row, { ctx: calls[i]!.ctx, outcome: o }));
     return Promise.all(outcomes.map((o) => settle(() => outputOf(mapping, o))));
   }
@@ -115,6 +119,26 @@ function takeAhead(row: Row, ctx: TransformContext): ThreadOutcome | undefined {
   if (!kept) return undefined;
   ahead.delete(row);
   return isDeepStrictEqual(kept.ctx, ctx) ? kept.outcome : undefined;
+}
+
+// Calls the pool ended (past their deadline), by mapping and log: a batch's row
+// that fails so goes on to its own syncLog, which fails it at once instead of
+// waiting out the deadline again. The newest 1,000 are kept.
+const ended = new Map<string, { row: Row; ctx: TransformContext; outcome: ThreadOutcome }>();
+
+function keepEnded(mapping: Mapping, calls: ThreadCall[], outcomes: ThreadOutcome[]): ThreadOutcome[] {
+  outcomes.forEach((outcome, i) => {
+    if (!('ended' in outcome)) return;
+    const { row, ctx } = calls[i]!;
+    ended.set(`${mapping.name}\0${ctx.logId}`, { row, ctx, outcome });
+    if (ended.size > 1000) ended.delete(ended.keys().next().value!);
+  });
+  return outcomes;
+}
+
+function endedBefore(mapping: Mapping, row: Row, ctx: TransformContext): ThreadOutcome | undefined {
+  const kept = ended.get(`${mapping.name}\0${ctx.logId}`);
+  return kept && isDeepStrictEqual(kept.row, row) && isDeepStrictEqual(kept.ctx, ctx) ? kept.outcome : undefined;
 }
 
 /** A thread's outcome as this thread's call would have had it: the output, or the throw. */

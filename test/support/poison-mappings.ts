@@ -32,7 +32,7 @@ const mappings = [
     source: { table: 'portal.p', key: 'id' },
     target: { table: 'salesforce.p', key: 'id' },
     transform,
-    transformTimeout: '3s',
+    transformTimeout: '5s',
   },
   // Another mapping, synced in the same process while a transform of p loops.
   {
