@@ -82,7 +82,8 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   // its first task skips the task queue, for more syncs per second and lower latency.
   // The SDK's runtime first, so even the first connection logs through this logger (not the console).
   if (opts.work) await installRuntime(logger);
-  const transforms = opts.work ? await startTransformPool(config, logger) : undefined;
+  // The threads load while the rest starts (calls wait for them); a module that does not fit stops the start below.
+  const transforms = opts.work ? startTransformPool(config, logger) : undefined;
   const shared = opts.listen && opts.work ? await connectNative(config, logger, abort.signal) : undefined;
   if (opts.work) {
     const { workflowBundle, shutdownGraceTime } = opts;
@@ -108,19 +109,24 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     await proc.dispatcher?.close();
     await supervisor?.stop();
     if (transforms) useTransformPool(config.mappings, undefined);
-    await transforms?.close();
+    await transforms?.pool.close();
     await ops?.close();
     await proc.client?.connection.close();
     await pool.end();
   };
+  await transforms?.ready.catch(async (err: unknown) => {
+    await proc.stop();
+    throw err;
+  });
   return proc;
 }
 
 /**
  * The transform threads of `transforms.isolation: 'thread'` (the default when
- * the config's module is known), started before the worker takes a task.
+ * the config's module is known): in use at once, calls waiting until a thread
+ * has loaded the module; `ready` fails when it cannot.
  */
-async function startTransformPool(config: FerryConfig, logger: Logger): Promise<TransformPool | undefined> {
+function startTransformPool(config: FerryConfig, logger: Logger): { pool: TransformPool; ready: Promise<void> } | undefined {
   const module = configModuleOf(config);
   const isolation = config.transforms.isolation ?? (module ? 'thread' : 'inline');
   if (isolation === 'inline') return undefined;
@@ -129,8 +135,8 @@ async function startTransformPool(config: FerryConfig, logger: Logger): Promise<
       "config: transforms.module: isolation 'thread' needs the module whose default export is this config (e.g. module: import.meta.url)",
     );
   const pool = new TransformPool(module, config.transforms.threads);
-  await pool.start(config.mappings);
   useTransformPool(config.mappings, pool);
-  logger.info({ threads: config.transforms.threads }, 'transforms run in worker threads');
-  return pool;
+  const ready = pool.start(config.mappings).then(() => logger.info({ threads: config.transforms.threads }, 'transforms run in worker threads'));
+  ready.catch(() => {}); // awaited at the end of the start; a start that fails before then must not leave it unhandled
+  return { pool, ready };
 }
