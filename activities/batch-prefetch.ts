@@ -6,7 +6,7 @@ import { logTable, tableRowName, type LogRow, type PgClient } from '../src/db/in
 import { selectRowsStatement } from '../src/statements.js';
 import type { HeldLocks } from './batch-locks.js';
 import { parentRefsOf } from './parent-refs.js';
-import { callTransform } from './transform.js';
+import { callTransforms } from './transform.js';
 
 /** A batch's row as read with it: the source row, its newest pending change, its oldest pending log. */
 export interface Prefetched {
@@ -76,6 +76,7 @@ async function prefetchTargets(
   reads: BatchReads,
 ): Promise<void> {
   const keys = new Set<string>();
+  const calls = [];
   for (const log of logs) {
     const row = reads.source.get(log.row_key)?.row ?? log.old_row;
     if (!row) continue;
@@ -84,13 +85,12 @@ async function prefetchTargets(
       const found = reads.cache.get(tableRowName(parent.target.table, parent.target.key, key));
       if (found) parents[column] = found;
     }
-    try {
-      const out = await callTransform(mapping, row, { op: log.op, logId: log.id, mapping: mapping.name, parents });
-      const key = (out as Row | null)?.[mapping.target.key];
-      if (key !== null && key !== undefined) keys.add(String(key));
-    } catch {
-      // carry() calls it again and fails the row with the message
-    }
+    calls.push({ row, ctx: { op: log.op, logId: log.id, mapping: mapping.name, parents } });
+  }
+  // One message to a transform thread for the chunk; a throw here is left to carry(), which calls it again and fails the row.
+  for (const settled of await callTransforms(mapping, calls)) {
+    const key = 'out' in settled ? (settled.out as Row | null)?.[mapping.target.key] : undefined;
+    if (key !== null && key !== undefined) keys.add(String(key));
   }
   if (!keys.size) return;
   // A pair's target rows are read under their locks, taken before conflicts are judged (conflict.ts, otherSide).

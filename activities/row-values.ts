@@ -28,3 +28,10 @@ export function valueProblem(value: unknown, path = '', seen: object[] = []): { 
   }
   return undefined;
 }
+
+/** A row's bytea values, which arrive from another thread as Uint8Array (structured clone drops Buffer's class), as Buffers again, in place. */
+export function asBuffers<T extends Record<string, unknown>>(row: T): T {
+  for (const [k, v] of Object.entries(row))
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) (row as Record<string, unknown>)[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return row;
+}

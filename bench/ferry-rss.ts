@@ -24,7 +24,9 @@ function ferry(args: string[]): Promise<number | null> {
 
 /** Peak RSS of a `ferry start` idle, through a `burst`-row burst and a `backfill`-row backfill. */
 export async function measureFerryRss(burst: number, backfill: number): Promise<FerryRss> {
-  const { db, config, close } = await startCliStack('rss', { metrics: false });
+  // BENCH_TRANSFORMS=inline: transforms in the worker's thread (default: in threads, as `ferry start` runs them).
+  const transforms = process.env.BENCH_TRANSFORMS ? { transforms: { isolation: process.env.BENCH_TRANSFORMS } } : {};
+  const { db, config, close } = await startCliStack('rss', { metrics: false, ...transforms });
   // Migrated first: `start` refuses to run on triggers that do not match the config.
   if ((await ferry(['migrate', '--config', config])) !== 0) throw new Error('ferry migrate failed');
   const start = spawn(process.execPath, [FERRY, 'start', '--config', config], { stdio: 'ignore' });

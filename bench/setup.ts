@@ -74,6 +74,8 @@ export function benchConfig(url: string, address: string, capture?: { notify: bo
       },
       // BENCH_BATCH_SLOTS: try another worker.batchSlots than the default.
       ...(process.env.BENCH_BATCH_SLOTS ? { worker: { batchSlots: Number(process.env.BENCH_BATCH_SLOTS) } } : {}),
+      // Transforms in threads, as under the `ferry` command (they import the example's config module); BENCH_TRANSFORMS=inline: in the worker's thread.
+      transforms: { isolation: process.env.BENCH_TRANSFORMS ?? 'thread', module: new URL('../example/ferry.config.ts', import.meta.url).href },
       temporal: { address, namespace: 'default', taskQueue: 'ferry-bench' },
       missingParent: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
       mappings: exampleMappings,

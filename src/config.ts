@@ -5,7 +5,7 @@ import { findReverse } from './config/resolve.js';
 import type { FerryConfig, Mapping } from './config/schema.js';
 
 export { ConfigError } from './config/errors.js';
-export { instanceOf, loadConfig, parseConfig, resolveConfigPath } from './config/load.js';
+export { configModuleOf, instanceOf, loadConfig, parseConfig, resolveConfigPath } from './config/load.js';
 export { requiredParentLoops } from './config/resolve.js';
 export {
   defineConfig,

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { requiredParentLoops, type FerryConfig } from './config.js';
+import { TransformPool } from '../activities/transform-pool.js';
+import { useTransformPool } from '../activities/transform.js';
+import { ConfigError, configModuleOf, requiredParentLoops, type FerryConfig } from './config.js';
 import { createPool, type Pool } from './db/index.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { logEvents } from './operate/event-log.js';
@@ -80,6 +82,8 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
   // its first task skips the task queue, for more syncs per second and lower latency.
   // The SDK's runtime first, so even the first connection logs through this logger (not the console).
   if (opts.work) await installRuntime(logger);
+  // The threads load while the rest starts (calls wait for them); a module that does not fit stops the start below.
+  const transforms = opts.work ? startTransformPool(config, logger) : undefined;
   const shared = opts.listen && opts.work ? await connectNative(config, logger, abort.signal) : undefined;
   if (opts.work) {
     const { workflowBundle, shutdownGraceTime } = opts;
@@ -102,9 +106,35 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     await proc.listener?.close();
     await proc.dispatcher?.close();
     await supervisor?.stop();
+    if (transforms) useTransformPool(config.mappings, undefined);
+    await transforms?.pool.close();
     await ops?.close();
     await proc.client?.connection.close();
     await pool.end();
   };
+  await transforms?.ready.catch(async (err: unknown) => {
+    await proc.stop();
+    throw err;
+  });
   return proc;
+}
+
+/**
+ * The transform threads of `transforms.isolation: 'thread'` (the default when
+ * the config's module is known): in use at once, calls waiting until a thread
+ * has loaded the module; `ready` fails when it cannot.
+ */
+function startTransformPool(config: FerryConfig, logger: Logger): { pool: TransformPool; ready: Promise<void> } | undefined {
+  const module = configModuleOf(config);
+  const isolation = config.transforms.isolation ?? (module ? 'thread' : 'inline');
+  if (isolation === 'inline') return undefined;
+  if (!module)
+    throw new ConfigError(
+      "config: transforms.module: isolation 'thread' needs the module whose default export is this config (e.g. module: import.meta.url)",
+    );
+  const pool = new TransformPool(module, config.transforms.threads);
+  useTransformPool(config.mappings, pool);
+  const ready = pool.start(config.mappings).then(() => logger.info({ threads: config.transforms.threads }, 'transforms run in worker threads'));
+  ready.catch(() => {}); // awaited at the end of the start; a start that fails before then must not leave it unhandled
+  return { pool, ready };
 }

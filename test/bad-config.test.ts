@@ -43,6 +43,8 @@ describe('bad config names the key', () => {
     ['conflict unknown', withMapping({ conflict: 'newest' }), 'mappings[0].conflict'],
     ['transformTimeout too long', withMapping({ transformTimeout: '1m' }), 'mappings[0].transformTimeout: must be more than 0 and at most 25s'],
     ['transformTimeout not a duration', withMapping({ transformTimeout: 'soon' }), 'mappings[0].transformTimeout: must be a duration'],
+    ['transforms.isolation unknown', valid({ transforms: { isolation: 'process' } }), 'transforms.isolation'],
+    ['transforms.threads 0', valid({ transforms: { threads: 0 } }), 'transforms.threads'],
     [
       'missing parent mapping',
       withMapping({ parents: [{ mapping: 'orgs', column: 'org_id' }] }),

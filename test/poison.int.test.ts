@@ -2,7 +2,7 @@
 // quickly, in both lanes; a batch carries every other row
 // (docs/trust-boundary.md, "Bad input").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Row } from '../src/config.js';
+import poison from './support/poison-mappings.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { createTestDatabase, LANES, logs, startFerry, testConfig, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
@@ -21,19 +21,12 @@ const SQL = `
     RETURN NEW;
   END $$;
   CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON salesforce.p FOR EACH ROW EXECUTE FUNCTION salesforce.refuse();
+  CREATE TABLE portal.q (id int PRIMARY KEY);
+  CREATE TABLE salesforce.q (id text PRIMARY KEY);
 `;
 
-const transform = (row: Row): Row => {
-  const out: Row = { id: String(row.id), kind: row.kind, v: row.v };
-  if (row.kind === 'circular') {
-    const loop: Row = { id: row.id };
-    loop.self = loop;
-    out.kind = loop;
-  }
-  if (row.kind === 'undefined') out.v = undefined;
-  if (row.kind === 'nan') out.v = NaN;
-  return out;
-};
+// The transforms run in threads that import this module themselves.
+const MODULE = new URL('./support/poison-mappings.ts', import.meta.url).href;
 
 // A value a btree index entry cannot hold (about 2,700 bytes), that does not compress.
 const HUGE = `(SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 400))`;
@@ -70,6 +63,12 @@ const CASES: { name: string; id: number; insert: string; reason: RegExp }[] = [
     reason: /column "v".*undefined/,
   },
   { name: 'NaN from the transform', id: 1006, insert: `INSERT INTO portal.p VALUES (1006, 'nan', 'x')`, reason: /column "v".*NaN/ },
+  {
+    name: 'a function from the transform (it cannot leave its thread)',
+    id: 1007,
+    insert: `INSERT INTO portal.p VALUES (1007, 'function', 'x')`,
+    reason: /column "v".*a function/,
+  },
 ];
 
 describe.each(LANES)('poison (%s lane)', (lane) => {
@@ -79,12 +78,7 @@ describe.each(LANES)('poison (%s lane)', (lane) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(FILE, SQL, { lane });
-    const config = testConfig(
-      FILE,
-      db,
-      { mappings: [{ name: 'p', source: { table: 'portal.p', key: 'id' }, target: { table: 'salesforce.p', key: 'id' }, transform }] },
-      lane,
-    );
+    const config = testConfig(FILE, db, { mappings: poison.mappings, transforms: { isolation: 'thread', threads: 2, module: MODULE } }, lane);
     ferry = await startFerry(config);
   });
 
@@ -100,6 +94,33 @@ describe.each(LANES)('poison (%s lane)', (lane) => {
     });
     expect(log!.error).toMatch(reason);
     expect((await db.pool.query('SELECT 1 FROM salesforce.p WHERE id = $1', [String(id)])).rowCount).toBe(0);
+  });
+
+  it('a looping transform fails by its timeout within 10 s, while rows of another mapping sync in the same process', async () => {
+    const started = Date.now();
+    await db.pool.query(`INSERT INTO portal.p VALUES (1100, 'loop', 'x')`);
+    await db.pool.query(`INSERT INTO portal.q SELECT i FROM generate_series(1, 5) i`);
+    // Single lane: polled no longer than the loop's transformTimeout (5s), while the loop holds its thread.
+    // Batch lane: q's chunk may wait for the looping chunk's batch slot, not for its thread.
+    await waitFor('rows of q synced', async () => (await db.pool.query(`SELECT count(*)::int AS n FROM salesforce.q`)).rows[0].n === 5, {
+      timeoutMs: lane === 'single' ? 5_000 : 10_000,
+    });
+    const during = (await newest(1100))!;
+    if (lane === 'single') expect(during.status, `q synced ${Date.now() - started} ms after the loop began`).toBe('pending');
+    const log = await waitFor('the loop failed', async () => ((await newest(1100))?.status === 'failed' ? newest(1100) : undefined), {
+      timeoutMs: Math.max(10_000 - (Date.now() - started), 1),
+    });
+    expect(log!.error).toBe('transform of p did not finish within 5000 ms (transformTimeout)');
+    expect((await db.pool.query('SELECT 1 FROM salesforce.p WHERE id = $1', ['1100'])).rowCount).toBe(0);
+    // And the process goes on: a row of p after the loop is carried (its thread replaced meanwhile).
+    await db.pool.query(`INSERT INTO portal.p VALUES (1101, 'ok', 'after the loop')`);
+    await waitFor('a row after the loop synced', async () => (await newest(1101))?.status === 'synced', { timeoutMs: 20_000 });
+  });
+
+  it('a value whose class has toJSON crosses as toJSON() returns it', async () => {
+    await db.pool.query(`INSERT INTO portal.p VALUES (1200, 'money', 'x')`);
+    await waitFor('log synced', async () => (await newest(1200))?.status === 'synced', { timeoutMs: 20_000 });
+    expect((await db.pool.query('SELECT v FROM salesforce.p WHERE id = $1', ['1200'])).rows[0].v).toBe('12.50');
   });
 
   it.runIf(lane === 'batch')('a 1,000-row batch with one poison row carries the other 999', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveCodec } from './codec-keys.js';
 import { ConfigError } from './errors.js';
+import { importConfigModule } from './import-module.js';
 import { checkMappings } from './resolve.js';
 import { configSchema, type FerryConfig } from './schema.js';
 import { temporalBlock } from './temporal-env.js';
@@ -72,27 +73,25 @@ export function resolveConfigPath(explicit: string | undefined, env = process.en
 /** Imports and validates a config module (its default export, or the module itself). */
 export async function loadConfig(explicit?: string, env = process.env): Promise<FerryConfig> {
   const file = resolveConfigPath(explicit, env);
-  let mod: any;
+  let exported: unknown;
   try {
-    await typeScriptLoaderFor(file);
-    mod = await import(pathToFileURL(file).href);
+    exported = await importConfigModule(pathToFileURL(file).href);
   } catch (err) {
     throw new ConfigError(`config: cannot load ${file}: ${(err as Error).message}`);
   }
-  // A .ts compiled to CommonJS (no "type": "module" near it) arrives wrapped once more.
-  const exported = mod.default?.__esModule ? mod.default.default : (mod.default ?? mod);
-  return parseConfig(exported, env);
+  const config = parseConfig(exported, env);
+  // A transform thread imports this file again to find the transforms (activities/transform-pool.ts).
+  config.transforms.module ??= pathToFileURL(file).href;
+  return config;
 }
 
 /**
- * Compiled Ferry (dist/) runs on plain Node: a `.ts` config needs tsx's
- * loader, registered only then (it costs a few hundred ms). From the sources
- * (tsx, vitest) a loader is already there.
+ * The module a transform thread imports to find this config's transforms, as
+ * a file URL: `transforms.module` (a path against the working directory), or
+ * the file `loadConfig` read; undefined for a config built in memory.
  */
-async function typeScriptLoaderFor(file: string): Promise<void> {
-  if (!/\.[cm]?ts$/.test(file) || !import.meta.url.endsWith('.js')) return;
-  // Both hooks, as the tsx command has: a .ts outside a "type": "module" package is CommonJS to Node.
-  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-  esm.register();
-  cjs.register();
+export function configModuleOf(config: FerryConfig, cwd = process.cwd()): string | undefined {
+  const given = config.transforms.module;
+  if (!given) return undefined;
+  return given.startsWith('file:') ? given : pathToFileURL(path.resolve(cwd, given)).href;
 }

@@ -199,6 +199,25 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Where transforms run. 'thread': in a pool of worker threads that load
+     * the config module themselves, so a call past `transformTimeout` ends its
+     * thread, a busy loop too, and the worker and listener go on. 'inline': in
+     * the worker's own thread (a loop there freezes the process). Default:
+     * 'thread' when Ferry knows the config's module (a file `ferry` loaded, or
+     * `module`), else 'inline'. See docs/configuration.md, "Transforms".
+     * @example transforms: { isolation: 'thread', threads: 4 }
+     */
+    transforms: z
+      .object({
+        isolation: z.enum(['thread', 'inline']).optional(),
+        /** Threads in the pool; each runs one call, or one batch chunk's calls, at a time. */
+        threads: z.number().int().min(1).max(64).default(2),
+        /** The module whose default export is this config (a path or file URL): what an embedded config names for 'thread'. */
+        module: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     capture: z
       .object({
         /**
