@@ -16,8 +16,19 @@ export const EXAMPLE_SCHEMA = readFileSync(fileURLToPath(new URL('../../example/
 export interface TestDatabase {
   url: string;
   pool: Pool;
+  /** How the config of this database captures changes (testConfig applies it). */
+  mode: CaptureMode;
   drop(): Promise<void>;
 }
+
+/**
+ * How changes reach the log: triggers, or WAL capture from a replication slot.
+ * A scenario both must carry runs on both (describe.each(CAPTURE_MODES)):
+ * createTestDatabase takes the mode, testConfig applies it.
+ * FERRY_TEST_CAPTURE=wal runs every suite in WAL mode.
+ */
+export type CaptureMode = 'trigger' | 'wal';
+export const CAPTURE_MODES: CaptureMode[] = ['trigger', 'wal'];
 
 /**
 /**
@@ -36,10 +47,11 @@ export const LANES: Lane[] = ['single', 'batch'];
 export async function createTestDatabase(
   testFile: string,
   extraSql = '',
-  opts: { suffix?: string; adminUrl?: string; lane?: Lane } = {},
+  opts: { suffix?: string; adminUrl?: string; lane?: Lane; mode?: CaptureMode } = {},
 ): Promise<TestDatabase> {
   const adminUrl = opts.adminUrl ?? ADMIN_URL;
-  const suffix = [opts.lane === 'batch' ? 'b' : '', opts.suffix ?? ''].filter(Boolean).join('_');
+  const mode = opts.mode ?? (process.env.FERRY_TEST_CAPTURE === 'wal' ? 'wal' : 'trigger');
+  const suffix = [opts.lane === 'batch' ? 'b' : '', opts.mode === 'wal' ? 'w' : '', opts.suffix ?? ''].filter(Boolean).join('_');
   const name = `ferry_t_${fileSlug(testFile)}${suffix ? `_${suffix}` : ''}_${inject('runId')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -53,10 +65,18 @@ export async function createTestDatabase(
   return {
     url: url.toString(),
     pool,
+    mode,
     async drop() {
       await pool.end();
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
+      // A database with a replication slot cannot be dropped; slots are the cluster's.
+      await c.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [name]);
+      await waitFor(
+        'its slots inactive',
+        async () => (await c.query(`SELECT 1 FROM pg_replication_slots WHERE database = $1 AND active`, [name])).rowCount === 0 || undefined,
+      );
+      await c.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [name]);
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
@@ -67,11 +87,12 @@ export async function createTestDatabase(
  * FERRY_TEST_CAPTURE=notify|poll runs a suite in that capture mode
  * (docs/capture.md); unset, the config's default applies.
  */
-function captureMode(): Partial<FerryConfigInput> {
+function captureMode(db: TestDatabase): NonNullable<FerryConfigInput['capture']> {
   const mode = process.env.FERRY_TEST_CAPTURE;
-  if (mode === undefined || mode === '') return {};
-  if (mode !== 'notify' && mode !== 'poll') throw new Error(`FERRY_TEST_CAPTURE must be "notify" or "poll", not "${mode}"`);
-  return { capture: { notify: mode === 'notify' } };
+  const capture = db.mode === 'wal' ? { mode: 'wal' as const, heartbeatInterval: 500 } : {};
+  if (mode === undefined || mode === '' || mode === 'wal') return capture;
+  if (mode !== 'notify' && mode !== 'poll') throw new Error(`FERRY_TEST_CAPTURE must be "notify", "poll" or "wal", not "${mode}"`);
+  return { ...capture, notify: mode === 'notify' };
 }
 
 /** A validated config for this test file: its database, the run's Temporal server, its own namespace (per lane). */
@@ -86,8 +107,8 @@ export function testConfig(
       database: { url: db.url, poolSize: 8 },
       temporal: { address: inject('temporalAddress'), namespace: namespaceForFile(testFile, lane), taskQueue: 'ferry-test' },
       listener: { sweepInterval: '1s', redispatchAfter: '1m', batchSize: 500, batchThreshold: lane === 'batch' ? 0 : 100 },
-      ...captureMode(),
       ...overrides,
+      capture: { ...captureMode(db), ...overrides.capture },
     },
     {},
   );
