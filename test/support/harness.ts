@@ -31,6 +31,27 @@ export type CaptureMode = 'trigger' | 'wal';
 export const CAPTURE_MODES: CaptureMode[] = ['trigger', 'wal'];
 
 /**
+ * WAL mode: waits until the running capture has read the slot up to now, so
+ * every change committed before the call is in the log (as it is at commit
+ * in trigger mode). Returns at once in trigger mode or while no capture runs.
+ */
+export async function captured(pool: Pool): Promise<void> {
+  const { rows } = await pool.query<{ now: string }>(
+    `SELECT pg_current_wal_insert_lsn()::text AS now FROM pg_replication_slots WHERE database = current_database() AND active LIMIT 1`,
+  );
+  if (!rows[0]) return;
+  await waitFor(
+    'the WAL capture caught up',
+    async () =>
+      (
+        await pool.query(`SELECT 1 FROM pg_replication_slots WHERE database = current_database() AND (confirmed_flush_lsn >= $1 OR NOT active)`, [
+          rows[0]!.now,
+        ])
+      ).rowCount! > 0,
+  );
+}
+
+/**
 /**
  * How a scenario's logs are carried: one syncLog each, or in syncBatch
  * workflows (batchThreshold 0: every claimable log counts as a backlog).
@@ -38,6 +59,9 @@ export const CAPTURE_MODES: CaptureMode[] = ['trigger', 'wal'];
  */
 export type Lane = 'single' | 'batch';
 export const LANES: Lane[] = ['single', 'batch'];
+
+/** Every lane in every capture mode: describe.each(VARIANTS)('$lane lane, $mode capture', ({ lane, mode }) => ...). */
+export const VARIANTS: { lane: Lane; mode: CaptureMode }[] = CAPTURE_MODES.flatMap((mode) => LANES.map((lane) => ({ lane, mode })));
 
 /**
  * A fresh database for one test file (and lane) of this run, with the
@@ -135,6 +159,7 @@ export async function startFerry(config: FerryConfig, parts: { listen?: boolean;
     ...(parts.serve ? { http: { port: 0, host: '127.0.0.1' } } : {}),
   });
   await proc.workerReady;
+  if (proc.walCapture) await waitFor('WAL capture streaming', () => proc.walCapture!.state === 'streaming');
   return proc;
 }
 
@@ -158,8 +183,9 @@ export async function logs(pool: Pool, mapping?: string): Promise<LogStatusRow[]
   return rows;
 }
 
-/** Waits until no log is pending any more; returns all logs. */
-export function waitForSettled(pool: Pool, timeoutMs = 60_000): Promise<LogStatusRow[]> {
+/** Waits until no log is pending any more (in WAL mode, once capture caught up); returns all logs. */
+export async function waitForSettled(pool: Pool, timeoutMs = 60_000): Promise<LogStatusRow[]> {
+  await captured(pool);
   return waitFor(
     'every log settled',
     async () => {
