@@ -142,12 +142,17 @@ export function testConfig(
  * Migrates and starts listener + worker in this process, as `ferry start` does.
  * `serve`: also /metrics and /healthz on a free loopback port (proc.http.url).
  */
-export async function startFerry(config: FerryConfig, parts: { listen?: boolean; work?: boolean; serve?: boolean } = {}): Promise<FerryProcess> {
-  const pool = createPool(config.database.url, 1);
-  try {
-    await migrate(pool, config);
-  } finally {
-    await pool.end();
+export async function startFerry(
+  config: FerryConfig,
+  parts: { listen?: boolean; work?: boolean; serve?: boolean; migrate?: boolean } = {},
+): Promise<FerryProcess> {
+  if (parts.migrate ?? true) {
+    const pool = createPool(config.database.url, 1);
+    try {
+      await migrate(pool, config);
+    } finally {
+      await pool.end();
+    }
   }
   const proc = await runFerry({
     config,
@@ -159,7 +164,7 @@ export async function startFerry(config: FerryConfig, parts: { listen?: boolean;
     ...(parts.serve ? { http: { port: 0, host: '127.0.0.1' } } : {}),
   });
   await proc.workerReady;
-  if (proc.walCapture) await waitFor('WAL capture streaming', () => proc.walCapture!.state === 'streaming');
+  if (proc.walCapture) await waitFor('WAL capture streaming (or its slot lost)', () => ['streaming', 'lost'].includes(proc.walCapture!.state));
   return proc;
 }
 

@@ -37,11 +37,6 @@ interface OpenTx {
   changes: RowChange[];
 }
 
-/** The slot can no longer give the changes Ferry has not read: they are lost (docs/capture.md, "A lost slot"). */
-export function isSlotLost(err: unknown): boolean {
-  return /can no longer get changes|has been invalidated|wal_status.*lost|This slot has been invalidated/i.test(String((err as Error)?.message));
-}
-
 export class WalCapture {
   readonly slot: string;
   private readonly plan;
@@ -86,7 +81,7 @@ export class WalCapture {
         attempt = 0;
       } catch (err) {
         if (this.stop.signal.aborted) break;
-        if (isSlotLost(err)) {
+        if (await this.slotLost()) {
           this.state = 'lost';
           this.reachedUntil();
           events.emit('walSlotLost', { slot: this.slot, error: (err as Error).message });
@@ -102,6 +97,14 @@ export class WalCapture {
         await pause(delayMs, this.stop.signal);
       }
     }
+  }
+
+  /** The slot can no longer give the changes Ferry has not read: they are lost (docs/capture.md, "A lost slot"). */
+  private async slotLost(): Promise<boolean> {
+    const { rows } = await this.deps.pool
+      .query(`SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1`, [this.slot])
+      .catch(() => ({ rows: [] as { wal_status: string }[] }));
+    return rows[0]?.wal_status === 'lost';
   }
 
   /** One replication connection, from the slot's confirmed position, until it ends. */
