@@ -5,7 +5,7 @@ import { ConfigError, type FerryConfig } from '../config.js';
 import { channelFor } from '../contract/index.js';
 import { withTransaction, type PgClient, type Pool } from '../db/index.js';
 import { formatTable, parseTable, type TableName } from '../table-name.js';
-import { applyWalMode, finishWalCapture, markWalStop, prepareWalSlot } from './wal/wal-migrate.js';
+import { applyWalMode, finishWalCapture, markWalStop, prepareWalSlot, walDdl } from './wal/wal-migrate.js';
 import {
   createTriggerStatements,
   dropTriggerStatements,
@@ -50,9 +50,14 @@ export function triggerChannel(config: FerryConfig, table: string): string {
 /** The DDL `migrate` would run on an empty database, for a DBA to read first (`migrate --print`). */
 export function printableDdl(config: FerryConfig): string {
   const parts = sqlFiles().map((f) => `-- ${f.name}\n${f.sql.trim()}\n`);
-  parts.push('-- triggers (from the config)');
-  for (const [table, mappings] of triggerPlan(config))
-    for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) parts.push(`${statement};`);
+  if (config.capture.mode === 'wal') {
+    parts.push('-- WAL capture (from the config; src/capture/wal/wal-migrate.ts)');
+    parts.push(...walDdl(config, [...triggerPlan(config).keys()]));
+  } else {
+    parts.push('-- triggers (from the config)');
+    for (const [table, mappings] of triggerPlan(config))
+      for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) parts.push(`${statement};`);
+  }
   return parts.join('\n') + '\n';
 }
 

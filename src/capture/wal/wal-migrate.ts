@@ -5,7 +5,7 @@ import { ConfigError } from '../../config/errors.js';
 import type { PgClient, Pool } from '../../db/index.js';
 import { FerryEvents } from '../../events.js';
 import { silentLogger } from '../../logger.js';
-import { quoteIdent, quoteTable } from '../../statements.js';
+import { quoteIdent, quoteTable, truncateGuardStatement } from '../../statements.js';
 import { publicationName, slotName } from './names.js';
 import { parseLsn } from './pgoutput.js';
 import { WalCapture } from './wal-capture.js';
@@ -83,6 +83,17 @@ export async function applyWalMode(client: PgClient, config: FerryConfig, tables
      ON CONFLICT (slot) DO UPDATE SET lsn = CASE WHEN $2 THEN excluded.lsn ELSE ferry.wal_position.lsn END, stop_lsn = NULL, updated_at = now()`,
     [slot, fromTriggers],
   );
+}
+
+/** What applyWalMode and prepareWalSlot run, for `migrate --print`. */
+export function walDdl(config: FerryConfig, tables: string[]): string[] {
+  const publication = quoteIdent(publicationName(config.instance));
+  return [
+    `SELECT pg_create_logical_replication_slot('${slotName(config.instance)}', 'pgoutput');  -- when missing, or lost`,
+    `CREATE PUBLICATION ${publication} FOR TABLE ${tables.map(quoteTable).join(', ')} WITH (publish = 'insert, update, delete');  -- or ALTER PUBLICATION ... SET TABLE`,
+    ...tables.map((t) => `ALTER TABLE ${quoteTable(t)} REPLICA IDENTITY FULL;`),
+    ...tables.map((t) => `${truncateGuardStatement(t)};`),
+  ];
 }
 
 /**
