@@ -194,7 +194,10 @@ async function main() {
   for (const { mode, notify, capture } of ONLY_BURST || ONLY_LATENCY ? [] : modes) {
     const cfg = benchConfig(db.url, server.address, { notify, mode: capture });
     await migrateBench(cfg);
-    const wal = capture === 'wal' ? new WalCapture({ config: cfg, pool: db.pool, logger: silentLogger, events: new FerryEvents(), onLogged: () => {} }) : undefined;
+    const wal =
+      capture === 'wal'
+        ? new WalCapture({ config: cfg, pool: db.pool, logger: silentLogger, events: new FerryEvents(), onLogged: () => {} })
+        : undefined;
     wal?.start();
     log(`capture (${mode} mode): ${WORKLOADS.map((w) => w.name).join(', ')}; mapped vs unmapped, 4 connections, ${ROUNDS} rounds`);
     for (const c of await measureCapture(db.url, { clients: 4, rounds: ROUNDS })) {

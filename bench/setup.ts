@@ -47,7 +47,10 @@ export async function createBenchDatabase(adminUrl: string, name: string): Promi
     async drop() {
       await pool.end();
       // WAL mode's slot keeps a database from being dropped.
-      await admin(adminUrl, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = '${name}' AND active_pid IS NOT NULL`);
+      await admin(
+        adminUrl,
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = '${name}' AND active_pid IS NOT NULL`,
+      );
       await new Promise((r) => setTimeout(r, 200));
       await admin(adminUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${name}'`);
       await admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
