@@ -24,29 +24,16 @@ export type PgOutputMessage =
 class Reader {
   pos = 0;
   constructor(private readonly buf: Buffer) {}
-  u8(): number {
-    return this.buf.readUInt8(this.pos++);
-  }
-  i16(): number {
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
+  private take<T>(size: number, read: (offset: number) => T): T {
+    const v = read(this.pos);
+    this.pos += size;
     return v;
   }
-  i32(): number {
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  u32(): number {
-    const v = this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  u64(): bigint {
-    const v = this.buf.readBigUInt64BE(this.pos);
-    this.pos += 8;
-    return v;
-  }
+  u8 = () => this.take(1, (o) => this.buf.readUInt8(o));
+  i16 = () => this.take(2, (o) => this.buf.readInt16BE(o));
+  i32 = () => this.take(4, (o) => this.buf.readInt32BE(o));
+  u32 = () => this.take(4, (o) => this.buf.readUInt32BE(o));
+  u64 = () => this.take(8, (o) => this.buf.readBigUInt64BE(o));
   cstring(): string {
     const end = this.buf.indexOf(0, this.pos);
     const s = this.buf.toString('utf8', this.pos, end);
