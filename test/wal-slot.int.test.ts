@@ -5,6 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import { migrate } from '../src/capture/migrate.js';
 import { WalCapture } from '../src/capture/wal/wal-capture.js';
+import { walProblems } from '../src/capture/wal/wal-migrate.js';
+import { ConfigError } from '../src/config.js';
+import pg from 'pg';
 import { slotName } from '../src/capture/wal/names.js';
 import type { FerryConfig } from '../src/config.js';
 import { FerryEvents } from '../src/events.js';
@@ -171,4 +174,29 @@ describe('a slot Postgres invalidated (max_slot_wal_keep_size)', () => {
       problem: undefined,
     });
   }, 240_000);
+});
+
+describe('migrate on a server without logical decoding', () => {
+  it('refuses WAL mode with the exact fixes: wal_level, and the REPLICATION right', async () => {
+    const server: PrivatePostgres = await privatePostgres({ settings: ['wal_level=replica'] });
+    cleanup.push(() => server.destroy());
+    const db = await createTestDatabase(FILE, '', { mode: 'wal', suffix: 'replica', adminUrl: server.adminUrl });
+    cleanup.push(() => db.drop());
+    const config = testConfig(FILE, db, { mappings: MAPPINGS });
+    const refused = await migrate(db.pool, config).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toContain(
+      'wal_level = logical (it is replica): run ALTER SYSTEM SET wal_level = logical; then restart Postgres',
+    );
+    await db.pool.query(`CREATE ROLE ferry_app LOGIN`);
+    const url = new URL(db.url);
+    url.username = 'ferry_app';
+    const app = new pg.Client({ connectionString: url.toString() });
+    await app.connect();
+    try {
+      expect((await walProblems(app))[1]).toMatch(/needs the REPLICATION right for role ferry_app: run ALTER ROLE "?ferry_app"? WITH REPLICATION;/);
+    } finally {
+      await app.end();
+    }
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import { parseLsn } from './pgoutput.js';
 import { WalCapture } from './wal-capture.js';
 
 /** What keeps WAL mode from running here, each with its exact fix. */
-export async function walProblems(client: PgClient | Pool): Promise<string[]> {
+export async function walProblems(client: Pick<Pool, 'query'>): Promise<string[]> {
   const { rows } = await client.query<{ wal_level: string; role: string; replication: boolean }>(
     `SELECT current_setting('wal_level') AS wal_level, current_user AS role,
             r.rolreplication OR r.rolsuper
