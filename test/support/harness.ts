@@ -179,7 +179,9 @@ export interface LogStatusRow {
   superseded_by: number | null;
 }
 
+/** The log (in WAL mode, once capture caught up with every commit so far). */
 export async function logs(pool: Pool, mapping?: string): Promise<LogStatusRow[]> {
+  await captured(pool);
   const { rows } = await pool.query<LogStatusRow>(
     `SELECT id, mapping, op, row_key, status, error, attempts, superseded_by FROM ferry.database_trigger_log
       WHERE $1::text IS NULL OR mapping = $1 ORDER BY id`,
