@@ -55,6 +55,15 @@ async function lostAndDoubled(db: TestDatabase, ids: number[]) {
   return { lost: ids.filter((id) => !seen.has(String(id))), doubled: ids.filter((id) => (seen.get(String(id)) ?? 0) > 1) };
 }
 
+/** A WAL-mode database on a private cluster started with these settings, gone after the file. */
+async function privateDatabase(suffix: string, settings: string[]): Promise<{ db: TestDatabase; config: FerryConfig }> {
+  const server: PrivatePostgres = await privatePostgres({ settings });
+  cleanup.push(() => server.destroy());
+  const db = await createTestDatabase(FILE, '', { mode: 'wal', suffix, adminUrl: server.adminUrl });
+  cleanup.push(() => db.drop());
+  return { db, config: testConfig(FILE, db, { mappings: MAPPINGS }) };
+}
+
 const logged = async (db: TestDatabase) => (await db.pool.query(`SELECT count(*)::int AS n FROM ferry.database_trigger_log`)).rows[0].n as number;
 
 describe('the listener killed with -9 mid-stream', () => {
@@ -116,11 +125,7 @@ describe('switching modes while the app writes', () => {
 
 describe('a slot Postgres invalidated (max_slot_wal_keep_size)', () => {
   it('is reported, capture stops cleanly, and migrate then verify --repair recover', async () => {
-    const pg: PrivatePostgres = await privatePostgres({ settings: ['max_slot_wal_keep_size=1MB'] });
-    cleanup.push(() => pg.destroy());
-    const db = await createTestDatabase(FILE, '', { mode: 'wal', suffix: 'lost', adminUrl: pg.adminUrl });
-    cleanup.push(() => db.drop());
-    const config = testConfig(FILE, db, { mappings: MAPPINGS });
+    const { db, config } = await privateDatabase('lost', ['max_slot_wal_keep_size=1MB']);
     const account = async (id: number) =>
       (await db.pool.query(`SELECT name FROM salesforce.account WHERE portal_user_id__c = $1`, [String(id)])).rows[0]?.name as string | undefined;
     let ferry = await startFerry(config);
@@ -178,11 +183,7 @@ describe('a slot Postgres invalidated (max_slot_wal_keep_size)', () => {
 
 describe('migrate on a server without logical decoding', () => {
   it('refuses WAL mode with the exact fixes: wal_level, and the REPLICATION right', async () => {
-    const server: PrivatePostgres = await privatePostgres({ settings: ['wal_level=replica'] });
-    cleanup.push(() => server.destroy());
-    const db = await createTestDatabase(FILE, '', { mode: 'wal', suffix: 'replica', adminUrl: server.adminUrl });
-    cleanup.push(() => db.drop());
-    const config = testConfig(FILE, db, { mappings: MAPPINGS });
+    const { db, config } = await privateDatabase('replica', ['wal_level=replica']);
     const refused = await migrate(db.pool, config).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as Error).message).toContain(
