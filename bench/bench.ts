@@ -1,4 +1,4 @@
-// npm run bench [-- --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|latency|burst|backfill|tree --backfill-rows 100000]
+// npm run bench [-- --modes notify,poll,wal --n 2000 --burst 200 --pairs 50 --rate 50 --paced 10 --tree 2000 --bulk 20000 --server-db file|memory --only capture|latency|burst|backfill|tree --backfill-rows 100000]
 // Ferry end to end against a Temporal dev server and a database of its own;
 // prints a table of figures. See docs/performance.md.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,8 @@ import { runBulkBurst, runParentsAndChildren, runPlainLoop } from './bulk.js';
 import { runBackfillBench } from './backfill.js';
 import { runBurst } from './burst.js';
 import { clearTables, measureCapture, WORKLOADS } from './capture.js';
+import { WalCapture } from '../src/capture/wal/wal-capture.js';
+import { FerryEvents } from '../src/events.js';
 import { quietBundlerLogger, runCeiling } from './ceiling.js';
 import { runEndToEnd } from './end-to-end.js';
 import { runChildFirstInOneTransaction, runLateParent } from './late-parent.js';
@@ -46,6 +48,8 @@ const { values: args } = parseArgs({
     /** With `--only backfill` or a full run: existing rows backfilled, then verified. */
     'backfill-rows': { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '5' },
+    /** Capture modes the capture and latency figures run in: `--modes wal` for WAL capture alone. */
+    modes: { type: 'string', default: 'notify,poll,wal' },
   },
 });
 const BULK = Number(args.bulk);
@@ -179,21 +183,32 @@ async function main() {
 
   // Capture, in both modes: statements of an app on 4 connections (no Ferry
   // running: its work would be noise), then commit -> synced at RATE/s.
-  const modes = [
-    { mode: 'notify', notify: true },
-    { mode: 'poll', notify: false },
-  ] as const;
-  for (const { mode, notify } of ONLY_BURST || ONLY_LATENCY ? [] : modes) {
-    await migrateBench(benchConfig(db.url, server.address, { notify }));
+  // WAL mode: its capture runs while the app writes (decoding is part of its cost), Ferry's carrying does not.
+  const modes = (
+    [
+      { mode: 'notify', notify: true, capture: 'trigger' },
+      { mode: 'poll', notify: false, capture: 'trigger' },
+      { mode: 'wal', notify: false, capture: 'wal' },
+    ] as const
+  ).filter((m) => args.modes.split(',').includes(m.mode));
+  for (const { mode, notify, capture } of ONLY_BURST || ONLY_LATENCY ? [] : modes) {
+    const cfg = benchConfig(db.url, server.address, { notify, mode: capture });
+    await migrateBench(cfg);
+    const wal =
+      capture === 'wal'
+        ? new WalCapture({ config: cfg, pool: db.pool, logger: silentLogger, events: new FerryEvents(), onLogged: () => {} })
+        : undefined;
+    wal?.start();
     log(`capture (${mode} mode): ${WORKLOADS.map((w) => w.name).join(', ')}; mapped vs unmapped, 4 connections, ${ROUNDS} rounds`);
     for (const c of await measureCapture(db.url, { clients: 4, rounds: ROUNDS })) {
-      const mark = captureMark(c.workload, notify);
+      const mark = captureMark(c.workload, mode);
       row(`capture ${mode}: ${c.workload}, mapped / unmapped`, c.ratio.toFixed(2), `>= ${mark}`, c.ratio >= mark);
       row(`  statements/s mapped / unmapped`, `${c.mappedPerSec.toFixed(0)} / ${c.unmappedPerSec.toFixed(0)}`, 'medians of blocks');
     }
+    await wal?.close();
   }
-  for (const { mode, notify } of ONLY_BURST ? [] : modes) {
-    const cfg = benchConfig(db.url, server.address, { notify });
+  for (const { mode, notify, capture } of ONLY_BURST ? [] : modes) {
+    const cfg = benchConfig(db.url, server.address, { notify, mode: capture });
     await migrateBench(cfg);
     const proc = await startFerry(cfg);
     log(`capture (${mode} mode): commit -> synced at ${RATE}/s for ${PACED_SEC} s`);
@@ -201,10 +216,11 @@ async function main() {
       await runEndToEnd(db.pool, db.url, { count: 50, clients: 4, tag: `warm-${mode}` });
       const lat = await runEndToEnd(db.pool, db.url, { count: Math.round(RATE * PACED_SEC), clients: 4, rate: RATE, tag: `lat-${mode}` });
       row(`capture ${mode}: commit -> synced at ${RATE}/s, p50 / p95`, `${ms(lat.p50)} / ${ms(lat.p95)}`);
-      row(`capture ${mode}: commit -> synced at ${RATE}/s, p99`, ms(lat.p99), '<= 500 ms', lat.p99 <= 500);
+      const limit = mode === 'wal' ? 250 : 500;
+      row(`capture ${mode}: commit -> synced at ${RATE}/s, p99`, ms(lat.p99), `<= ${limit} ms`, lat.p99 <= limit);
     } catch (err) {
       // A machine too busy to carry RATE/s: say so in the table, keep the other figures.
-      row(`capture ${mode}: commit -> synced at ${RATE}/s, p99`, `n/a: ${(err as Error).message}`, '<= 500 ms', false);
+      row(`capture ${mode}: commit -> synced at ${RATE}/s, p99`, `n/a: ${(err as Error).message}`, mode === 'wal' ? '<= 250 ms' : '<= 500 ms', false);
     }
     await proc.stop();
     await clearTables(db.pool);
@@ -281,12 +297,13 @@ function treeRows(tree: Awaited<ReturnType<typeof runTree>>): void {
 }
 
 /**
- * Capture marks, mapped ÷ unmapped: regression guards at the level issues 9
- * and 12 reached with trigger capture. The ≥ 0.8 goal for multi-row
- * statements belongs to a WAL-based capture, not to these triggers.
+ * Capture marks, mapped ÷ unmapped: for triggers, regression guards at the
+ * level issues 9 and 12 reached; WAL capture, outside the app's transaction,
+ * is held to issue 22's marks (0.9 single-row, 0.8 multi-row).
  */
-function captureMark(workload: string, notify: boolean): number {
-  if (workload.startsWith('single')) return notify ? 0.7 : 0.75;
+function captureMark(workload: string, mode: 'notify' | 'poll' | 'wal'): number {
+  if (mode === 'wal') return workload.startsWith('single') ? 0.9 : 0.8;
+  if (workload.startsWith('single')) return mode === 'notify' ? 0.7 : 0.75;
   return workload.includes('INSERT') ? 0.35 : 0.22;
 }
 

@@ -46,6 +46,13 @@ export async function createBenchDatabase(adminUrl: string, name: string): Promi
     pool,
     async drop() {
       await pool.end();
+      // WAL mode's slot keeps a database from being dropped.
+      await admin(
+        adminUrl,
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = '${name}' AND active_pid IS NOT NULL`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      await admin(adminUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${name}'`);
       await admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
@@ -62,7 +69,7 @@ async function admin(adminUrl: string, sql: string): Promise<void> {
 }
 
 /** Ferry's config for the bench: the example's mappings, missingParent as in the example; the default capture mode unless given. */
-export function benchConfig(url: string, address: string, capture?: { notify: boolean }): FerryConfig {
+export function benchConfig(url: string, address: string, capture?: { notify: boolean; mode?: 'trigger' | 'wal' }): FerryConfig {
   return parseConfig(
     {
       database: { url },

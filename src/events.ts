@@ -21,6 +21,8 @@ export interface FerryEventMap {
   swept: [{ reason: 'start' | 'interval' | 'reconnect' }];
   /** The listener's connection is up and LISTENing (first time or after a reconnect). */
   listenerConnected: [];
+  /** WAL mode: the replication slot was invalidated (it held more WAL than max_slot_wal_keep_size); capture stopped. */
+  walSlotLost: [{ slot: string; error: string }];
   /** The listener lost its connection and tries again. */
   listenerReconnecting: [{ attempt: number }];
   /**

@@ -35,6 +35,8 @@ export interface LocalPostgresOptions {
   fast?: boolean;
   /** Another installation's bin directory (e.g. /usr/lib/postgresql/15/bin); default: the npm one. */
   binDir?: string;
+  /** More `-c name=value` server settings (e.g. a tiny max_slot_wal_keep_size in a test). */
+  settings?: string[];
 }
 
 export interface LocalPostgres {
@@ -144,7 +146,16 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
   const logFile = path.join(dataDir, 'postgres.log');
   const log = openSync(logFile, 'a');
   if (user) chownSync(logFile, user.uid, user.gid);
-  const settings = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'max_connections=200'];
+  // wal_level=logical lets `capture.mode: 'wal'` run here (docs/capture.md); a slot per database.
+  const settings = [
+    'listen_addresses=127.0.0.1',
+    'unix_socket_directories=',
+    'max_connections=200',
+    'wal_level=logical',
+    'max_replication_slots=100',
+    'max_wal_senders=100',
+    ...(opts.settings ?? []),
+  ];
   if (opts.fast) settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
   // Its own process group: a Ctrl-C meant for Ferry must not stop the
   // database under syncs that are finishing; stop() does, after them.

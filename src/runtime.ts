@@ -9,6 +9,7 @@ import { logEvents } from './operate/event-log.js';
 import { FerryEvents } from './events.js';
 import type { HttpServer } from './operate/http.js';
 import { Listener } from './dispatch/listener.js';
+import { WalCapture } from './capture/wal/wal-capture.js';
 import type { Logger } from './logger.js';
 import { startOpsServer } from './operate/ops-server.js';
 import { connectClient, ferryClient, waitForSearchAttributes } from './temporal/client.js';
@@ -34,6 +35,8 @@ export interface FerryProcess {
   client?: Client;
   dispatcher?: Dispatcher;
   listener?: Listener;
+  /** WAL mode: the capture reading the replication slot. */
+  walCapture?: WalCapture;
   /** The /metrics and /healthz server, when RunOptions.http asked for one. */
   http?: HttpServer;
   /** Resolves once the worker is polling (immediately when this process runs no worker). */
@@ -96,6 +99,11 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     proc.dispatcher = new Dispatcher({ pool, client: proc.client, config, logger, events, eagerStart: shared !== undefined });
     proc.listener = new Listener({ config, dispatcher: proc.dispatcher, logger, events });
     await proc.listener.start();
+    if (config.capture.mode === 'wal') {
+      const dispatcher = proc.dispatcher;
+      proc.walCapture = new WalCapture({ config, pool, logger, events, onLogged: () => dispatcher.kick() });
+      proc.walCapture.start();
+    }
   }
 
   proc.stop = async () => {
@@ -103,6 +111,7 @@ export async function runFerry(opts: RunOptions): Promise<FerryProcess> {
     // No new work first: the listener and dispatcher stop starting workflows;
     // then the worker stops polling and finishes what it holds (bounded by
     // shutdownGraceTime). Whatever is left stays in Temporal and the log table.
+    await proc.walCapture?.close();
     await proc.listener?.close();
     await proc.dispatcher?.close();
     await supervisor?.stop();

@@ -53,6 +53,8 @@ describe('bad config names the key', () => {
     ['duplicate mapping names', valid({ mappings: [mapping(), mapping()] }), 'mappings[1].name: "users_to_accounts" is used twice'],
     ['maximumAttempts 0', valid({ missingParent: { maximumAttempts: 0 } }), 'missingParent.maximumAttempts'],
     ['batchSize negative', valid({ listener: { batchSize: -1 } }), 'listener.batchSize'],
+    ['capture.mode unknown', valid({ capture: { mode: 'logical' } }), 'capture.mode'],
+    ['capture.slotLagWarning not a number', valid({ capture: { mode: 'wal', slotLagWarning: '1GB' } }), 'capture.slotLagWarning'],
   ])('%s', (_, raw, expected) => {
     expect(errorOf(raw)).toContain(expected);
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import type { FerryConfig } from '../src/config.js';
 import type { FerryProcess } from '../src/runtime.js';
-import { createTestDatabase, LANES, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
+import { createTestDatabase, VARIANTS, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { pairProblems } from './support/pairs.js';
 import { waitFor } from './support/wait.js';
 
@@ -14,9 +14,9 @@ let ferry: FerryProcess;
 
 const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
 
-describe.each(LANES)('%s lane', (lane) => {
+describe.each(VARIANTS)('$lane lane, $mode capture', ({ lane, mode }) => {
   beforeAll(async () => {
-    db = await createTestDatabase(FILE, '', { lane });
+    db = await createTestDatabase(FILE, '', { lane, mode });
     const [toAccounts, toUsers] = exampleSubset('users_to_accounts', 'accounts_to_users');
     config = testConfig(
       FILE,

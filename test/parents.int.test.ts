@@ -7,7 +7,7 @@ import { syncLogWorkflowId } from '../src/contract/index.js';
 import type { FerryProcess } from '../src/runtime.js';
 import { chainMappings, insertOrderThenUser, ORDER_LINES_SQL } from './support/chain.js';
 import { runCli, writeCliConfig } from './support/cli.js';
-import { createTestDatabase, LANES, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
+import { createTestDatabase, VARIANTS, logs, startFerry, testConfig, waitForSettled, type TestDatabase } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
 const FILE = import.meta.url;
@@ -19,9 +19,9 @@ const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sq
 const orderTarget = async (orderId: number) => (await q('SELECT * FROM salesforce.order__c WHERE portal_order_id__c = $1', [String(orderId)]))[0];
 const logOf = async (mapping: string, key: number) => (await logs(db.pool, mapping)).filter((l) => l.row_key === String(key));
 
-describe.each(LANES)('%s lane', (lane) => {
+describe.each(VARIANTS)('$lane lane, $mode capture', ({ lane, mode }) => {
   beforeAll(async () => {
-    db = await createTestDatabase(FILE, ORDER_LINES_SQL, { lane });
+    db = await createTestDatabase(FILE, ORDER_LINES_SQL, { lane, mode });
     config = testConfig(
       FILE,
       db,

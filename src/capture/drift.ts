@@ -7,6 +7,7 @@ import type { PgClient, Pool } from '../db/index.js';
 import { captureBody, captureFunctionName, TRIGGER_NAMES } from '../statements.js';
 import { formatTable, type TableName } from '../table-name.js';
 import { sqlFiles, triggerChannel, triggerPlan } from './migrate.js';
+import { walDrift } from './wal/wal-drift.js';
 
 export interface DriftReport {
   /** Applied schema version and the newest this Ferry has (0: no schema ferry). */
@@ -27,21 +28,24 @@ export async function captureDrift(db: Pool | PgClient, config: FerryConfig): Pr
   if (applied < latest) problems.push(`schema ferry is at version ${applied}, this Ferry needs ${latest}: ${FIX}`);
 
   const plan = triggerPlan(config);
-  for (const [table, mappings] of plan) {
-    const names = `mapping${mappings.length > 1 ? 's' : ''} ${mappings.map((m) => m.name).join(', ')} (${table})`;
-    const fn = await db.query<{ body: string }>(`SELECT prosrc AS body FROM pg_proc WHERE oid = to_regprocedure($1)`, [
-      `${captureFunctionName(table)}()`,
-    ]);
-    const triggers = await db.query<{ name: string }>(
-      `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = ANY($2) AND tgenabled <> 'D'`,
-      [table, [...TRIGGER_NAMES]],
-    );
-    const missing = TRIGGER_NAMES.filter((t) => !triggers.rows.some((r) => r.name === t));
-    if (!fn.rows[0] || missing.length === TRIGGER_NAMES.length) problems.push(`${names}: not captured (no Ferry trigger): ${FIX}`);
-    else if (missing.length > 0) problems.push(`${names}: trigger${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing or disabled: ${FIX}`);
-    else if (fn.rows[0].body !== captureBody(mappings, triggerChannel(config, table), 'ferry.database_trigger_log'))
-      problems.push(`${names}: the trigger captures differently from the config: ${FIX}`);
-  }
+  if (config.capture.mode === 'wal') problems.push(...(await walDrift(db, config, plan)));
+  else
+    for (const [table, mappings] of plan) {
+      const names = `mapping${mappings.length > 1 ? 's' : ''} ${mappings.map((m) => m.name).join(', ')} (${table})`;
+      const fn = await db.query<{ body: string }>(`SELECT prosrc AS body FROM pg_proc WHERE oid = to_regprocedure($1)`, [
+        `${captureFunctionName(table)}()`,
+      ]);
+      const triggers = await db.query<{ name: string }>(
+        `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = ANY($2) AND tgenabled <> 'D'`,
+        [table, [...TRIGGER_NAMES]],
+      );
+      const missing = TRIGGER_NAMES.filter((t) => !triggers.rows.some((r) => r.name === t));
+      if (!fn.rows[0] || missing.length === TRIGGER_NAMES.length) problems.push(`${names}: not captured (no Ferry trigger): ${FIX}`);
+      else if (missing.length > 0)
+        problems.push(`${names}: trigger${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing or disabled: ${FIX}`);
+      else if (fn.rows[0].body !== captureBody(mappings, triggerChannel(config, table), 'ferry.database_trigger_log'))
+        problems.push(`${names}: the trigger captures differently from the config: ${FIX}`);
+    }
   // Tables still captured although no mapping reads them (migrate drops their triggers).
   const captured = await db.query<TableName>(
     `SELECT DISTINCT n.nspname AS schema, c.relname AS name

@@ -5,6 +5,7 @@ import { ConfigError, type FerryConfig } from '../config.js';
 import { channelFor } from '../contract/index.js';
 import { withTransaction, type PgClient, type Pool } from '../db/index.js';
 import { formatTable, parseTable, type TableName } from '../table-name.js';
+import { applyWalMode, finishWalCapture, markWalStop, prepareWalSlot, walDdl } from './wal/wal-migrate.js';
 import {
   createTriggerStatements,
   dropTriggerStatements,
@@ -49,9 +50,14 @@ export function triggerChannel(config: FerryConfig, table: string): string {
 /** The DDL `migrate` would run on an empty database, for a DBA to read first (`migrate --print`). */
 export function printableDdl(config: FerryConfig): string {
   const parts = sqlFiles().map((f) => `-- ${f.name}\n${f.sql.trim()}\n`);
-  parts.push('-- triggers (from the config)');
-  for (const [table, mappings] of triggerPlan(config))
-    for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) parts.push(`${statement};`);
+  if (config.capture.mode === 'wal') {
+    parts.push('-- WAL capture (from the config; src/capture/wal/wal-migrate.ts)');
+    parts.push(...walDdl(config, [...triggerPlan(config).keys()]));
+  } else {
+    parts.push('-- triggers (from the config)');
+    for (const [table, mappings] of triggerPlan(config))
+      for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) parts.push(`${statement};`);
+  }
   return parts.join('\n') + '\n';
 }
 
@@ -145,6 +151,8 @@ export interface MigrateResult {
   applied: string[];
   triggers: string[];
   dropped: string[];
+  /** WAL mode: the replication slot was created, created anew (it was lost), or kept. */
+  slot?: 'created' | 'recreated' | 'kept';
 }
 
 /**
@@ -153,7 +161,9 @@ export interface MigrateResult {
  * turns). Idempotent. Throws ConfigError when the config does not fit the database.
  */
 export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateResult> {
-  return withTransaction(pool, async (client) => {
+  const wal = config.capture.mode === 'wal';
+  const slot = wal ? await prepareWalSlot(pool, config) : undefined;
+  const result = await withTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('ferry.migrate'))`);
     const problems = await schemaProblems(client, config);
     if (problems.length) throw new ConfigError(`the database does not fit the config:\n  - ${problems.join('\n  - ')}`);
@@ -171,8 +181,20 @@ export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateR
     }
 
     const plan = triggerPlan(config);
-    for (const [table, mappings] of plan)
-      for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) await client.query(statement);
+    let walStop: string | undefined;
+    if (wal) {
+      // WAL mode: no capture triggers (the TRUNCATE guard stays); capture reads the slot from this point on.
+      const fromTriggers = (await capturedTables(client)).length > 0;
+      for (const table of plan.keys()) {
+        for (const statement of dropTriggerStatements(table)) await client.query(statement);
+        await client.query(truncateGuardStatement(table));
+      }
+      await applyWalMode(client, config, [...plan.keys()], fromTriggers);
+    } else {
+      for (const [table, mappings] of plan)
+        for (const statement of createTriggerStatements(table, mappings, triggerChannel(config, table))) await client.query(statement);
+      walStop = await markWalStop(client, config);
+    }
     // Triggers on tables that no mapping reads any more (every captured table
     // has the TRUNCATE guard; its capture function goes with its triggers).
     const { rows } = await client.query<TableName>(
@@ -182,8 +204,22 @@ export async function migrate(pool: Pool, config: FerryConfig): Promise<MigrateR
     );
     const dropped = rows.map(formatTable).filter((t) => !plan.has(t));
     for (const table of dropped) for (const statement of dropTriggerStatements(table)) await client.query(statement);
-    return { applied, triggers: [...plan.keys()], dropped };
+    return { applied, triggers: wal ? [] : [...plan.keys()], dropped, walStop, ...(slot ? { slot } : {}) };
   });
+  // Back to triggers from WAL: what committed before the triggers were there is read from the slot first.
+  const { walStop, ...shown } = result;
+  if (walStop) await finishWalCapture(pool, config, walStop);
+  return shown;
+}
+
+/** Tables with a capture trigger of Ferry's now. */
+async function capturedTables(client: PgClient): Promise<string[]> {
+  const { rows } = await client.query<TableName>(
+    `SELECT DISTINCT n.nspname AS schema, c.relname AS name
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE t.tgname = 'ferry_log_insert' AND NOT t.tgisinternal`,
+  );
+  return rows.map(formatTable);
 }
 
 /** Creates the database named in the URL when it does not exist (for `ferry dev` and tests). */

@@ -229,6 +229,29 @@ export const configSchema = z
          * @example capture: { notify: false }
          */
         notify: z.boolean().default(NOTIFY_DEFAULT),
+        /**
+         * 'trigger' (the default, every host): triggers write the log in the
+         * app's transaction. 'wal': Ferry reads its own replication slot
+         * (pgoutput) and fills the same log after each commit, outside the
+         * app's transaction; needs wal_level=logical and a role with the
+         * REPLICATION right. For a whole deployment: run `ferry migrate`
+         * after changing it (docs/capture.md, "WAL mode").
+         * @example capture: { mode: 'wal' }
+         */
+        mode: z.enum(['trigger', 'wal']).default('trigger'),
+        /**
+         * WAL mode: the slot's lag, in bytes of WAL it holds back, at which
+         * `ferry status`, `doctor` and the metrics warn (default 1 GiB). Keep
+         * it well below the server's max_slot_wal_keep_size.
+         * @example capture: { mode: 'wal', slotLagWarning: 256 * 1024 * 1024 }
+         */
+        slotLagWarning: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 ** 3),
+        /** WAL mode: how often an idle listener moves its slot forward with a heartbeat message. */
+        heartbeatInterval: duration.default(10_000),
       })
       .strict()
       .prefault({}),

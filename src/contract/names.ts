@@ -51,3 +51,10 @@ export function channelFor(schema: string): string {
 export function syncLogSummary(log: { mapping: string; op?: string; logId: number }): string {
   return [log.mapping, log.op, `log ${log.logId}`].filter(Boolean).join(' ');
 }
+
+/**
+ * The prefix of the transactional logical message in each of Ferry's write
+ * transactions (its content: the tables the written values came from), by
+ * which WAL capture recognises Ferry's own writes (no echo).
+ */
+export const ORIGIN_MESSAGE_PREFIX = 'ferry.origin';

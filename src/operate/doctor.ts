@@ -8,7 +8,9 @@ import { captureDrift } from '../capture/drift.js';
 import { schemaProblems } from '../capture/migrate.js';
 import type { FerryConfig } from '../config.js';
 import { batchTaskQueue } from '../contract/index.js';
-import { withPool } from '../db/index.js';
+import { withPool, type Pool } from '../db/index.js';
+import { slotHealth } from '../capture/wal/slot-health.js';
+import { walProblems } from '../capture/wal/wal-migrate.js';
 import { connectOnce, missingSearchAttributes, searchAttributeCommands } from '../temporal/client.js';
 import { TemporalAccessError } from '../temporal/connection.js';
 import { displayUrl } from '../terminal.js';
@@ -48,6 +50,7 @@ async function postgresChecks(config: FerryConfig): Promise<DoctorCheck[]> {
       const capture = drift.problems.filter((p) => !p.startsWith('schema ferry'));
       if (capture.length === 0) out.push(ok('capture', `${config.mappings.length} mapping(s) captured as the config says`));
       for (const p of capture) out.push(problem('capture', p.replace(/: run `ferry migrate`$/, ''), 'ferry migrate'));
+      if (config.capture.mode === 'wal') out.push(...(await walChecks(pool, config)));
       const tables = await pool.connect().then(async (client) => {
         try {
           return await schemaProblems(client, config);
@@ -61,6 +64,18 @@ async function postgresChecks(config: FerryConfig): Promise<DoctorCheck[]> {
   } catch (err) {
     out.push(problem('postgres', `cannot reach ${displayUrl(config.database.url)}: ${firstLine(err)}`, 'check DATABASE_URL and that Postgres runs'));
   }
+  return out;
+}
+
+/** WAL mode: the server still allows it, and the slot is neither lost nor holding back too much WAL. */
+async function walChecks(pool: Pool, config: FerryConfig): Promise<DoctorCheck[]> {
+  const out = (await walProblems(pool)).map((p) => problem('wal', p));
+  const slot = await slotHealth(pool, config);
+  if (!slot.exists) return out; // drift reports it
+  const detail = `slot ${slot.slot}: wal_status ${slot.walStatus ?? '-'}, lag ${slot.lagBytes ?? '-'} bytes${slot.active ? ', streaming' : ''}`;
+  if (slot.walStatus === 'lost') out.push(problem('wal slot', `${detail}: changes were missed`, 'ferry migrate, then ferry verify --all --repair'));
+  else if (slot.problem) out.push({ check: 'wal slot', status: 'warn', detail: slot.problem });
+  else out.push(ok('wal slot', detail));
   return out;
 }
 

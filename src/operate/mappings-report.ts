@@ -14,9 +14,9 @@ export interface MappingReport {
   /** one-way, or two-way when another mapping carries the target back. */
   mode: 'one-way' | 'two-way';
   /** How new logs are found: NOTIFY from the trigger, or the listener polling. */
-  capture: 'notify' | 'poll';
-  /** installed: every capture trigger there and enabled; disabled: one is disabled; missing: none or some (run `ferry migrate`). */
-  trigger: 'installed' | 'disabled' | 'missing';
+  capture: 'notify' | 'poll' | 'wal';
+  /** installed: every capture trigger there and enabled; disabled: one is disabled; missing: none or some (run `ferry migrate`); none: WAL mode, which uses none. */
+  trigger: 'installed' | 'disabled' | 'missing' | 'none';
   paused: boolean;
   pausedAt: string | null;
 }
@@ -34,7 +34,8 @@ export async function collectMappings(pool: Pool, config: FerryConfig): Promise<
   const paused = await listPaused(pool);
   return config.mappings.map((m, i) => {
     const own = rows.filter((r) => r.schema === tables[i]!.schema && r.table === tables[i]!.name);
-    const trigger = own.length < LOG_TRIGGERS.length ? 'missing' : own.some((r) => r.enabled === 'D') ? 'disabled' : 'installed';
+    const wal = config.capture.mode === 'wal';
+    const trigger = wal ? 'none' : own.length < LOG_TRIGGERS.length ? 'missing' : own.some((r) => r.enabled === 'D') ? 'disabled' : 'installed';
     const p = paused.find((x) => x.mapping === m.name);
     return {
       name: m.name,
@@ -42,7 +43,7 @@ export async function collectMappings(pool: Pool, config: FerryConfig): Promise<
       target: m.target.table,
       parents: m.parents.map((r) => ({ mapping: r.mapping, column: r.column, optional: r.optional })),
       mode: reverseOf(config.mappings, m) ? 'two-way' : 'one-way',
-      capture: config.capture.notify ? 'notify' : 'poll',
+      capture: wal ? 'wal' : config.capture.notify ? 'notify' : 'poll',
       trigger,
       paused: Boolean(p),
       pausedAt: p ? p.pausedAt.toISOString() : null,

@@ -3,6 +3,7 @@ import { logTable, type Pool } from '../db/index.js';
 import type { FerryEvents } from '../events.js';
 import type { DownstreamCounts } from './downstream.js';
 import { FERRY_VERSION } from '../version.js';
+import type { SlotHealth } from '../capture/wal/slot-health.js';
 
 export interface MetricsDeps {
   pool: Pool;
@@ -13,6 +14,8 @@ export interface MetricsDeps {
   downstream?: () => Promise<DownstreamCounts[]>;
   /** The Temporal SDK's own Prometheus endpoint (worker processes), appended to every scrape. */
   sdkMetricsUrl?: string;
+  /** WAL mode: the replication slot's health (queried on scrape). */
+  slot?: () => Promise<SlotHealth>;
 }
 
 export interface Metrics {
@@ -69,6 +72,34 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     });
   fromLog('ferry_oldest_pending_seconds', 'Age of the oldest pending log, 0 when none', logTable.oldestPendingSeconds);
   fromLog('ferry_failed_logs', 'Logs with status failed: each needs a person', logTable.failedTotal);
+  if (deps.slot) {
+    // WAL mode: what holding the slot back costs the server, and Postgres' verdict on it.
+    const slot = deps.slot;
+    let last: Promise<SlotHealth | undefined> | undefined;
+    const health = () => (last ??= slot().catch(() => undefined)).finally(() => setImmediate(() => (last = undefined)));
+    new Gauge({
+      name: 'ferry_wal_slot_lag_bytes',
+      help: "Bytes of WAL the replication slot holds back: the server's position minus what Ferry confirmed (queried on scrape)",
+      registers: [registry],
+      async collect() {
+        const h = await health();
+        if (h?.lagBytes != null) this.set(h.lagBytes);
+      },
+    });
+    new Gauge({
+      name: 'ferry_wal_slot_status',
+      help: "1 for the replication slot's wal_status (reserved, extended, unreserved, lost), or missing; 'warning' is 1 past capture.slotLagWarning (queried on scrape)",
+      labelNames: ['wal_status'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const h = await health();
+        if (!h) return;
+        this.set({ wal_status: h.exists ? (h.walStatus ?? 'unknown') : 'missing' }, 1);
+        this.set({ wal_status: 'warning' }, h.problem ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'ferry_build_info',
     help: 'Always 1; the running Ferry and Node versions as labels',

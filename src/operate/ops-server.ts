@@ -1,3 +1,4 @@
+import { slotHealth } from '../capture/wal/slot-health.js';
 import { Connection } from '@temporalio/client';
 import type { FerryConfig } from '../config.js';
 import type { Pool } from '../db/index.js';
@@ -37,7 +38,14 @@ export async function startOpsServer(deps: OpsServerDeps): Promise<{ http: HttpS
   const temporal = Connection.lazy({ ...connectionOptions(config), connectTimeout: '2s' });
   const http = await startHttpServer({
     ...deps.at,
-    metrics: createMetrics({ pool, events, listening, sdkMetricsUrl, downstream: () => downstreamCounts(pool, config) }),
+    metrics: createMetrics({
+      pool,
+      events,
+      listening,
+      sdkMetricsUrl,
+      downstream: () => downstreamCounts(pool, config),
+      ...(config.capture.mode === 'wal' ? { slot: () => slotHealth(pool, config) } : {}),
+    }),
     live: () => checkLiveness(deps.loops),
     health: () => checkHealth({ pool, temporal, namespace: config.temporal.namespace, listening, workerState: deps.workerState }),
   });

@@ -1,3 +1,4 @@
+import { slotHealth, type SlotHealth } from '../capture/wal/slot-health.js';
 import type { WaitLink } from '../contract/index.js';
 import { syncLogWorkflowId } from '../contract/names.js';
 import type { FerryConfig } from '../config.js';
@@ -50,6 +51,8 @@ export interface StatusReport {
   backfills: (backfillRuns.BackfillRun & { webUi: string })[];
   /** Mappings with target.downstream: their target rows delivered, pending downstream or rejected by the far side. */
   downstream: DownstreamStatus[];
+  /** WAL mode: the replication slot's lag and wal_status. */
+  slot?: SlotHealth;
 }
 
 export interface StatusOptions {
@@ -118,6 +121,8 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
   const downstream = await downstreamStatus(pool, config, opts.limit);
   for (const d of downstream) if (d.rejected > 0) problems.push(`${d.mapping}: ${d.rejected} row(s) rejected downstream`);
   const backfills = (await backfillRuns.running(pool)).map((b) => ({ ...b, webUi: webUiLink(config, b.workflowId) }));
+  const slot = config.capture.mode === 'wal' ? await slotHealth(pool, config) : undefined;
+  if (slot?.problem) problems.push(slot.problem);
   return {
     healthy: problems.length === 0,
     instance: config.instance,
@@ -128,6 +133,7 @@ export async function collectStatus(pool: Pool, config: FerryConfig, opts: Statu
     failed,
     backfills,
     downstream,
+    ...(slot ? { slot } : {}),
   };
 }
 
@@ -190,6 +196,11 @@ export function formatStatus(report: StatusReport): string {
     }
   }
   out.push(...formatDownstream(report.downstream));
+  if (report.slot)
+    out.push(
+      '',
+      `WAL capture: slot ${report.slot.slot}  ${report.slot.exists ? `wal_status ${report.slot.walStatus ?? '-'}  lag ${report.slot.lagBytes ?? '-'} bytes  ${report.slot.active ? 'streaming' : 'not streaming'}` : 'missing'}`,
+    );
   out.push('', report.healthy ? 'OK' : `PROBLEM: ${report.problems.join('; ')}`);
   return out.join('\n') + '\n';
 }

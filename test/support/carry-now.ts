@@ -9,7 +9,11 @@ import { migrate } from '../../src/capture/migrate.js';
 import type { BatchResult } from '../../src/contract/index.js';
 import type { FerryConfig, FerryConfigInput } from '../../src/config.js';
 import { logTable, withTransaction } from '../../src/db/index.js';
-import { createTestDatabase, testConfig, type Lane, type TestDatabase } from './harness.js';
+import { WalCapture } from '../../src/capture/wal/wal-capture.js';
+import { FerryEvents } from '../../src/events.js';
+import { silentLogger } from '../../src/logger.js';
+import { waitFor } from './wait.js';
+import { captured, createTestDatabase, testConfig, type CaptureMode, type Lane, type TestDatabase } from './harness.js';
 
 export interface CarryNowContext {
   db: TestDatabase;
@@ -18,16 +22,24 @@ export interface CarryNowContext {
 }
 
 /** A migrated database of this test file's own with these mappings, for the file's tests; no Ferry runs. */
-export function useMigratedDatabase(file: string, mappings: FerryConfigInput['mappings']): CarryNowContext {
+export function useMigratedDatabase(file: string, mappings: FerryConfigInput['mappings'], mode?: CaptureMode): CarryNowContext {
   const ctx = {
     q: async (sql: string, params: unknown[] = []) => (await ctx.db.pool.query(sql, params)).rows,
   } as CarryNowContext;
+  let wal: WalCapture | undefined;
   beforeAll(async () => {
-    ctx.db = await createTestDatabase(file, '');
+    ctx.db = await createTestDatabase(file, '', { mode });
     ctx.config = testConfig(file, ctx.db, { mappings });
     await migrate(ctx.db.pool, ctx.config);
+    // WAL mode: the capture runs (it is not Ferry's carrying), so changes reach the log.
+    if (ctx.config.capture.mode === 'wal') {
+      wal = new WalCapture({ config: ctx.config, pool: ctx.db.pool, logger: silentLogger, events: new FerryEvents(), onLogged: () => {} });
+      wal.start();
+      await waitFor('WAL capture streaming', () => wal!.state === 'streaming');
+    }
   });
   afterAll(async () => {
+    await wal?.close();
     await ctx.db?.drop();
   });
   return ctx;
@@ -40,6 +52,7 @@ export function useMigratedDatabase(file: string, mappings: FerryConfigInput['ma
  */
 export async function carryNow(ctx: CarryNowContext, lane: Lane, logIds: number[], carrier = `test-${lane}`): Promise<BatchResult | undefined> {
   const { db, config } = ctx;
+  await captured(db.pool);
   if (lane === 'single') {
     const Carry = createCarry(config);
     for (const id of logIds)

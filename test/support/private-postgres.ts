@@ -22,12 +22,12 @@ export interface PrivatePostgres {
  * embedded binaries, or `binDir` (e.g. /usr/lib/postgresql/15/bin). Never
  * outlives the process that started it.
  */
-export async function privatePostgres(opts: { binDir?: string; port?: number } = {}): Promise<PrivatePostgres> {
+export async function privatePostgres(opts: { binDir?: string; port?: number; settings?: string[] } = {}): Promise<PrivatePostgres> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ferry-private-pg-'));
   const port = opts.port ?? (await freePort());
   let running: LocalPostgres | undefined;
   const start = async () => {
-    running ??= await startLocalPostgres({ dataDir, port, fast: true, binDir: opts.binDir });
+    running ??= await startLocalPostgres({ dataDir, port, fast: true, binDir: opts.binDir, settings: opts.settings });
   };
   const stop = async () => {
     await running?.stop();
