@@ -104,11 +104,16 @@ export class BatchIO implements CarryIO {
     });
   }
 
-  /** Deferred to the flush; the earliest of the row's older changes comes from what was read with the batch. */
+  /**
+   * Deferred to the flush; the earliest of the row's older changes comes from
+   * what was read with the batch, under the row's lock. None older then: none
+   * to cover (one that commits later, with a lower id, is carried on its own).
+   */
   async supersedeOlder(_mapping: string, rowKey: string, below: number, workflowId?: string): Promise<logTable.FinishedLog[]> {
-    this.current.covers.push({ rowKey, below, workflowId });
     const oldest = this.prefetched(rowKey).oldest;
-    return oldest && oldest.id < below ? [oldest] : [];
+    if (!oldest || oldest.id >= below) return [];
+    this.current.covers.push({ rowKey, below, workflowId });
+    return [oldest];
   }
 
   /** At once: they are other logs (another mapping's, a conflict's losers), not this row's writes. */
