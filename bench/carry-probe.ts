@@ -1,6 +1,10 @@
-// Statements and rows one batch of the carrier sends, per 1,000-log chunk of a
-// burst of fresh users (no Temporal): `tsx bench/carry-probe.ts [--explain]`
-// on the database BENCH_ADMIN_URL names. What issue 21's item 3 measured.
+// What the batch carrier costs per 1,000-log chunk of a burst of fresh users,
+// with no Temporal and no dispatcher: CPU of this process and of its Postgres
+// backends (steady on a loaded machine, unlike wall time), and each statement
+// sent: how often, rows returned, time. `npx tsx bench/carry-probe.ts`;
+// BENCH_ADMIN_URL (a Postgres on this machine: its backends' CPU is read from
+// /proc), PROBE_ROWS (20,000), PROBE_DB (the database it creates and drops),
+// PROBE_KEEP=1 keeps it.
 import { readFileSync } from 'node:fs';
 import { createCarryBatch } from '../activities/carry-batch.js';
 import { createPool, logTable, withTransaction } from '../src/db/index.js';
@@ -65,7 +69,7 @@ try {
   const pgCpu = backendCpu() - pg0;
   console.log(
     `CPU per chunk: node ${((node.user + node.system) / 1000 / chunks).toFixed(1)} ms, postgres ${((pgCpu * 1000) / chunks).toFixed(1)} ms; ` +
-    `${chunks} chunks of ${CHUNK}: carry ${(total / chunks).toFixed(1)} ms per chunk (median not kept), ${(((chunks * CHUNK) / total) * 1000).toFixed(0)} rows/s`,
+      `${chunks} chunks of ${CHUNK}: carry ${(total / chunks).toFixed(1)} ms per chunk (median not kept), ${(((chunks * CHUNK) / total) * 1000).toFixed(0)} rows/s`,
   );
   console.log('per chunk: statements, rows returned, ms   statement');
   let n = 0;
