@@ -24,7 +24,7 @@ export interface BatchReads {
 /**
  * Locks every row of these logs of one mapping (in one order, so batches never
  * deadlock each other), then reads them, their pending logs, their parents and
- * the target rows they will likely write, in a few statements. `seen`: the
+ * a pair's target rows they will likely write, in a few statements. `seen`: the
  * rows of this mapping the batch read before (carry-batch.ts, gather), which
  * are read again only when their version moved.
  */
@@ -78,10 +78,11 @@ export async function prefetchBatch(
 }
 
 /**
- * The target rows these changes will likely write, read at once (a pair's
- * conflict check looks at them). Their keys come from calling the transform
- * ahead of carry(), which a transform allows (it must be pure); a guess
- * that misses only costs carry() a read of its own.
+ * A pair's target rows these changes will likely write, locked and read at
+ * once: its conflict check looks at them (conflict.ts, otherSide), and
+ * nothing else reads a target row before writing it. Their keys come from
+ * calling the transform ahead of carry(), which a transform allows (it must
+ * be pure); a guess that misses only costs carry() a read of its own.
  */
 async function prefetchTargets(
   client: PgClient,
@@ -91,6 +92,7 @@ async function prefetchTargets(
   logs: LogRow[],
   reads: BatchReads,
 ): Promise<void> {
+  if (!reverseOf(config.mappings, mapping)) return;
   const keys = new Set<string>();
   for (const log of logs) {
     const row = reads.source.get(log.row_key)?.row ?? log.old_row;
@@ -109,12 +111,11 @@ async function prefetchTargets(
     }
   }
   if (!keys.size) return;
-  // A pair's target rows are read under their locks, taken before conflicts are judged (conflict.ts, otherSide).
-  if (reverseOf(config.mappings, mapping))
-    await locks.take(
-      [...keys].map((k) => tableRowName(mapping.target.table, mapping.target.key, k)),
-      false,
-    );
+  // Read under their locks, taken before conflicts are judged (conflict.ts, otherSide).
+  await locks.take(
+    [...keys].map((k) => tableRowName(mapping.target.table, mapping.target.key, k)),
+    false,
+  );
   const { rows } = await client.query<{ key: string; row: Row }>(selectRowsStatement(mapping.target.table, mapping.target.key, [...keys]));
   const byKey = new Map(rows.map((r) => [r.key, r.row]));
   for (const k of keys) reads.cache.set(tableRowName(mapping.target.table, mapping.target.key, k), byKey.get(k) ?? null);
