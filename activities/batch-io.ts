@@ -3,6 +3,7 @@ import { logTable, optionalWaits, pausedMappings, tableRowName, type LogRow, typ
 import { selectRowsStatement } from '../src/statements.js';
 import { HeldLocks } from './batch-locks.js';
 import { prefetchBatch, type Prefetched } from './batch-prefetch.js';
+import type { SourceRead } from './batch-source.js';
 import { emptyWrites, flushBatch, type RowWrites } from './batch-writes.js';
 import { finishOthers, type CarryIO } from './carry-io.js';
 import type { SeenSource } from './conflict.js';
@@ -32,9 +33,9 @@ export class BatchIO implements CarryIO {
     this.locks = new HeldLocks(client);
   }
 
-  /** Locks and reads the rows of these logs, their parents and likely targets (batch-prefetch.ts). */
-  async prefetch(logs: LogRow[]): Promise<void> {
-    const reads = await prefetchBatch(this.client, this.config, this.mapping, this.locks, logs);
+  /** Locks and reads the rows of these logs, their parents and likely targets (batch-prefetch.ts); `seen`: rows read before. */
+  async prefetch(logs: LogRow[], seen: (key: string) => SourceRead | undefined): Promise<void> {
+    const reads = await prefetchBatch(this.client, this.config, this.mapping, this.locks, logs, seen);
     this.source = reads.source;
     this.cache = reads.cache;
   }
@@ -47,7 +48,10 @@ export class BatchIO implements CarryIO {
 
   /** Writes back what the finished rows asked for (batch-writes.ts); returns the logs waiting for those rows. */
   flush(): Promise<number[]> {
-    return flushBatch(this.client, this.config, this.mapping, this.locks, this.writes, (tables) => this.markOwnWrite(tables));
+    return flushBatch(this.client, this.config, this.mapping, this.locks, this.writes, {
+      markOwnWrite: (tables) => this.markOwnWrite(tables),
+      versionOf: (rowKey) => this.prefetched(rowKey).version,
+    });
   }
 
   /** Of this batch's rows, as read with it; of another row (a missing parent), read now. */
@@ -100,11 +104,16 @@ export class BatchIO implements CarryIO {
     });
   }
 
-  /** Deferred to the flush; the earliest of the row's older changes comes from what was read with the batch. */
+  /**
+   * Deferred to the flush; the earliest of the row's older changes comes from
+   * what was read with the batch, under the row's lock. None older then: none
+   * to cover (one that commits later, with a lower id, is carried on its own).
+   */
   async supersedeOlder(_mapping: string, rowKey: string, below: number, workflowId?: string): Promise<logTable.FinishedLog[]> {
-    this.current.covers.push({ rowKey, below, workflowId });
     const oldest = this.prefetched(rowKey).oldest;
-    return oldest && oldest.id < below ? [oldest] : [];
+    if (!oldest || oldest.id >= below) return [];
+    this.current.covers.push({ rowKey, below, workflowId });
+    return [oldest];
   }
 
   /** At once: they are other logs (another mapping's, a conflict's losers), not this row's writes. */

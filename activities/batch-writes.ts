@@ -1,7 +1,7 @@
 import type { FerryConfig, Mapping, Row } from '../src/config.js';
 import { logTable, optionalWaits, type LogRow, type PgClient } from '../src/db/index.js';
-import { selectRowsStatement } from '../src/statements.js';
 import type { HeldLocks } from './batch-locks.js';
+import { movedSince } from './batch-source.js';
 import { checkSourceUnchanged, type SeenSource } from './conflict.js';
 import { recarryOptionalWaiters } from './optional-waits.js';
 import { upsertTarget, upsertTargets } from './upsert.js';
@@ -26,10 +26,15 @@ export function emptyWrites(): RowWrites {
   return { marks: [], covers: [], targetLocks: [], unchanged: [], upserts: [], waiters: [], inherits: [], optionalWaits: [], recarries: [] };
 }
 
+/** What the flush asks of its batch: its own markOwnWrite (which remembers the origin it marked), and the version of each source row it read. */
+export interface FlushContext {
+  markOwnWrite: (originTables: string[]) => Promise<void>;
+  versionOf: (rowKey: string) => string | null;
+}
+
 /**
  * Writes back what a batch's finished rows asked for, a few statements for
- * all of them; returns the logs waiting for those rows. `markOwnWrite`: the
- * batch's own, which remembers the origin it marked.
+ * all of them; returns the logs waiting for those rows.
  */
 export async function flushBatch(
   client: PgClient,
@@ -37,24 +42,21 @@ export async function flushBatch(
   mapping: Mapping,
   locks: HeldLocks,
   all: RowWrites[],
-  markOwnWrite: (originTables: string[]) => Promise<void>,
+  { markOwnWrite, versionOf }: FlushContext,
 ): Promise<number[]> {
   await locks.take(
     all.flatMap((w) => w.targetLocks),
     false,
   );
   const unchanged = all.flatMap((w) => w.unchanged);
-  if (unchanged.length) {
-    const now = await client.query<{ key: string; row: Row }>(
-      selectRowsStatement(
-        mapping.source.table,
-        mapping.source.key,
-        unchanged.map((u) => u.rowKey),
-      ),
-    );
-    const byKey = new Map(now.rows.map((r) => [r.key, r.row]));
-    for (const read of unchanged) checkSourceUnchanged(mapping, read, byKey.get(read.rowKey));
-  }
+  // Only the rows whose version moved since the batch read them are read again, and judged.
+  const moved = await movedSince(
+    client,
+    mapping.source.table,
+    mapping.source.key,
+    new Map(unchanged.map((u) => [u.rowKey, { row: u.seen, version: versionOf(u.rowKey) }])),
+  );
+  for (const read of unchanged) if (moved.rows.has(read.rowKey)) checkSourceUnchanged(mapping, read, moved.rows.get(read.rowKey)!.row ?? undefined);
   await upsertAll(
     client,
     mapping,

@@ -7,6 +7,7 @@ import { selectRowsStatement } from '../src/statements.js';
 import { createCarry } from './carry.js';
 import { singleRowIO } from './carry-io.js';
 import { BatchIO } from './batch-io.js';
+import { readSourceRows, type SourceRead } from './batch-source.js';
 import { depthLevels, orderLogsParentsFirst, parentRefsOf, sourceRowName } from './parent-refs.js';
 
 export interface BatchDeps {
@@ -36,6 +37,8 @@ export interface BatchDeps {
 export function createCarryBatch({ pool, config }: BatchDeps) {
   const Carry = createCarry(config);
   const ranks = dependencyRanks(config.mappings);
+  // Whether a batch may have to pull in the logs of parents (a mapping with a required parent).
+  const pullsParents = config.mappings.some((m) => m.parents.some((p) => !p.optional));
 
   return async function carryAsBatch(logIds: number[], carrier: string): Promise<BatchResult> {
     try {
@@ -58,13 +61,13 @@ export function createCarryBatch({ pool, config }: BatchDeps) {
         throw ApplicationFailure.nonRetryable(`mapping "${group[0]!.mapping}" is not in the config`, TRANSFORM_ERROR);
       }
       // A tree within the mapping: each level's parents are written (flushed) before it is read.
-      for (const level of depthLevels(group, sourceRowNameOf, (l) => sameMappingParents(mapping, rows.get(sourceRowNameOf(l))))) {
+      for (const level of depthLevels(group, sourceRowNameOf, (l) => sameMappingParents(mapping, rows.get(sourceRowNameOf(l))?.row))) {
         // A group or level carried before may have settled some of these (supersession, a pair's conflict).
         const pending = settledAny ? await stillPending(client, level) : level;
         if (!pending.length) continue;
         settledAny = true;
         const io = new BatchIO(client, config, mapping);
-        await io.prefetch(pending);
+        await io.prefetch(pending, (key) => rows.get(sourceRowName(mapping.name, key)));
         let keep = false;
         for (const log of pending) {
           io.nextRow(keep);
@@ -87,7 +90,7 @@ export function createCarryBatch({ pool, config }: BatchDeps) {
     const result = emptyResult();
     const { logs, rows } = await gather(client, logIds, carrier);
     // Each row's writes are visible to the next: parents first is enough.
-    for (const loaded of orderLogsParentsFirst(config, logs.sort(byRank(ranks)), (l) => rows.get(sourceRowNameOf(l)))) {
+    for (const loaded of orderLogsParentsFirst(config, logs.sort(byRank(ranks)), (l) => rows.get(sourceRowNameOf(l))?.row)) {
       await client.query('SAVEPOINT carry_row');
       try {
         // As it is now: a row carried before may have settled this log.
@@ -108,19 +111,24 @@ export function createCarryBatch({ pool, config }: BatchDeps) {
   }
 
   /**
-   * The batch's logs (carriedBy), and the pending logs of the rows they
-   * would wait for, pulled in up to the roots: a row's required parent row
-   * that is not in its target and has pending logs (all of that row's, so one
-   * carrier has the row). Read first without locks, then all locked in one
-   * statement in id order (logTable.carriedAndPulled), before any row lock:
-   * batches reaching for the same parents wait for each other there, in one
-   * order, and the later one finds them carried. At most PULL_FACTOR times the
-   * batch's own logs are pulled. `rows`: the source rows read on the way, by
-   * sourceRowNameOf (for ordering only; carry() reads them again under their locks).
+   * The batch's logs, locked, and the pending logs of the rows they would
+   * wait for, pulled in up to the roots: a row's required parent row that is
+   * not in its target and has pending logs (all of that row's, so one carrier
+   * has the row). Every log is locked in one statement in id order
+   * (logTable.carriedAndPulled), before any row lock: batches reaching for the
+   * same parents wait for each other there, in one order, and the later one
+   * finds them carried. So the batch's own logs are locked (and read) first,
+   * in a savepoint; only when there are logs to pull does it roll back to
+   * release them and lock them again with the pulled ones. At most
+   * PULL_FACTOR times the batch's own logs are pulled. `rows`: the source rows
+   * read on the way, by sourceRowNameOf, with their versions (the prefetch
+   * reads again only those that moved since).
    */
-  async function gather(client: Client, logIds: number[], carrier: string): Promise<{ logs: LogRow[]; rows: Map<string, Row | null> }> {
-    const own = await logTable.carriedBy(client, logIds, carrier);
-    const rows = new Map<string, Row | null>();
+  async function gather(client: Client, logIds: number[], carrier: string): Promise<{ logs: LogRow[]; rows: Map<string, SourceRead> }> {
+    const rows = new Map<string, SourceRead>();
+    if (!pullsParents) return { logs: await logTable.carriedAndPulled(client, logIds, carrier, []), rows };
+    await client.query('SAVEPOINT ferry_gather');
+    const own = await logTable.carriedAndPulled(client, logIds, carrier, []);
     const seen = new Set(own.map(sourceRowNameOf));
     const limit = Math.max(PULL_MIN, PULL_FACTOR * own.length);
     const pulled: number[] = [];
@@ -130,11 +138,10 @@ export function createCarryBatch({ pool, config }: BatchDeps) {
       for (const [name, keys] of keysByMapping(frontier)) {
         const mapping = mappingByName(config, name);
         if (!mapping?.parents.some((p) => !p.optional)) continue;
-        const found = await selectRows(client, mapping.source.table, mapping.source.key, keys);
-        for (const key of keys) {
-          const row = found.get(key) ?? null;
-          rows.set(sourceRowName(name, key), row);
-          for (const ref of row ? parentRefsOf(config, mapping, row) : []) {
+        const found = await readSourceRows(client, mapping.source.table, mapping.source.key, keys);
+        for (const [key, read] of found.rows) {
+          rows.set(sourceRowName(name, key), read);
+          for (const ref of read.row ? parentRefsOf(config, mapping, read.row) : []) {
             if (ref.optional || seen.has(sourceRowName(ref.parent.name, ref.key))) continue;
             seen.add(sourceRowName(ref.parent.name, ref.key));
             wanted.set(ref.parent.name, (wanted.get(ref.parent.name) ?? new Set()).add(ref.key));
@@ -154,9 +161,13 @@ export function createCarryBatch({ pool, config }: BatchDeps) {
         }
       }
     }
+    if (!pulled.length) {
+      await client.query('RELEASE SAVEPOINT ferry_gather');
+      return { logs: own, rows };
+    }
     // The source rows of the last pulled ones were not read: they count as roots.
-    const logs = await logTable.carriedAndPulled(client, logIds, carrier, pulled);
-    return { logs, rows };
+    await client.query('ROLLBACK TO SAVEPOINT ferry_gather; RELEASE SAVEPOINT ferry_gather');
+    return { logs: await logTable.carriedAndPulled(client, logIds, carrier, pulled), rows };
   }
 
   /** The rows of its own mapping a source row names as required parents (a tree within a mapping), by sourceRowNameOf. */

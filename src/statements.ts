@@ -269,13 +269,30 @@ export function writeBackStatement(table: string, key: string, keyValue: unknown
  * text), for a chunk of changes read at once. `$1` is a text array the
  * server reads as the key column's type.
  */
-export function selectRowsStatement(table: string, key: string, keyValues: string[]): Statement {
+export function selectRowsStatement(table: string, key: string, keyValues: string[], opts: { version?: boolean } = {}): Statement {
   return {
     // LATERAL: each row's jsonb is built once, not once for the key and again
     // for the row. Aliases start with ferry_: a whole-row reference must not meet a column of that name.
     text:
-      `SELECT ferry_j ->> ${quoteLiteral(key)} AS key, ferry_j AS row FROM ${quoteTable(table)} ferry_t, LATERAL to_jsonb(ferry_t) ferry_j ` +
-      `WHERE ferry_t.${quoteIdent(key)} = ANY($1)`,
+      `SELECT ferry_j ->> ${quoteLiteral(key)} AS key, ferry_j AS row${opts.version ? `, ${ROW_VERSION} AS version` : ''} ` +
+      `FROM ${quoteTable(table)} ferry_t, LATERAL to_jsonb(ferry_t) ferry_j WHERE ferry_t.${quoteIdent(key)} = ANY($1)`,
+    values: [keyValues],
+  };
+}
+
+// A row version's identity: any write of a row makes a new version, with its
+// own xmin and place (ctid); a moved but unchanged row (VACUUM FULL) only
+// looks changed, which costs its reader one more read.
+const ROW_VERSION = `ferry_t.xmin::text || ':' || ferry_t.ctid::text`;
+
+/**
+ * The version of each row with these keys (see selectRowsStatement, with
+ * `version`), keyed as there: what a reader that holds the rows checks to
+ * know whether they are still as it read them, without reading them again.
+ */
+export function selectRowVersionsStatement(table: string, key: string, keyValues: string[]): Statement {
+  return {
+    text: `SELECT to_jsonb(ferry_t.${quoteIdent(key)}) #>> '{}' AS key, ${ROW_VERSION} AS version FROM ${quoteTable(table)} ferry_t WHERE ferry_t.${quoteIdent(key)} = ANY($1)`,
     values: [keyValues],
   };
 }

@@ -25,18 +25,9 @@ export async function pendingEnds(
   return new Map(rows.map(({ row_key, newest, ...oldest }) => [row_key, { oldest, newest }]));
 }
 
-/** A batch's logs that are still its own and pending, in id order, unlocked (carriedAndPulled locks them). */
-export async function carriedBy(db: Queryable, ids: readonly number[], workflowId: string): Promise<LogRow[]> {
-  const { rows } = await db.query<LogRow>(
-    `SELECT * FROM ${LOG} WHERE id = ANY($1::bigint[]) AND status = 'pending' AND workflow_id = $2 ORDER BY id`,
-    [ids, workflowId],
-  );
-  return rows;
-}
-
 /**
- * carriedBy, and the pending logs `pulled` into the chunk from other
- * carriers (any claim state: unclaimed, another batch's, a waiting syncLog's),
+ * A batch's logs that are still its own and pending, and the pending logs
+ * `pulled` into the chunk from other carriers (any claim state: unclaimed, another batch's, a waiting syncLog's),
  * all locked in one statement in id order (concurrent chunks lock in one
  * order: no deadlock), and the pulled ones stamped with this carrier, so a
  * carrier that reaches them later finds them no longer its own or pending.
