@@ -10,18 +10,17 @@ import {
   writeBackStatement,
   type Statement,
 } from '../src/statements.js';
-import { ORIGIN_MESSAGE_PREFIX, TARGET_WRITE_ERROR } from '../src/contract/index.js';
+import { TARGET_WRITE_ERROR } from '../src/contract/index.js';
 
 /**
  * Marks the rest of this transaction as Ferry's own write, copied from the
  * given tables: the log trigger then skips mappings that would carry the
- * values straight back (no echo). WAL mode reads the same list from a
- * transactional message, which reaches the slot ahead of the writes it covers.
+ * values straight back (no echo). In WAL mode ferry.seal_own_write (sql/013)
+ * also emits a sealed transactional message, which reaches the slot ahead of
+ * the writes it covers; in trigger mode it does nothing.
  */
 export async function markOwnWrite(client: PgClient, originTables: string[]): Promise<void> {
-  await client.query(`SELECT set_config('ferry.origin', $1, true), pg_logical_emit_message(true, '${ORIGIN_MESSAGE_PREFIX}', $1)`, [
-    originTables.join(','),
-  ]);
+  await client.query(`SELECT set_config('ferry.origin', $1, true), ferry.seal_own_write($1)`, [originTables.join(',')]);
 }
 
 // SQLSTATE classes that no retry can fix, the row itself does not fit: cardinality

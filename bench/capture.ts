@@ -92,7 +92,7 @@ export async function measureCapture(
       // Unlogged by Ferry: the rows are the stage, not the measurement.
       await admin.query(
         // WAL mode: marked as Ferry's own write to the tables it would be carried to, so capture skips it too.
-        `BEGIN; SET LOCAL session_replication_role = replica; SELECT pg_logical_emit_message(true, 'ferry.origin', 'salesforce.account');
+        `BEGIN; SET LOCAL session_replication_role = replica; SELECT ferry.seal_own_write('salesforce.account');
          INSERT INTO ${table} (id, email, full_name)
          SELECT c * ${RANGE} + ${base} + g, 'p@example.com', 'Prefilled'
            FROM generate_series(0, ${opts.clients - 1}) c, generate_series(0, ${w.perBlock * 100 - 1}) g;

@@ -28,3 +28,38 @@ CREATE TABLE ferry.wal_position (
   stop_lsn   pg_lsn,                    -- switching back to triggers: capture ends here
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Ferry's own writes in WAL mode. The slot shows no role, and any role may
+-- call pg_logical_emit_message, so a message saying "Ferry's own write" proves
+-- nothing by itself: Ferry's message is sealed with this key, over the
+-- transaction's id and the tables it names. No role but Ferry's owner reads
+-- the key table; the two functions below hand the seal and the key only to a
+-- session whose role may UPDATE the log, the rule trigger mode applies to
+-- ferry.origin (src/statements.ts).
+CREATE TABLE ferry.origin_key (
+  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  key      bytea   NOT NULL
+);
+-- 244 random bits (gen_random_uuid is in core from Postgres 13; pgcrypto is not needed).
+INSERT INTO ferry.origin_key (key)
+  VALUES (decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'));
+
+-- Called in each of Ferry's write transactions (activities/upsert.ts
+-- markOwnWrite). In trigger mode (no slot in use) it does nothing: the
+-- triggers read ferry.origin.
+CREATE FUNCTION ferry.seal_own_write(origin text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ferry.wal_position WHERE stop_lsn IS NULL) THEN RETURN; END IF;
+  IF NOT has_table_privilege(session_user, 'ferry.database_trigger_log', 'UPDATE') THEN RETURN; END IF;
+  -- The slot's BEGIN carries the 32-bit transaction id: the low half of txid_current().
+  PERFORM pg_logical_emit_message(true, 'ferry.origin',
+            origin || ';' || encode(sha256(k.key || convert_to((txid_current() % 4294967296)::text || ';' || origin, 'UTF8')), 'hex'))
+     FROM ferry.origin_key k;
+END $$;
+
+-- The key, for the listener that checks the seals; NULL for any other role.
+CREATE FUNCTION ferry.origin_key() RETURNS bytea
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT key FROM ferry.origin_key WHERE has_table_privilege(session_user, 'ferry.database_trigger_log', 'UPDATE')
+$$;

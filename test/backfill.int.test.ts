@@ -170,7 +170,7 @@ describe.each(CAPTURE_MODES)('%s capture', (mode) => {
         await c.query('BEGIN');
         await c.query(`SET LOCAL session_replication_role = replica`);
         // WAL mode reads every commit: marked as Ferry's own write to the target, it is not captured either.
-        await c.query(`SELECT pg_logical_emit_message(true, 'ferry.origin', 'salesforce.account')`);
+        await c.query(`SELECT ferry.seal_own_write('salesforce.account')`);
         await c.query(`INSERT INTO portal.users (id, full_name, manager_id) SELECT * FROM unnest($1::int[], $2::text[], $3::int[])`, [
           ids,
           ids.map((id) => `tree ${id}`),

@@ -156,6 +156,29 @@ describe('the log rows', () => {
     }
   });
 
+  it("capture a write whose ferry.origin message lacks Ferry's seal (any role may emit one)", async () => {
+    const c = capture(walConfig, wal);
+    try {
+      await withTransaction(wal.pool, async (client) => {
+        await client.query(`SELECT pg_logical_emit_message(true, 'ferry.origin', 'salesforce.account')`);
+        await client.query(`INSERT INTO portal.users (id, full_name) VALUES (211, 'forged, no seal')`);
+      });
+      await withTransaction(wal.pool, async (client) => {
+        const forged = `salesforce.account;${'0'.repeat(64)}`;
+        await client.query(`SELECT pg_logical_emit_message(true, 'ferry.origin', $1)`, [forged]);
+        await client.query(`INSERT INTO portal.users (id, full_name) VALUES (212, 'forged, wrong seal')`);
+      });
+      await waitFor(
+        'both logged',
+        async () =>
+          (await wal.pool.query(`SELECT 1 FROM ferry.database_trigger_log WHERE table_name = 'portal.users' AND row_key IN ('211', '212')`))
+            .rowCount === 2,
+      );
+    } finally {
+      await c.close();
+    }
+  });
+
   it("are written once when the slot sends a transaction again (a crash between the log's commit and the confirmation)", async () => {
     const slot = slotName(walConfig.instance);
     // The slot as it is now, kept aside: put back later, it sends 301 again.

@@ -15,6 +15,7 @@ import { ColumnTypes, savePosition, writeTransactions, type CommittedTx } from '
 import { publicationName, slotName } from './names.js';
 import { formatLsn, parseLsn, type PgOutputMessage } from './pgoutput.js';
 import { SlotStream } from './slot-stream.js';
+import { openOwnWrite, readOriginKey } from './own-writes.js';
 
 export const HEARTBEAT_PREFIX = 'ferry.heartbeat';
 
@@ -48,6 +49,8 @@ export class WalCapture {
   private queue: CommittedTx[] = [];
   private writing: Promise<void> | undefined;
   private saved = 0n;
+  /** Opens the seals of Ferry's own-write messages (own-writes.ts). */
+  private originKey: Buffer | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private reachedUntil!: () => void;
@@ -113,6 +116,12 @@ export class WalCapture {
     const { rows } = await pool.query<{ lsn: string }>(`SELECT lsn::text FROM ferry.wal_position WHERE slot = $1`, [this.slot]);
     if (!rows[0]) throw new Error(`no ferry.wal_position row for slot ${this.slot}: run \`ferry migrate\` with capture.mode 'wal'`);
     this.saved = parseLsn(rows[0].lsn);
+    this.originKey = await readOriginKey(pool);
+    if (!this.originKey)
+      logger.warn(
+        { slot: this.slot },
+        "this role may not UPDATE ferry.database_trigger_log, so Ferry's own writes cannot be told from the app's: they will be captured again (echo)",
+      );
     this.open = undefined;
     this.queue = [];
     this.relations.clear();
@@ -155,8 +164,12 @@ export class WalCapture {
       }
       case 'message':
         // Ferry's own write names the tables its values came from, before it writes (echo suppression).
-        if (msg.transactional && msg.prefix === ORIGIN_MESSAGE_PREFIX && this.open)
-          this.open.origin = msg.content === '' ? null : msg.content.split(',');
+        if (msg.transactional && msg.prefix === ORIGIN_MESSAGE_PREFIX && this.open) {
+          const own = openOwnWrite(msg.content, this.open.xid, this.originKey);
+          if (own) this.open.origin = own.tables.length ? own.tables : null;
+          else
+            this.deps.logger.warn({ xid: this.open.xid }, "a ferry.origin message without Ferry's seal: the transaction is captured like any other");
+        }
         // A heartbeat outside any transaction: every commit before it has been read.
         else if (!msg.transactional && msg.prefix === HEARTBEAT_PREFIX && !this.open)
           this.enqueue({ xid: 0, commitLsn: msg.lsn, endLsn: msg.lsn, commitTime: 0n, entries: [] });
