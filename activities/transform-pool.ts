@@ -185,9 +185,15 @@ export class TransformPool {
  * From dist/ the thread runs transform-thread.js as it is; from the sources
  * (vitest, tsx) the thread first registers tsx's loader, as the process did.
  */
+// A small young generation per thread: a transform's garbage is short-lived,
+// and V8's default semi-spaces (up to 16 MiB each, per isolate) kept tens of
+// MiB of RSS per thread after a burst.
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 function startThread(module: string, progress: SharedArrayBuffer): Worker {
   const workerData = { module, progress };
-  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./transform-thread.js', import.meta.url), { workerData });
+  const resourceLimits = THREAD_LIMITS;
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./transform-thread.js', import.meta.url), { workerData, resourceLimits });
   // The ES module entries of tsx's API (require.resolve would give the CommonJS ones).
   const require = createRequire(import.meta.url);
   const pkg = pathToFileURL(require.resolve('tsx/package.json'));
@@ -195,5 +201,5 @@ function startThread(module: string, progress: SharedArrayBuffer): Worker {
   const [esm, cjs] = ['./esm/api', './cjs/api'].map((api) => new URL(exports[api]!.import.default, pkg).href);
   const entry = new URL('./transform-thread.ts', import.meta.url).href;
   const boot = `Promise.all([import(${JSON.stringify(esm)}), import(${JSON.stringify(cjs)})]).then(([esm, cjs]) => { esm.register(); cjs.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, resourceLimits });
 }

@@ -184,13 +184,17 @@ async function main() {
   // Capture, in both modes: statements of an app on 4 connections (no Ferry
   // running: its work would be noise), then commit -> synced at RATE/s.
   // WAL mode: its capture runs while the app writes (decoding is part of its cost), Ferry's carrying does not.
+  const walLevel = (await db.pool.query<{ w: string }>(`SELECT current_setting('wal_level') AS w`)).rows[0]!.w;
   const modes = (
     [
       { mode: 'notify', notify: true, capture: 'trigger' },
       { mode: 'poll', notify: false, capture: 'trigger' },
       { mode: 'wal', notify: false, capture: 'wal' },
     ] as const
-  ).filter((m) => args.modes.split(',').includes(m.mode));
+  ).filter((m) => args.modes.split(',').includes(m.mode) && (m.mode !== 'wal' || walLevel === 'logical'));
+  // A server without logical decoding measures the trigger modes and says why WAL mode is missing.
+  if (walLevel !== 'logical' && args.modes.split(',').includes('wal'))
+    row('capture wal', `skipped: wal_level is ${walLevel}`, 'BENCH_ADMIN_URL: a server with wal_level = logical');
   for (const { mode, notify, capture } of ONLY_BURST || ONLY_LATENCY ? [] : modes) {
     const cfg = benchConfig(db.url, server.address, { notify, mode: capture });
     await migrateBench(cfg);

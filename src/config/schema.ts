@@ -212,7 +212,7 @@ export const configSchema = z
       .object({
         isolation: z.enum(['thread', 'inline']).optional(),
         /** Threads in the pool; each runs one call, or one batch chunk's calls, at a time. */
-        threads: z.number().int().min(1).max(64).default(2),
+        threads: z.number().int().min(1).max(64).default(1),
         /** The module whose default export is this config (a path or file URL): what an embedded config names for 'thread'. */
         module: z.string().min(1).optional(),
       })
