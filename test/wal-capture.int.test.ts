@@ -1,7 +1,7 @@
 // WAL mode's capture on its own (no worker): what migrate sets up, the same
 // log rows a trigger writes, commit order, echo suppression, and a replay
 // after a crash that doubles nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exampleSubset } from '../example/mappings.js';
 import { markOwnWrite } from '../activities/upsert.js';
 import { migrate } from '../src/capture/migrate.js';
@@ -51,6 +51,7 @@ let wal: TestDatabase;
 let walConfig: FerryConfig;
 
 beforeAll(async () => {
+  if (!inject('walCapture')) return; // a given Postgres without logical decoding: the cases below are skipped
   trig = await createTestDatabase(FILE, '', { mode: 'trigger' });
   wal = await createTestDatabase(FILE, '', { mode: 'wal' });
   await migrate(trig.pool, testConfig(FILE, trig, { mappings: MAPPINGS }));
@@ -63,7 +64,7 @@ afterAll(async () => {
   await wal?.drop();
 });
 
-describe('migrate in WAL mode', () => {
+describe.skipIf(!inject('walCapture'))('migrate in WAL mode', () => {
   it('puts no capture trigger in place, keeps the TRUNCATE guard, and makes the publication, REPLICA IDENTITY FULL and the slot', async () => {
     const triggers = (
       await wal.pool.query(`SELECT tgname FROM pg_trigger WHERE tgrelid = 'portal.users'::regclass AND NOT tgisinternal ORDER BY 1`)
@@ -86,7 +87,7 @@ describe('migrate in WAL mode', () => {
   });
 });
 
-describe('the log rows', () => {
+describe.skipIf(!inject('walCapture'))('the log rows', () => {
   it('are the ones the triggers write, column for column', async () => {
     await trig.pool.query(SCRIPT);
     const expected = await loggedRows(trig);

@@ -1,5 +1,6 @@
 // What `ferry migrate` does for WAL mode, and to switch between the modes
 // without losing or doubling a change (docs/capture.md, "Switching modes").
+import pg from 'pg';
 import type { FerryConfig } from '../../config.js';
 import { ConfigError } from '../../config/errors.js';
 import type { PgClient, Pool } from '../../db/index.js';
@@ -33,6 +34,27 @@ export async function walProblems(client: Pick<Pool, 'query'>): Promise<string[]
   return problems;
 }
 
+/**
+ * The listener streams the slot on a replication connection, which
+ * pg_hba.conf allows apart from ordinary ones (its `replication` lines): the
+ * server's refusal, with the fix, or undefined when one connects.
+ */
+export async function replicationRefused(url: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, replication: 'database' } as pg.ClientConfig);
+  try {
+    await client.connect();
+    await client.query('IDENTIFY_SYSTEM');
+    return undefined;
+  } catch (err) {
+    return (
+      `capture.mode 'wal' streams the slot on a replication connection, and the server refused one: ${(err as Error).message}. ` +
+      `Allow it in pg_hba.conf with a "replication" line for this role and address (e.g. host replication <role> <address> scram-sha-256), then reload Postgres`
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** The slot's state, or undefined when it does not exist. */
 export async function slotState(client: PgClient | Pool, slot: string): Promise<{ walStatus: string | null; active: boolean } | undefined> {
   const { rows } = await client.query<{ wal_status: string | null; active: boolean }>(
@@ -50,6 +72,10 @@ export async function slotState(client: PgClient | Pool, slot: string): Promise<
  */
 export async function prepareWalSlot(pool: Pool, config: FerryConfig): Promise<'created' | 'recreated' | 'kept'> {
   const problems = await walProblems(pool);
+  if (!problems.length) {
+    const refused = await replicationRefused(config.database.listenUrl ?? config.database.url);
+    if (refused) problems.push(refused);
+  }
   if (problems.length) throw new ConfigError(problems.join('\n  - '));
   const slot = slotName(config.instance);
   const state = await slotState(pool, slot);
