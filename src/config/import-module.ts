@@ -44,10 +44,11 @@ async function registerTypeScriptLoader(): Promise<void> {
 /** undefined when the module cannot be required (top-level await, say): the caller imports it instead. */
 async function requireTypeScript(url: string): Promise<{ default?: { __esModule?: boolean; default?: unknown } } | undefined> {
   const cjs = await import('tsx/cjs/api');
-  cjs.register();
+  const unregister = cjs.register();
   try {
     return createRequire(import.meta.url)(url.startsWith('file:') ? fileURLToPath(url) : url);
   } catch {
+    unregister(); // the import below registers both hooks afresh
     return undefined;
   }
 }
